@@ -76,6 +76,8 @@ export interface Job {
   readonly txCount: number;
   /** Version bits miners may roll (BIP310), already intersected with what the template allows. */
   readonly versionMask: number;
+  /** Txids of the non-coinbase transactions, RPC hex, in block order (for `mining.get_transactions`). */
+  readonly txids?: readonly string[];
   /** Coinbase halves that pay `payoutScript`, built once and cached for the job's life. */
   coinbaseFor(payoutScript: Uint8Array): CoinbaseParts;
 }
