@@ -1,0 +1,275 @@
+/**
+ * Field validators for configuration keys: each turns one raw TOML value into a typed value or
+ * says what it expected. Every field also accepts its own typed value, so defaults and
+ * command-line overrides go through the same check as the file.
+ *
+ * @module
+ */
+
+/** Outcome of checking one raw value: the typed value, or what was expected instead. */
+export type FieldResult<T> = { readonly ok: true; readonly value: T } | {
+  readonly ok: false;
+  readonly expected: string;
+};
+
+/** One configuration key: its default, how to check a raw value, and a one-line meaning. */
+export interface Field<T> {
+  /** Value used when the key is absent. */
+  readonly default: T;
+  /** Checks a raw TOML value (or an already typed value) and converts it. */
+  parse(raw: unknown): FieldResult<T>;
+}
+
+function ok<T>(value: T): FieldResult<T> {
+  return { ok: true, value };
+}
+
+function fail<T>(expected: string): FieldResult<T> {
+  return { ok: false, expected };
+}
+
+const UTF8 = new TextEncoder();
+
+/** Describes a value found in a file for the "found …" part of an error message. */
+export function describeValue(raw: unknown): string {
+  if (raw === undefined) return "nothing";
+  if (typeof raw === "string") {
+    return JSON.stringify(raw.length > 80 ? raw.slice(0, 77) + "…" : raw);
+  }
+  if (typeof raw === "number" || typeof raw === "bigint") return String(raw);
+  if (typeof raw === "boolean") return `the boolean ${raw}`;
+  if (Array.isArray(raw)) return raw.length === 0 ? "an empty array" : "an array";
+  if (raw instanceof Date) return "a date";
+  if (typeof raw === "object" && raw !== null) return "a table";
+  return String(raw);
+}
+
+/** A boolean key. */
+export function booleanField(defaultValue: boolean): Field<boolean> {
+  return {
+    default: defaultValue,
+    parse: (raw) => typeof raw === "boolean" ? ok(raw) : fail("true or false"),
+  };
+}
+
+/** An integer key in `[min, max]`. */
+export function integerField(defaultValue: number, min: number, max: number): Field<number> {
+  const expected = `an integer from ${String(min)} to ${String(max)}`;
+  return {
+    default: defaultValue,
+    parse(raw) {
+      if (typeof raw === "bigint") return fail(expected);
+      if (typeof raw !== "number" || !Number.isInteger(raw)) return fail(expected);
+      return raw >= min && raw <= max ? ok(raw) : fail(expected);
+    },
+  };
+}
+
+/** Bounds of a number key; an exclusive minimum is written `(min`. */
+export interface NumberBounds {
+  /** Smallest allowed value. */
+  readonly min: number;
+  /** True when `min` itself is not allowed. */
+  readonly minExclusive?: boolean;
+  /** Largest allowed value. */
+  readonly max: number;
+}
+
+/** A number key (integers and fractions) within bounds. */
+export function numberField(defaultValue: number, bounds: NumberBounds): Field<number> {
+  const low = bounds.minExclusive
+    ? `greater than ${String(bounds.min)}`
+    : `at least ${String(bounds.min)}`;
+  const expected = `a number ${low} and at most ${String(bounds.max)}`;
+  return {
+    default: defaultValue,
+    parse(raw) {
+      if (typeof raw !== "number" || !Number.isFinite(raw)) return fail(expected);
+      const aboveMin = bounds.minExclusive ? raw > bounds.min : raw >= bounds.min;
+      return aboveMin && raw <= bounds.max ? ok(raw) : fail(expected);
+    },
+  };
+}
+
+/** Options of a string key. */
+export interface StringOptions {
+  /** Longest allowed value in UTF-8 bytes. */
+  readonly maxBytes?: number;
+  /** Extra check; returns what was expected when the value is not acceptable. */
+  readonly check?: (value: string) => string | undefined;
+}
+
+/** A string key. Values never contain control characters (they end up in logs and headers). */
+export function stringField(defaultValue: string, options: StringOptions = {}): Field<string> {
+  const maxBytes = options.maxBytes ?? 4096;
+  return {
+    default: defaultValue,
+    parse(raw) {
+      if (typeof raw !== "string") return fail("a string");
+      // deno-lint-ignore no-control-regex
+      if (/[\u0000-\u001f\u007f]/.test(raw)) return fail("a string without control characters");
+      if (UTF8.encode(raw).length > maxBytes) return fail(`a string of at most ${maxBytes} bytes`);
+      const problem = options.check?.(raw);
+      return problem === undefined ? ok(raw) : fail(problem);
+    },
+  };
+}
+
+/** A string key restricted to a fixed set of values. */
+export function choiceField<const T extends string>(
+  defaultValue: T,
+  choices: readonly T[],
+): Field<T> {
+  const expected = `one of ${choices.map((c) => JSON.stringify(c)).join(", ")}`;
+  return {
+    default: defaultValue,
+    parse: (raw) =>
+      typeof raw === "string" && (choices as readonly string[]).includes(raw)
+        ? ok(raw as T)
+        : fail(expected),
+  };
+}
+
+/** An array-of-strings key; each item must pass `check` (which returns what it expected). */
+export function stringListField(
+  defaultValue: readonly string[],
+  itemExpected: string,
+  check: (item: string) => boolean = () => true,
+  maxItems = 1024,
+): Field<readonly string[]> {
+  const expected = `an array of ${itemExpected}`;
+  return {
+    default: defaultValue,
+    parse(raw) {
+      if (!Array.isArray(raw) || raw.length > maxItems) return fail(expected);
+      for (const item of raw) {
+        // deno-lint-ignore no-control-regex
+        if (typeof item !== "string" || /[\u0000-\u001f\u007f]/.test(item) || !check(item)) {
+          return fail(`${expected} (bad item ${describeValue(item)})`);
+        }
+      }
+      return ok(Object.freeze([...raw] as string[]));
+    },
+  };
+}
+
+/** A 32-bit mask written as 8 hex digits (e.g. "1fffe000"); also accepts the number itself. */
+export function hexMaskField(defaultValue: number): Field<number> {
+  const expected = "8 hex digits (a 32-bit mask)";
+  return {
+    default: defaultValue,
+    parse(raw) {
+      if (typeof raw === "number") {
+        return Number.isInteger(raw) && raw >= 0 && raw <= 0xffffffff ? ok(raw) : fail(expected);
+      }
+      if (typeof raw !== "string" || !/^[0-9a-fA-F]{8}$/.test(raw)) return fail(expected);
+      return ok(parseInt(raw, 16) >>> 0);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks for string shapes shared by several keys. Each returns undefined when the value is fine,
+// else what was expected.
+
+/** Host and port of a listen or connect address, split. */
+export interface HostPort {
+  /** Host name or IP literal (IPv6 without brackets); "0.0.0.0" when the address was ":PORT". */
+  readonly hostname: string;
+  /** TCP port, 1..65535. */
+  readonly port: number;
+}
+
+/** Splits "host:port", "[v6]:port" or ":port" (all interfaces); undefined when malformed. */
+export function parseHostPort(address: string): HostPort | undefined {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.\-]*)):(\d{1,5})$/.exec(address);
+  if (match === null) return undefined;
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) return undefined;
+  if (match[1] !== undefined) {
+    return isIpv6(match[1]) ? { hostname: match[1], port } : undefined;
+  }
+  const host = match[2];
+  if (host === "") return { hostname: "0.0.0.0", port };
+  if (/^[\d.]+$/.test(host)) return isIpv4(host) ? { hostname: host, port } : undefined;
+  return isHostname(host) ? { hostname: host, port } : undefined;
+}
+
+/** True for a dotted-quad IPv4 address. */
+export function isIpv4(s: string): boolean {
+  const parts = s.split(".");
+  return parts.length === 4 &&
+    parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255 && (p === "0" || p[0] !== "0"));
+}
+
+/** True for an IPv6 address literal (no brackets, no zone). */
+export function isIpv6(s: string): boolean {
+  if (!s.includes(":") || !/^[0-9A-Fa-f:.]+$/.test(s)) return false;
+  try {
+    return new URL(`http://[${s}]/`).hostname.length > 2;
+  } catch {
+    return false;
+  }
+}
+
+/** True for a DNS host name (letters, digits, hyphens, dots). */
+export function isHostname(s: string): boolean {
+  return s.length <= 253 &&
+    s.split(".").every((label) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label));
+}
+
+/** True for an IP address or a CIDR range (`10.0.0.0/8`, `fd00::/8`). */
+export function isIpOrCidr(s: string): boolean {
+  const slash = s.indexOf("/");
+  const ip = slash < 0 ? s : s.slice(0, slash);
+  const v4 = isIpv4(ip);
+  if (!v4 && !isIpv6(ip)) return false;
+  if (slash < 0) return true;
+  const bits = s.slice(slash + 1);
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (v4 ? 32 : 128);
+}
+
+/** Check for "host:port" listen addresses; "" (off) is allowed when `optional`. */
+export function hostPortCheck(optional: boolean): (value: string) => string | undefined {
+  const expected = optional
+    ? `"host:port" (e.g. "0.0.0.0:3333") or "" to turn it off`
+    : `"host:port" (e.g. "0.0.0.0:3333")`;
+  return (value) => {
+    if (value === "" && optional) return undefined;
+    return parseHostPort(value) === undefined ? expected : undefined;
+  };
+}
+
+/** Check for URLs with one of `protocols` (e.g. ["http:", "https:"]); "" allowed when `optional`. */
+export function urlCheck(
+  protocols: readonly string[],
+  optional: boolean,
+): (value: string) => string | undefined {
+  const schemes = protocols.map((p) => p.replace(/:$/, "")).join(" or ");
+  const expected = optional ? `a ${schemes} URL or ""` : `a ${schemes} URL`;
+  return (value) => {
+    if (value === "" && optional) return undefined;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return expected;
+    }
+    if (!protocols.includes(url.protocol) || url.hostname === "") return expected;
+    return undefined;
+  };
+}
+
+/** Check for ZMQ endpoints "tcp://host:port" (or "" = off). */
+export function zmqEndpointCheck(value: string): string | undefined {
+  if (value === "") return undefined;
+  const expected = `"tcp://host:port" or "" to turn it off`;
+  if (!value.startsWith("tcp://")) return expected;
+  const hostPort = parseHostPort(value.slice("tcp://".length));
+  return hostPort === undefined ? expected : undefined;
+}
+
+/** Check for Discord snowflake ids (decimal digits) or "". */
+export function snowflakeCheck(value: string): string | undefined {
+  return value === "" || /^\d{15,21}$/.test(value) ? undefined : `a Discord id (digits) or ""`;
+}

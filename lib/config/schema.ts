@@ -1,0 +1,456 @@
+/**
+ * The shape of denopool's configuration: the `Config` type, every key's default and check.
+ *
+ * Keys are snake_case in the TOML files (`stratum.max_line_bytes`) and camelCase here
+ * (`config.stratum.maxLineBytes`); {@linkcode tomlKey} converts. `config.example.toml` documents
+ * every key with its default and meaning. A string default of "" means "off" or "automatic", as
+ * each key's comment says.
+ *
+ * @module
+ */
+
+import type { NetworkName } from "../bitcoin/networks.ts";
+import {
+  booleanField,
+  choiceField,
+  type Field,
+  hexMaskField,
+  hostPortCheck,
+  integerField,
+  isIpOrCidr,
+  numberField,
+  snowflakeCheck,
+  stringField,
+  stringListField,
+  urlCheck,
+  zmqEndpointCheck,
+} from "./fields.ts";
+
+/** `[server]`: HTTP status server, metrics and files. */
+export interface ServerConfig {
+  /** HTTP listen address of the status UI and JSON API ("" = off). */
+  readonly statusListen: string;
+  /** HTTPS listen address ("" = off); when set, plain HTTP redirects to it. */
+  readonly statusTlsListen: string;
+  /** PEM certificate for HTTPS (absolute path once loaded). */
+  readonly statusTlsCert: string;
+  /** PEM private key for HTTPS (absolute path once loaded). */
+  readonly statusTlsKey: string;
+  /** Canonical public URL of the status site (cookies, redirects, same-origin checks); "" = the request's Host. */
+  readonly statusPublicUrl: string;
+  /** Proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed. */
+  readonly trustedProxies: readonly string[];
+  /** Listen address of the Prometheus metrics endpoint ("" = off). */
+  readonly metricsListen: string;
+  /** Directory for the store, block journal and logs (absolute path once loaded). */
+  readonly dataDir: string;
+  /** Turns off the JSON API (`/api/*`) while keeping the pages. */
+  readonly noJson: boolean;
+}
+
+/** `[stratum]`: the miner-facing Stratum v1 server. */
+export interface StratumConfig {
+  /** Plain TCP listen address. */
+  readonly listen: string;
+  /** TLS listen address ("" = off). */
+  readonly tlsListen: string;
+  /** PEM certificate for Stratum TLS (absolute path once loaded). */
+  readonly tlsCert: string;
+  /** PEM private key for Stratum TLS (absolute path once loaded). */
+  readonly tlsKey: string;
+  /** Longest accepted line, in bytes; longer lines close the connection. */
+  readonly maxLineBytes: number;
+  /** Seconds without any message before a connection is closed. */
+  readonly idleTimeoutSeconds: number;
+  /** Bytes of extranonce2 each miner rolls (2..8). */
+  readonly extranonce2Size: number;
+  /** Password miners must send in `mining.authorize` ("" = any password). */
+  readonly password: string;
+  /** Most open connections in total. */
+  readonly maxConnections: number;
+  /** Most open connections from one IP address (0 = no limit). */
+  readonly maxConnectionsPerIp: number;
+  /** Steady rate of accepted connections per second (token bucket). */
+  readonly acceptRatePerSecond: number;
+  /** Connections that may be accepted in one burst (token bucket size). */
+  readonly acceptBurst: number;
+  /** Most Stratum messages per connection per minute (0 = no limit). */
+  readonly messagesPerMinute: number;
+  /** Version bits miners may roll (BIP310), as a 32-bit mask. */
+  readonly versionRollingMask: number;
+  /** Miner client names refused at subscribe (case-insensitive, exact). */
+  readonly clientBlacklist: readonly string[];
+}
+
+/** `[node]`: the Bitcoin Core node that supplies templates and takes blocks. */
+export interface NodeConfig {
+  /** The network the pool mines on. */
+  readonly network: NetworkName;
+  /** JSON-RPC URL; "" in the file means `http://127.0.0.1:<the network's RPC port>`. */
+  readonly rpcUrl: string;
+  /** Cookie file for RPC auth; "" = found automatically (absolute path once loaded, if set). */
+  readonly rpcCookiePath: string;
+  /** ZMQ `hashblock` endpoint ("" = off). */
+  readonly zmqHashblock: string;
+  /** ZMQ `rawblock` endpoint ("" = off). */
+  readonly zmqRawblock: string;
+  /** Seconds an ordinary RPC call may take. */
+  readonly rpcTimeoutSeconds: number;
+  /** Uses `getblocktemplate` longpoll for new templates. */
+  readonly longpoll: boolean;
+  /** Seconds between template refreshes when nothing else triggers one. */
+  readonly refreshIntervalSeconds: number;
+  /** Least milliseconds between two template fetches. */
+  readonly minRefreshIntervalMs: number;
+  /** Seconds without a fresh template before the pool stops handing out work. */
+  readonly staleAfterSeconds: number;
+}
+
+/** Hash implementation the share workers use. */
+export type HashBackend = "auto" | "ts" | "webcrypto";
+
+/** `[mining]`: coinbase payouts and share hashing. */
+export interface MiningConfig {
+  /** Address that receives the pool fee; required when `poolFeePercent` > 0. */
+  readonly payoutAddress: string;
+  /** Percent of the block reward kept as pool fee (0..99.99). */
+  readonly poolFeePercent: number;
+  /** Address that receives the donation; required when `donationPercent` > 0. */
+  readonly donationAddress: string;
+  /** Percent of the pool fee donated (0..100). */
+  readonly donationPercent: number;
+  /** Text put in every coinbase scriptSig (printable ASCII, at most 40 bytes). */
+  readonly poolTag: string;
+  /** Share-checking Web Workers (0 = one per CPU core). */
+  readonly hashWorkers: number;
+  /** sha256d implementation for shares ("auto" picks the fastest). */
+  readonly hashBackend: HashBackend;
+}
+
+/** `[difficulty]`: share difficulty and vardiff. */
+export interface DifficultyConfig {
+  /** Difficulty a new connection starts at. */
+  readonly start: number;
+  /** Lowest difficulty (fractions allowed, > 0). */
+  readonly min: number;
+  /** Highest difficulty (0 = no limit). */
+  readonly max: number;
+  /** Shares per minute vardiff aims for. */
+  readonly targetSharesPerMinute: number;
+  /** Adjusts difficulty per connection. */
+  readonly vardiff: boolean;
+  /** Least seconds between two difficulty changes of one connection. */
+  readonly retargetSeconds: number;
+}
+
+/** `[bans]`: automatic bans. A threshold of 0 turns that ban off. */
+export interface BansConfig {
+  /** Invalid shares within the window that ban a worker (0 = off). */
+  readonly invalidThreshold: number;
+  /** Window for counting invalid shares, in seconds. */
+  readonly invalidWindowSeconds: number;
+  /** Length of an invalid-share ban, in seconds. */
+  readonly banSeconds: number;
+  /** Connections from one IP within the window that ban the IP (0 = off). */
+  readonly reconnectThreshold: number;
+  /** Window for counting connections per IP, in seconds. */
+  readonly reconnectWindowSeconds: number;
+  /** Length of a reconnect ban, in seconds. */
+  readonly reconnectBanSeconds: number;
+}
+
+/** `[auth]`: Clerk sign-in for saved workers. Off while `clerkJwksUrl` is "". */
+export interface AuthConfig {
+  /** URL of Clerk's JWKS ("" = sign-in off). */
+  readonly clerkJwksUrl: string;
+  /** Expected `iss` of session tokens. */
+  readonly clerkIssuer: string;
+  /** Expected `aud` of session tokens ("" = not checked). */
+  readonly clerkAudience: string;
+  /** Allowed `azp` origins of session tokens (empty = not checked). */
+  readonly clerkAuthorizedParties: readonly string[];
+  /** Name of the session cookie. */
+  readonly clerkSessionCookieName: string;
+  /** Clerk sign-in page URL. */
+  readonly clerkSignInUrl: string;
+}
+
+/** `[discord]`: the Discord notifier. On when both ids and the bot token are set. */
+export interface DiscordConfig {
+  /** Discord REST API base URL. */
+  readonly apiBaseUrl: string;
+  /** Guild (server) id ("" = off). */
+  readonly serverId: string;
+  /** Channel id for notices ("" = off). */
+  readonly channelId: string;
+  /** Seconds a worker must be offline before "offline" is sent. */
+  readonly offlineThresholdSeconds: number;
+  /** Seconds a worker must be back before "online" is sent. */
+  readonly onlineThresholdSeconds: number;
+}
+
+/** `[status]`: status snapshots, branding and the store. */
+export interface StatusConfig {
+  /** Refresh period of `/api/overview`, seconds. */
+  readonly overviewRefreshSeconds: number;
+  /** Refresh period of `/api/pool-page`, seconds. */
+  readonly poolPageRefreshSeconds: number;
+  /** Refresh period of `/api/node`, seconds. */
+  readonly nodeRefreshSeconds: number;
+  /** Refresh period of `/api/server`, seconds. */
+  readonly serverRefreshSeconds: number;
+  /** Refresh period of `/api/pool-hashrate`, seconds. */
+  readonly poolHashrateRefreshSeconds: number;
+  /** Refresh period of `/api/blocks`, seconds. */
+  readonly blocksRefreshSeconds: number;
+  /** URL that returns the BTC price ("" = no price shown). */
+  readonly priceUrl: string;
+  /** Fiat currency code for the price (lowercase ISO 4217). */
+  readonly fiatCurrency: string;
+  /** Name shown in the UI and notices. */
+  readonly brandName: string;
+  /** Public domain used in links (e.g. Discord notices); "" = none. */
+  readonly brandDomain: string;
+  /** Disconnects the node's slowest peers when true. */
+  readonly peerCleanupEnabled: boolean;
+  /** Peers pinging slower than this many ms are disconnected. */
+  readonly peerCleanupMaxPingMs: number;
+  /** Peer cleanup never goes below this many peers. */
+  readonly peerCleanupMinPeers: number;
+  /** Deno KV store location ("" = a local file under the data dir). */
+  readonly storeUrl: string;
+}
+
+/** The sections of `config.toml`, typed. */
+export interface ConfigSections {
+  /** `[server]` */
+  readonly server: ServerConfig;
+  /** `[stratum]` */
+  readonly stratum: StratumConfig;
+  /** `[node]` */
+  readonly node: NodeConfig;
+  /** `[mining]` */
+  readonly mining: MiningConfig;
+  /** `[difficulty]` */
+  readonly difficulty: DifficultyConfig;
+  /** `[bans]` */
+  readonly bans: BansConfig;
+  /** `[auth]` */
+  readonly auth: AuthConfig;
+  /** `[discord]` */
+  readonly discord: DiscordConfig;
+  /** `[status]` */
+  readonly status: StatusConfig;
+}
+
+/** `secrets.toml`: credentials kept apart from the shareable config. "" = not set. */
+export interface Secrets {
+  /** RPC user name (with `rpcPassword`, instead of the cookie file). */
+  readonly rpcUser: string;
+  /** RPC password. */
+  readonly rpcPassword: string;
+  /** Clerk secret key (Backend API). */
+  readonly clerkSecretKey: string;
+  /** Clerk publishable key (front end). */
+  readonly clerkPublishableKey: string;
+  /** Discord bot token. */
+  readonly discordBotToken: string;
+}
+
+/** Where the configuration came from. */
+export interface ConfigFiles {
+  /** Absolute path of the config file that was read. */
+  readonly config: string;
+  /** Absolute path of the secrets file, or undefined when there was none. */
+  readonly secrets: string | undefined;
+}
+
+/** The whole validated, deeply frozen configuration. */
+export interface Config extends ConfigSections {
+  /** Credentials from `secrets.toml`. */
+  readonly secrets: Secrets;
+  /** The files it was read from. */
+  readonly files: ConfigFiles;
+}
+
+/** Names of the `config.toml` sections. */
+export type SectionName = keyof ConfigSections;
+
+/** A field definition for every key of one section. */
+export type SectionSchema<S> = { readonly [K in keyof S]-?: Field<S[K]> };
+
+/** Field definitions for every key of every section. */
+export type ConfigSchema = { readonly [S in SectionName]: SectionSchema<ConfigSections[S]> };
+
+/** Networks accepted by `node.network` / `--network`. */
+export const NETWORK_NAMES: readonly NetworkName[] = Object.freeze([
+  "mainnet",
+  "testnet",
+  "testnet4",
+  "signet",
+  "regtest",
+]);
+
+const SECONDS_PER_DAY = 86_400;
+const optionalListen = hostPortCheck(true);
+const httpUrl = urlCheck(["http:", "https:"], false);
+const optionalHttpUrl = urlCheck(["http:", "https:"], true);
+
+/** Every key of `config.toml`: default and check. */
+export const CONFIG_SCHEMA: ConfigSchema = {
+  server: {
+    statusListen: stringField("127.0.0.1:8080", { check: optionalListen }),
+    statusTlsListen: stringField("", { check: optionalListen }),
+    statusTlsCert: stringField(""),
+    statusTlsKey: stringField(""),
+    statusPublicUrl: stringField("", { check: optionalHttpUrl }),
+    trustedProxies: stringListField([], "IP addresses or CIDR ranges", isIpOrCidr),
+    metricsListen: stringField("", { check: optionalListen }),
+    dataDir: stringField("./data", { check: (v) => v === "" ? "a directory path" : undefined }),
+    noJson: booleanField(false),
+  },
+  stratum: {
+    listen: stringField("0.0.0.0:3333", { check: hostPortCheck(false) }),
+    tlsListen: stringField("", { check: optionalListen }),
+    tlsCert: stringField(""),
+    tlsKey: stringField(""),
+    maxLineBytes: integerField(16384, 1024, 1_048_576),
+    idleTimeoutSeconds: integerField(180, 10, SECONDS_PER_DAY),
+    extranonce2Size: integerField(4, 2, 8),
+    password: stringField("", { maxBytes: 256 }),
+    maxConnections: integerField(50_000, 1, 1_000_000),
+    maxConnectionsPerIp: integerField(1_000, 0, 1_000_000),
+    acceptRatePerSecond: numberField(500, { min: 0, minExclusive: true, max: 1_000_000 }),
+    acceptBurst: integerField(1_000, 1, 1_000_000),
+    messagesPerMinute: integerField(1_200, 0, 1_000_000),
+    versionRollingMask: hexMaskField(0x1fffe000),
+    clientBlacklist: stringListField([], "client names"),
+  },
+  node: {
+    network: choiceField<NetworkName>("mainnet", NETWORK_NAMES),
+    rpcUrl: stringField("", { check: optionalHttpUrl }),
+    rpcCookiePath: stringField(""),
+    zmqHashblock: stringField("tcp://127.0.0.1:28332", { check: zmqEndpointCheck }),
+    zmqRawblock: stringField("", { check: zmqEndpointCheck }),
+    rpcTimeoutSeconds: numberField(10, { min: 0, minExclusive: true, max: 3600 }),
+    longpoll: booleanField(true),
+    refreshIntervalSeconds: numberField(30, { min: 1, max: 3600 }),
+    minRefreshIntervalMs: integerField(500, 0, 60_000),
+    staleAfterSeconds: integerField(120, 10, SECONDS_PER_DAY),
+  },
+  mining: {
+    payoutAddress: stringField("", { maxBytes: 128 }),
+    poolFeePercent: numberField(0, { min: 0, max: 99.99 }),
+    donationAddress: stringField("", { maxBytes: 128 }),
+    donationPercent: numberField(0, { min: 0, max: 100 }),
+    poolTag: stringField("/denopool/", {
+      maxBytes: 40,
+      check: (v) => /^[\x20-\x7e]*$/.test(v) ? undefined : "printable ASCII",
+    }),
+    hashWorkers: integerField(0, 0, 256),
+    hashBackend: choiceField<HashBackend>("auto", ["auto", "ts", "webcrypto"]),
+  },
+  difficulty: {
+    start: numberField(1024, { min: 0, minExclusive: true, max: 1e15 }),
+    min: numberField(1, { min: 0, minExclusive: true, max: 1e15 }),
+    max: numberField(0, { min: 0, max: 1e15 }),
+    targetSharesPerMinute: numberField(15, { min: 0, minExclusive: true, max: 600 }),
+    vardiff: booleanField(true),
+    retargetSeconds: integerField(30, 1, 3600),
+  },
+  bans: {
+    invalidThreshold: integerField(40, 0, 1_000_000),
+    invalidWindowSeconds: integerField(300, 1, SECONDS_PER_DAY),
+    banSeconds: integerField(900, 1, 365 * SECONDS_PER_DAY),
+    reconnectThreshold: integerField(60, 0, 1_000_000),
+    reconnectWindowSeconds: integerField(60, 1, SECONDS_PER_DAY),
+    reconnectBanSeconds: integerField(3600, 1, 365 * SECONDS_PER_DAY),
+  },
+  auth: {
+    clerkJwksUrl: stringField("", { check: optionalHttpUrl }),
+    clerkIssuer: stringField("", { check: optionalHttpUrl }),
+    clerkAudience: stringField(""),
+    clerkAuthorizedParties: stringListField(
+      [],
+      'origins like "https://pool.example"',
+      (v) => httpUrl(v) === undefined,
+    ),
+    clerkSessionCookieName: stringField("__session", {
+      check: (v) => /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(v) ? undefined : "a cookie name",
+    }),
+    clerkSignInUrl: stringField("", { check: optionalHttpUrl }),
+  },
+  discord: {
+    apiBaseUrl: stringField("https://discord.com/api/v10", { check: httpUrl }),
+    serverId: stringField("", { check: snowflakeCheck }),
+    channelId: stringField("", { check: snowflakeCheck }),
+    offlineThresholdSeconds: integerField(300, 10, SECONDS_PER_DAY),
+    onlineThresholdSeconds: integerField(300, 10, SECONDS_PER_DAY),
+  },
+  status: {
+    overviewRefreshSeconds: integerField(10, 1, 3600),
+    poolPageRefreshSeconds: integerField(10, 1, 3600),
+    nodeRefreshSeconds: integerField(10, 1, 3600),
+    serverRefreshSeconds: integerField(10, 1, 3600),
+    poolHashrateRefreshSeconds: integerField(5, 1, 3600),
+    blocksRefreshSeconds: integerField(3, 1, 3600),
+    priceUrl: stringField("", { check: optionalHttpUrl }),
+    fiatCurrency: stringField("usd", {
+      check: (v) => /^[a-z]{3}$/.test(v) ? undefined : "a 3-letter lowercase currency code",
+    }),
+    brandName: stringField("denopool", { maxBytes: 64 }),
+    brandDomain: stringField("", { maxBytes: 253 }),
+    peerCleanupEnabled: booleanField(false),
+    peerCleanupMaxPingMs: integerField(250, 1, 60_000),
+    peerCleanupMinPeers: integerField(30, 0, 1000),
+    storeUrl: stringField(""),
+  },
+};
+
+/** Every key of `secrets.toml` (top level, no sections): default and check. */
+export const SECRETS_SCHEMA: SectionSchema<Secrets> = {
+  rpcUser: stringField("", { maxBytes: 1024 }),
+  rpcPassword: stringField("", { maxBytes: 1024 }),
+  clerkSecretKey: stringField("", { maxBytes: 1024 }),
+  clerkPublishableKey: stringField("", { maxBytes: 1024 }),
+  discordBotToken: stringField("", { maxBytes: 1024 }),
+};
+
+/** The TOML spelling of a camelCase key: `maxLineBytes` → `max_line_bytes`. */
+export function tomlKey(camel: string): string {
+  return camel.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
+}
+
+/** The camelCase spelling of a TOML key: `max_line_bytes` → `maxLineBytes`. */
+export function camelKey(snake: string): string {
+  return snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Names of the sections, in file order. */
+export const SECTION_NAMES: readonly SectionName[] = Object.freeze(
+  Object.keys(CONFIG_SCHEMA) as SectionName[],
+);
+
+/** Every section's defaults (before path resolution and the network's RPC port). */
+export const CONFIG_DEFAULTS: ConfigSections = deepFreeze(
+  Object.fromEntries(
+    SECTION_NAMES.map((section) => [
+      section,
+      Object.fromEntries(
+        Object.entries(CONFIG_SCHEMA[section]).map((
+          [key, field],
+        ) => [key, (field as Field<unknown>).default]),
+      ),
+    ]),
+  ) as unknown as ConfigSections,
+);
+
+/** Freezes `value` and everything reachable from it; returns it. */
+export function deepFreeze<T>(value: T, seen: WeakSet<object> = new WeakSet()): T {
+  if (typeof value === "object" && value !== null && !seen.has(value)) {
+    seen.add(value);
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child, seen);
+  }
+  return value;
+}
