@@ -1,0 +1,455 @@
+/**
+ * The per-share check on one thread: coinbase = coinb1 ‖ extranonce1 ‖ extranonce2 ‖ coinb2 →
+ * sha256d (txid) → fold the merkle branch → 80-byte header → sha256d → difficulty and both exact
+ * 256-bit target compares. Two backends: "ts" (the project's TypeScript SHA-256, synchronous and
+ * allocation-free per share) and "webcrypto" (`crypto.subtle`, asynchronous).
+ *
+ * Jobs and coinbases are prepared once (`prepareJob`, `prepareCoinbase`): each job owns an 80-byte
+ * header buffer with prevhash and bits already in place, each coinbase a buffer with coinb1 and
+ * coinb2 in place and the SHA-256 midstate of coinb1's whole blocks, so a share only writes its own
+ * bytes. Shares and verdicts use the binary records of `record.ts`.
+ *
+ * @module
+ */
+
+import { Sha256, sha256d64Into, sha256dInto } from "../bitcoin/sha256.ts";
+import type { CoinbaseParts, Job, ShareChecker, ShareInput, ShareVerdict } from "../pool/types.ts";
+import {
+  FLAG_NETWORK,
+  FLAG_SHARE,
+  readVerdict,
+  SHARE_HEADER_BYTES,
+  SHARE_TARGET_OFFSET,
+  shareRecordBytes,
+  targetToLE,
+  VERDICT_BYTES,
+  VERDICT_DIFFICULTY_OFFSET,
+  VERDICT_FLAGS_OFFSET,
+  writeShareRecord,
+  writeTargetLE,
+} from "./record.ts";
+
+/** Which SHA-256 implementation hashes shares. */
+export type HashBackend = "ts" | "webcrypto";
+
+/** What a share checker needs from a job, in a form that can be posted to a worker. */
+export interface JobSpec {
+  /** The job's `seq`. */
+  readonly seq: number;
+  /** Previous block hash, internal byte order (32 bytes). */
+  readonly prevhash: Uint8Array;
+  /** Compact target (header `bits`). */
+  readonly bits: number;
+  /** Network target as 32 little-endian bytes (internal hash order). */
+  readonly networkTarget: Uint8Array;
+  /** Merkle branch, the 32-byte steps concatenated, internal byte order. */
+  readonly merkleBranch: Uint8Array;
+}
+
+/** What a share checker needs from coinbase parts, in a form that can be posted to a worker. */
+export interface CoinbaseSpec {
+  /** The parts' `key`. */
+  readonly key: number;
+  /** Bytes before extranonce1. */
+  readonly coinb1: Uint8Array;
+  /** Bytes after extranonce2. */
+  readonly coinb2: Uint8Array;
+}
+
+/** The `JobSpec` of `job`. */
+export function jobSpecOf(job: Job): JobSpec {
+  const branch = new Uint8Array(job.merkleBranch.length * 32);
+  job.merkleBranch.forEach((step, i) => {
+    if (step.length !== 32) throw new RangeError(`merkle branch step ${i} is not 32 bytes`);
+    branch.set(step, i * 32);
+  });
+  if (job.prevhash.length !== 32) throw new RangeError("prevhash is not 32 bytes");
+  return {
+    seq: job.seq,
+    prevhash: job.prevhash,
+    bits: job.bits,
+    networkTarget: targetToLE(job.networkTarget),
+    merkleBranch: branch,
+  };
+}
+
+/** The `CoinbaseSpec` of `parts`. */
+export function coinbaseSpecOf(parts: CoinbaseParts): CoinbaseSpec {
+  return { key: parts.key, coinb1: parts.coinb1, coinb2: parts.coinb2 };
+}
+
+/** A job ready for hashing: its own header buffer with prevhash and bits written once. */
+export interface PreparedJob {
+  /** The job's `seq`. */
+  readonly seq: number;
+  /** 80-byte header scratch: prevhash and bits fixed, the rest written per share. */
+  readonly header: Uint8Array;
+  /** Bytes 36..68 of `header`: where the merkle root goes. */
+  readonly root: Uint8Array;
+  /** Merkle branch steps (views into one buffer). */
+  readonly branch: readonly Uint8Array[];
+  /** Network target, 32 little-endian bytes. */
+  readonly networkTarget: Uint8Array;
+}
+
+/** Prepares `spec` for hashing. */
+export function prepareJob(spec: JobSpec): PreparedJob {
+  if (spec.merkleBranch.length % 32 !== 0) throw new RangeError("merkle branch length not 32·n");
+  if (spec.networkTarget.length !== 32) throw new RangeError("network target is not 32 bytes");
+  const header = new Uint8Array(80);
+  header.set(spec.prevhash, 4);
+  writeU32LE(header, 72, spec.bits);
+  // Own copy: the spec's buffer may be transferred or reused by its sender.
+  const steps = spec.merkleBranch.slice();
+  const branch: Uint8Array[] = [];
+  for (let off = 0; off < steps.length; off += 32) branch.push(steps.subarray(off, off + 32));
+  return {
+    seq: spec.seq,
+    header,
+    root: header.subarray(36, 68),
+    branch,
+    networkTarget: spec.networkTarget.slice(),
+  };
+}
+
+/**
+ * Coinbase parts ready for hashing: one buffer `coinb1 ‖ en1 ‖ en2 ‖ coinb2` sized for the
+ * extranonce lengths last seen (they are fixed per connection and almost always per pool), and
+ * the SHA-256 midstate after coinb1's whole 64-byte blocks.
+ */
+export class PreparedCoinbase {
+  /** The parts' `key`. */
+  readonly key: number;
+  /** Bytes before extranonce1. */
+  readonly coinb1: Uint8Array;
+  /** Bytes after extranonce2. */
+  readonly coinb2: Uint8Array;
+  /** SHA-256 state after the first `midstateBytes` bytes of coinb1. */
+  readonly midstate: Sha256;
+  /** How many leading bytes of coinb1 `midstate` has absorbed (a multiple of 64). */
+  readonly midstateBytes: number;
+  /** The whole coinbase for the current extranonce lengths. */
+  buffer: Uint8Array = new Uint8Array(0);
+  /** The part of `buffer` after the midstate. */
+  tail: Uint8Array = new Uint8Array(0);
+  #en1Len = -1;
+  #en2Len = -1;
+
+  /** Prepares `spec`. */
+  constructor(spec: CoinbaseSpec) {
+    this.key = spec.key;
+    this.coinb1 = spec.coinb1.slice();
+    this.coinb2 = spec.coinb2.slice();
+    this.midstateBytes = this.coinb1.length - (this.coinb1.length & 63);
+    this.midstate = new Sha256().update(this.coinb1.subarray(0, this.midstateBytes));
+  }
+
+  /** Sizes `buffer` for the extranonce lengths (a no-op when they did not change). */
+  fit(en1Len: number, en2Len: number): Uint8Array {
+    if (en1Len !== this.#en1Len || en2Len !== this.#en2Len) {
+      const len1 = this.coinb1.length;
+      const buffer = new Uint8Array(len1 + en1Len + en2Len + this.coinb2.length);
+      buffer.set(this.coinb1, 0);
+      buffer.set(this.coinb2, len1 + en1Len + en2Len);
+      this.buffer = buffer;
+      this.tail = buffer.subarray(this.midstateBytes);
+      this.#en1Len = en1Len;
+      this.#en2Len = en2Len;
+    }
+    return this.buffer;
+  }
+}
+
+/** Prepares `spec` for hashing. */
+export function prepareCoinbase(spec: CoinbaseSpec): PreparedCoinbase {
+  return new PreparedCoinbase(spec);
+}
+
+/** diff1 target (0x00000000ffff0000…) as a float: the numerator of every difficulty. */
+const DIFF1 = 0xffff * 2 ** 208;
+
+/**
+ * Difficulty of a hash in internal byte order (diff1 / hash) as a float; `Infinity` for the zero
+ * hash. Reads the 32 bytes most significant first; float rounding is far below what difficulty
+ * decisions need (exact decisions use `hashMeetsTarget`).
+ */
+export function hashDifficulty(hash: Uint8Array, offset = 0): number {
+  let value = 0;
+  for (let i = offset + 31; i >= offset; i--) value = value * 256 + hash[i];
+  return DIFF1 / value;
+}
+
+/**
+ * Exact 256-bit compare: true when the little-endian number in `hash` at `hashOffset` is ≤ the
+ * little-endian number in `target` at `targetOffset` (32 bytes each).
+ */
+export function hashMeetsTarget(
+  hash: Uint8Array,
+  hashOffset: number,
+  target: Uint8Array,
+  targetOffset: number,
+): boolean {
+  for (let i = 31; i >= 0; i--) {
+    const h = hash[hashOffset + i];
+    const t = target[targetOffset + i];
+    if (h !== t) return h < t;
+  }
+  return true;
+}
+
+/** Writes `value` as a little-endian uint32. */
+function writeU32LE(out: Uint8Array, offset: number, value: number): void {
+  out[offset] = value & 0xff;
+  out[offset + 1] = (value >>> 8) & 0xff;
+  out[offset + 2] = (value >>> 16) & 0xff;
+  out[offset + 3] = value >>> 24;
+}
+
+/** Reads a little-endian uint32. */
+function readU32LE(data: Uint8Array, offset: number): number {
+  return (data[offset] | (data[offset + 1] << 8) | (data[offset + 2] << 16) |
+    (data[offset + 3] << 24)) >>> 0;
+}
+
+/** Copies the extranonces of the share record at `offset` into the coinbase buffer. */
+function fillCoinbase(cb: PreparedCoinbase, record: Uint8Array, offset: number): Uint8Array {
+  const en1Len = record[offset + 20];
+  const en2Len = record[offset + 21];
+  const buffer = cb.fit(en1Len, en2Len);
+  const src = offset + SHARE_HEADER_BYTES;
+  const dst = cb.coinb1.length;
+  const n = en1Len + en2Len;
+  for (let i = 0; i < n; i++) buffer[dst + i] = record[src + i];
+  return buffer;
+}
+
+/** Writes version, ntime and nonce of the share record at `offset` into `header`. */
+function fillHeaderWords(header: Uint8Array, record: Uint8Array, offset: number): void {
+  for (let i = 0; i < 4; i++) {
+    header[i] = record[offset + 8 + i];
+    header[68 + i] = record[offset + 12 + i];
+    header[76 + i] = record[offset + 16 + i];
+  }
+}
+
+/** Fills the verdict record at `outOffset` from the hash already written there. */
+function finishVerdict(
+  job: PreparedJob,
+  record: Uint8Array,
+  offset: number,
+  out: Uint8Array,
+  outView: DataView,
+  outOffset: number,
+): void {
+  let flags = 0;
+  if (hashMeetsTarget(out, outOffset, record, offset + SHARE_TARGET_OFFSET)) flags |= FLAG_SHARE;
+  if (hashMeetsTarget(out, outOffset, job.networkTarget, 0)) flags |= FLAG_NETWORK;
+  outView.setFloat64(outOffset + VERDICT_DIFFICULTY_OFFSET, hashDifficulty(out, outOffset), true);
+  out[outOffset + VERDICT_FLAGS_OFFSET] = flags;
+}
+
+/**
+ * Hashes shares on the current thread. One instance per thread: it owns the scratch state the
+ * synchronous path reuses for every share.
+ */
+export class ShareHasher {
+  readonly #sha = new Sha256();
+  readonly #txid = new Uint8Array(32);
+  /** Whether the coinbase txid starts from coinb1's midstate (else hashes the whole buffer). */
+  useMidstate: boolean;
+
+  /** A hasher; `useMidstate` picks the coinbase hashing strategy (see `bench/hash.ts`). */
+  constructor(useMidstate = true) {
+    this.useMidstate = useMidstate;
+  }
+
+  /**
+   * Checks the share record at `offset` of `record` on `job` with `cb` (both must be the ones
+   * the record names) with the TypeScript SHA-256, writing the verdict record into `out` at
+   * `outOffset`. Allocates nothing.
+   */
+  checkTs(
+    job: PreparedJob,
+    cb: PreparedCoinbase,
+    record: Uint8Array,
+    offset: number,
+    out: Uint8Array,
+    outView: DataView,
+    outOffset: number,
+  ): void {
+    const coinbase = fillCoinbase(cb, record, offset);
+    const header = job.header;
+    const branch = job.branch;
+    const txid = branch.length === 0 ? job.root : this.#txid;
+    if (this.useMidstate && cb.midstateBytes > 0) {
+      this.#sha.copyFrom(cb.midstate).update(cb.tail).digestDoubleInto(txid, 0);
+    } else {
+      sha256dInto(coinbase, txid, 0);
+    }
+    if (branch.length > 0) {
+      sha256d64Into(txid, branch[0], header, 36);
+      for (let i = 1; i < branch.length; i++) sha256d64Into(job.root, branch[i], header, 36);
+    }
+    fillHeaderWords(header, record, offset);
+    sha256dInto(header, out, outOffset);
+    finishVerdict(job, record, offset, out, outView, outOffset);
+  }
+
+  /**
+   * The same check through `crypto.subtle`. Safe to run many at once: WebCrypto copies its input
+   * when called, so the shared buffers are only written between awaits.
+   */
+  async checkWebCrypto(
+    job: PreparedJob,
+    cb: PreparedCoinbase,
+    record: Uint8Array,
+    offset: number,
+    out: Uint8Array,
+    outView: DataView,
+    outOffset: number,
+  ): Promise<void> {
+    const subtle = crypto.subtle;
+    const coinbase = fillCoinbase(cb, record, offset);
+    let digest = await subtle.digest("SHA-256", coinbase as Uint8Array<ArrayBuffer>);
+    digest = await subtle.digest("SHA-256", digest);
+    const branch = job.branch;
+    if (branch.length > 0) {
+      const node = new Uint8Array(64);
+      for (let i = 0; i < branch.length; i++) {
+        node.set(new Uint8Array(digest), 0);
+        node.set(branch[i], 32);
+        digest = await subtle.digest("SHA-256", node);
+        digest = await subtle.digest("SHA-256", digest);
+      }
+    }
+    const header = job.header;
+    job.root.set(new Uint8Array(digest));
+    fillHeaderWords(header, record, offset);
+    digest = await subtle.digest("SHA-256", header as Uint8Array<ArrayBuffer>);
+    digest = await subtle.digest("SHA-256", digest);
+    out.set(new Uint8Array(digest), outOffset);
+    finishVerdict(job, record, offset, out, outView, outOffset);
+  }
+}
+
+/** Reads the job `seq` of the share record at `offset`. */
+export function recordJobSeq(record: Uint8Array, offset: number): number {
+  return readU32LE(record, offset);
+}
+
+/** Reads the coinbase `key` of the share record at `offset`. */
+export function recordCoinbaseKey(record: Uint8Array, offset: number): number {
+  return readU32LE(record, offset + 4);
+}
+
+/**
+ * Encodes share targets into 32 little-endian bytes, remembering recent ones: a pool hands out a
+ * few hundred distinct difficulties, so the bigint work is paid once per target, not per share.
+ */
+export class TargetCache {
+  readonly #cache = new Map<bigint, Uint8Array>();
+  readonly #limit: number;
+
+  /** A cache of at most `limit` targets (cleared wholesale when full). */
+  constructor(limit = 1024) {
+    this.#limit = limit;
+  }
+
+  /** `target` as 32 little-endian bytes (do not modify the result). */
+  get(target: bigint): Uint8Array {
+    let bytes = this.#cache.get(target);
+    if (bytes === undefined) {
+      if (this.#cache.size >= this.#limit) this.#cache.clear();
+      bytes = new Uint8Array(32);
+      writeTargetLE(target, bytes, 0);
+      this.#cache.set(target, bytes);
+    }
+    return bytes;
+  }
+}
+
+/**
+ * A `ShareChecker` that hashes on the calling thread: the reference path for tests and for
+ * benchmarks, and a fallback where workers are not wanted. Prepared jobs and coinbases are kept
+ * until `retireJob`.
+ */
+export class InlineShareChecker implements ShareChecker {
+  /** The backend this checker hashes with. */
+  readonly backend: HashBackend;
+  readonly #hasher: ShareHasher;
+  readonly #jobs = new Map<number, { job: PreparedJob; keys: number[] }>();
+  readonly #coinbases = new Map<number, PreparedCoinbase>();
+  readonly #targets = new TargetCache();
+  #record = new Uint8Array(SHARE_HEADER_BYTES + 64);
+  #recordView = new DataView(this.#record.buffer);
+  readonly #verdict = new Uint8Array(VERDICT_BYTES);
+  readonly #verdictView = new DataView(this.#verdict.buffer);
+
+  /** A checker using `backend`; `useMidstate` as for `ShareHasher`. */
+  constructor(backend: HashBackend = "ts", useMidstate = true) {
+    this.backend = backend;
+    this.#hasher = new ShareHasher(useMidstate);
+  }
+
+  /** Hashes one share of `job` with `coinbase` and judges it against both targets. */
+  check(job: Job, coinbase: CoinbaseParts, share: ShareInput): Promise<ShareVerdict> {
+    try {
+      if (this.backend === "ts") return Promise.resolve(this.checkSync(job, coinbase, share));
+      return this.#checkWebCrypto(job, coinbase, share);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** The synchronous TypeScript check (ignores `backend`). */
+  checkSync(job: Job, coinbase: CoinbaseParts, share: ShareInput): ShareVerdict {
+    const [prepared, cb] = this.#prepare(job, coinbase);
+    const size = shareRecordBytes(share);
+    if (size > this.#record.length) {
+      this.#record = new Uint8Array(size);
+      this.#recordView = new DataView(this.#record.buffer);
+    }
+    const target = this.#targets.get(share.shareTarget);
+    writeShareRecord(this.#record, this.#recordView, 0, job.seq, coinbase.key, share, target);
+    this.#hasher.checkTs(prepared, cb, this.#record, 0, this.#verdict, this.#verdictView, 0);
+    return readVerdict(this.#verdict, this.#verdictView, 0);
+  }
+
+  async #checkWebCrypto(
+    job: Job,
+    coinbase: CoinbaseParts,
+    share: ShareInput,
+  ): Promise<ShareVerdict> {
+    const [prepared, cb] = this.#prepare(job, coinbase);
+    const record = new Uint8Array(shareRecordBytes(share));
+    const target = this.#targets.get(share.shareTarget);
+    writeShareRecord(record, new DataView(record.buffer), 0, job.seq, coinbase.key, share, target);
+    const out = new Uint8Array(VERDICT_BYTES);
+    const outView = new DataView(out.buffer);
+    await this.#hasher.checkWebCrypto(prepared, cb, record, 0, out, outView, 0);
+    return readVerdict(out, outView, 0);
+  }
+
+  /** Forgets job `seq` and the coinbases used with it. */
+  retireJob(seq: number): void {
+    const entry = this.#jobs.get(seq);
+    if (entry === undefined) return;
+    this.#jobs.delete(seq);
+    for (const key of entry.keys) this.#coinbases.delete(key);
+  }
+
+  #prepare(job: Job, coinbase: CoinbaseParts): [PreparedJob, PreparedCoinbase] {
+    let entry = this.#jobs.get(job.seq);
+    if (entry === undefined) {
+      entry = { job: prepareJob(jobSpecOf(job)), keys: [] };
+      this.#jobs.set(job.seq, entry);
+    }
+    let cb = this.#coinbases.get(coinbase.key);
+    if (cb === undefined) {
+      cb = prepareCoinbase(coinbaseSpecOf(coinbase));
+      this.#coinbases.set(coinbase.key, cb);
+      entry.keys.push(coinbase.key);
+    }
+    return [entry.job, cb];
+  }
+}
