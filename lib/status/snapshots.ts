@@ -1,0 +1,357 @@
+/**
+ * The snapshot cache behind the public JSON API. Each endpoint is rebuilt on its own timer from
+ * `StatusSources`, censored (`views.ts`), and serialised once per refresh; every request in between
+ * is answered with the same bytes. Each snapshot carries `updatedAt`/`nextUpdateAt` for the
+ * `X-JSON-Updated-At` / `X-JSON-Next-Update-At` headers.
+ *
+ * Variants are serialised lazily and at most once per refresh: `/api/pool-hashrate` with history,
+ * and `/api/blocks?limit=n`, whose entries are serialised one by one at refresh time and joined per
+ * limit on first use (at most 100 joins per refresh, no JSON work on later requests).
+ *
+ * A failed or timed-out rebuild keeps the previous bytes (their `updatedAt` tells how old they are)
+ * and tries again at the next tick; before the first success an endpoint has no snapshot.
+ *
+ * @module
+ */
+
+import type { HashrateSample, StatusSources, StatusStatic } from "./sources.ts";
+import { type SystemMetrics, SystemSampler } from "./system.ts";
+import {
+  buildFoundBlock,
+  buildHashrateHistory,
+  buildNode,
+  buildOverview,
+  buildPoolHashrate,
+  buildPoolPage,
+  buildServer,
+  DEFAULT_LIMITS,
+  type OverviewLimits,
+} from "./views.ts";
+
+/** Time and timers, injectable for tests. */
+export interface Clock {
+  /** Wall-clock milliseconds since the epoch. */
+  now(): number;
+  /** Calls `fn` after `ms` milliseconds; returns an opaque handle for `clearTimeout`. */
+  setTimeout(fn: () => void, ms: number): unknown;
+  /** Cancels a pending `setTimeout`. */
+  clearTimeout(handle: unknown): void;
+}
+
+/** The real clock. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as number),
+};
+
+/** One pre-serialised JSON payload and its cache times (ms since the epoch). */
+export interface CachedJson {
+  /** The UTF-8 JSON bytes, shared by every response until the next refresh. Do not mutate. */
+  readonly body: Uint8Array<ArrayBuffer>;
+  /** When the payload was built. */
+  readonly updatedAt: number;
+  /** When the next rebuild is due. */
+  readonly nextUpdateAt: number;
+}
+
+/**
+ * What the routes read: the latest payload of each public endpoint, or `undefined` before the
+ * first build. The live pool's {@linkcode SnapshotCache} implements it; so can a status mirror.
+ */
+export interface JsonSnapshots {
+  /** `/api/overview`. */
+  overview(): CachedJson | undefined;
+  /** `/api/pool-page`. */
+  poolPage(): CachedJson | undefined;
+  /** `/api/node`. */
+  node(): CachedJson | undefined;
+  /** `/api/server`. */
+  server(): CachedJson | undefined;
+  /** `/api/pool-hashrate`, with `pool_hashrate_history` when `includeHistory`. */
+  poolHashrate(includeHistory: boolean): CachedJson | undefined;
+  /** `/api/blocks`, the `limit` (1..100) newest blocks. */
+  blocks(limit: number): CachedJson | undefined;
+}
+
+/** The cached endpoints. */
+export type SnapshotName = "overview" | "poolPage" | "node" | "server" | "poolHashrate" | "blocks";
+
+/** Refresh periods of the reference pool (ms). */
+export const DEFAULT_INTERVALS: Readonly<Record<SnapshotName, number>> = {
+  overview: 10_000,
+  poolPage: 10_000,
+  node: 10_000,
+  server: 10_000,
+  poolHashrate: 5_000,
+  blocks: 3_000,
+};
+
+/** Options of {@linkcode SnapshotCache}. */
+export interface SnapshotCacheOptions {
+  /** Raw pool data. */
+  readonly sources: StatusSources;
+  /** Settings from configuration. */
+  readonly statics: StatusStatic;
+  /** Clock and timers (default: the real ones). */
+  readonly clock?: Clock;
+  /** Refresh period per endpoint (ms); missing ones use {@linkcode DEFAULT_INTERVALS}. */
+  readonly intervals?: Partial<Record<SnapshotName, number>>;
+  /** List sizes of the overview and pool page. */
+  readonly limits?: OverviewLimits;
+  /** Process/OS metrics for `/api/server` (default: a {@linkcode SystemSampler} on this process). */
+  readonly system?: () => SystemMetrics;
+  /** JSON serialiser (default `JSON.stringify`); injectable so tests can count serialisations. */
+  readonly serialize?: (value: unknown) => string;
+  /** Longest an async rebuild (node info, found blocks) may take before it counts as failed (ms). */
+  readonly buildTimeoutMs?: number;
+  /** Samples kept when the cache keeps the pool hashrate history itself (72 = 6 min at 5 s). */
+  readonly historySlots?: number;
+  /** Most blocks `/api/blocks` can return (100). */
+  readonly maxBlocks?: number;
+  /** Told about every failed rebuild (the cache itself never logs). */
+  readonly onError?: (name: SnapshotName, error: unknown) => void;
+}
+
+interface Entry {
+  readonly body: Uint8Array<ArrayBuffer>;
+  readonly updatedAt: number;
+  nextUpdateAt: number;
+  /** Lazily built variants of this refresh (history body, per-limit block lists). */
+  readonly variants: Map<string | number, Uint8Array<ArrayBuffer>>;
+  /** What the variants are made from. */
+  readonly extra?: unknown;
+}
+
+interface PoolHashrateExtra {
+  readonly base: object;
+  readonly history: readonly HashrateSample[];
+}
+
+/** Builds the public snapshots on timers and hands out their serialised bytes. */
+export class SnapshotCache implements JsonSnapshots {
+  readonly #sources: StatusSources;
+  readonly #statics: StatusStatic;
+  readonly #clock: Clock;
+  readonly #intervals: Record<SnapshotName, number>;
+  readonly #limits: OverviewLimits;
+  readonly #system: () => SystemMetrics;
+  readonly #serialize: (value: unknown) => string;
+  readonly #encoder = new TextEncoder();
+  readonly #timeoutMs: number;
+  readonly #historySlots: number;
+  readonly #maxBlocks: number;
+  readonly #onError: (name: SnapshotName, error: unknown) => void;
+  readonly #entries = new Map<SnapshotName, Entry>();
+  readonly #timers = new Map<SnapshotName, unknown>();
+  readonly #inFlight = new Map<SnapshotName, Promise<void>>();
+  readonly #history: HashrateSample[] = [];
+  #running = false;
+
+  /** A cache that builds nothing until {@linkcode start} or {@linkcode refresh}. */
+  constructor(options: SnapshotCacheOptions) {
+    this.#sources = options.sources;
+    this.#statics = options.statics;
+    this.#clock = options.clock ?? systemClock;
+    this.#intervals = { ...DEFAULT_INTERVALS, ...options.intervals };
+    this.#limits = options.limits ?? DEFAULT_LIMITS;
+    if (options.system) {
+      this.#system = options.system;
+    } else {
+      const sampler = new SystemSampler();
+      this.#system = () => sampler.sample();
+    }
+    this.#serialize = options.serialize ?? JSON.stringify;
+    this.#timeoutMs = options.buildTimeoutMs ?? 5_000;
+    this.#historySlots = options.historySlots ?? 72;
+    this.#maxBlocks = options.maxBlocks ?? 100;
+    this.#onError = options.onError ?? (() => {});
+  }
+
+  /** Builds every snapshot now and keeps each on its timer; resolves when the first builds settle. */
+  start(): Promise<void> {
+    this.#running = true;
+    return this.refresh();
+  }
+
+  /** Stops every timer (builds in flight finish but schedule nothing). */
+  stop(): void {
+    this.#running = false;
+    for (const handle of this.#timers.values()) this.#clock.clearTimeout(handle);
+    this.#timers.clear();
+  }
+
+  /**
+   * Rebuilds `name` (or every snapshot) now, e.g. on a new block, and restarts its timer.
+   * A rebuild already in flight is joined, not duplicated. Never rejects.
+   */
+  refresh(name?: SnapshotName): Promise<void> {
+    if (name === undefined) {
+      const names = Object.keys(DEFAULT_INTERVALS) as SnapshotName[];
+      return Promise.all(names.map((n) => this.refresh(n))).then(() => {});
+    }
+    const pending = this.#inFlight.get(name);
+    if (pending) return pending;
+    const run = this.#rebuild(name).finally(() => {
+      this.#inFlight.delete(name);
+      this.#schedule(name);
+    });
+    this.#inFlight.set(name, run);
+    return run;
+  }
+
+  /** `/api/overview`. */
+  overview(): CachedJson | undefined {
+    return this.#entries.get("overview");
+  }
+
+  /** `/api/pool-page`. */
+  poolPage(): CachedJson | undefined {
+    return this.#entries.get("poolPage");
+  }
+
+  /** `/api/node`. */
+  node(): CachedJson | undefined {
+    return this.#entries.get("node");
+  }
+
+  /** `/api/server`. */
+  server(): CachedJson | undefined {
+    return this.#entries.get("server");
+  }
+
+  /** `/api/pool-hashrate`; the history variant is serialised on first use after each refresh. */
+  poolHashrate(includeHistory: boolean): CachedJson | undefined {
+    const entry = this.#entries.get("poolHashrate");
+    if (!entry || !includeHistory) return entry;
+    let body = entry.variants.get("history");
+    if (!body) {
+      const { base, history } = entry.extra as PoolHashrateExtra;
+      // The snapshot of this refresh with its history added (not a rebuild from live data).
+      const points = buildHashrateHistory(history);
+      body = this.#encode(insertAfter(base, "pool_hashrate", "pool_hashrate_history", points));
+      entry.variants.set("history", body);
+    }
+    return { body, updatedAt: entry.updatedAt, nextUpdateAt: entry.nextUpdateAt };
+  }
+
+  /** `/api/blocks`: the `limit` newest blocks (clamped to 1..maxBlocks); joined once per limit. */
+  blocks(limit: number): CachedJson | undefined {
+    const entry = this.#entries.get("blocks");
+    if (!entry) return undefined;
+    const items = entry.extra as readonly string[];
+    const n = Math.min(Math.max(1, Math.trunc(limit) || 1), this.#maxBlocks, items.length);
+    let body = entry.variants.get(n);
+    if (!body) {
+      body = this.#encoder.encode("[" + items.slice(0, n).join(",") + "]");
+      entry.variants.set(n, body);
+    }
+    return { body, updatedAt: entry.updatedAt, nextUpdateAt: entry.nextUpdateAt };
+  }
+
+  #encode(value: unknown): Uint8Array<ArrayBuffer> {
+    return this.#encoder.encode(this.#serialize(value));
+  }
+
+  #schedule(name: SnapshotName): void {
+    const old = this.#timers.get(name);
+    if (old !== undefined) this.#clock.clearTimeout(old);
+    this.#timers.delete(name);
+    if (!this.#running) return;
+    const interval = this.#intervals[name];
+    this.#timers.set(name, this.#clock.setTimeout(() => this.refresh(name), interval));
+  }
+
+  async #rebuild(name: SnapshotName): Promise<void> {
+    const interval = this.#intervals[name];
+    try {
+      const built = await this.#build(name);
+      const updatedAt = this.#clock.now();
+      this.#entries.set(name, {
+        body: built.body,
+        updatedAt,
+        nextUpdateAt: updatedAt + interval,
+        variants: new Map(),
+        extra: built.extra,
+      });
+    } catch (error) {
+      const entry = this.#entries.get(name);
+      if (entry) entry.nextUpdateAt = this.#clock.now() + interval;
+      this.#onError(name, error);
+    }
+  }
+
+  async #build(name: SnapshotName): Promise<{ body: Uint8Array<ArrayBuffer>; extra?: unknown }> {
+    const sources = this.#sources;
+    const statics = this.#statics;
+    switch (name) {
+      case "overview": {
+        const started = performance.now();
+        const view = buildOverview(sources, statics, this.#clock.now(), this.#limits);
+        view.render_duration = Math.round((performance.now() - started) * 1e6);
+        return { body: this.#encode(view) };
+      }
+      case "poolPage":
+        return { body: this.#encode(buildPoolPage(sources, this.#limits)) };
+      case "node": {
+        const info = await this.#withTimeout(sources.nodeInfo());
+        return { body: this.#encode(buildNode(info, statics)) };
+      }
+      case "server":
+        return { body: this.#encode(buildServer(sources, this.#system())) };
+      case "poolHashrate": {
+        const now = this.#clock.now();
+        const base = buildPoolHashrate(sources, statics, now);
+        const history = this.#historyAt(now, base.pool_hashrate, base.block_height);
+        const extra: PoolHashrateExtra = { base, history };
+        return { body: this.#encode(base), extra };
+      }
+      case "blocks": {
+        const records = await this.#withTimeout(sources.foundBlocks(this.#maxBlocks));
+        const items = records.slice(0, this.#maxBlocks).map((r) =>
+          this.#serialize(buildFoundBlock(r))
+        );
+        return { body: this.#encoder.encode("[" + items.join(",") + "]"), extra: items };
+      }
+    }
+  }
+
+  /** The history to publish with this refresh; samples it when the sources keep none. */
+  #historyAt(now: number, hashrate: number, height: number): readonly HashrateSample[] {
+    if (this.#sources.hashrateHistory) return [...this.#sources.hashrateHistory()];
+    const tipKnown = this.#sources.tip() !== undefined;
+    this.#history.push(
+      tipKnown ? { at: now, hashrate, blockHeight: height } : { at: now, hashrate },
+    );
+    if (this.#history.length > this.#historySlots) {
+      this.#history.splice(0, this.#history.length - this.#historySlots);
+    }
+    return [...this.#history];
+  }
+
+  #withTimeout<T>(work: Promise<T>): Promise<T> {
+    let handle: unknown;
+    const timeout = new Promise<never>((_, reject) => {
+      handle = this.#clock.setTimeout(
+        () => reject(new Error(`no answer within ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      );
+    });
+    return Promise.race([work, timeout]).finally(() => this.#clock.clearTimeout(handle));
+  }
+}
+
+/** A copy of `base` with `key: value` inserted right after `after` (keeps the documented order). */
+function insertAfter(
+  base: object,
+  after: string,
+  key: string,
+  value: unknown,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(base)) {
+    out[k] = v;
+    if (k === after) out[key] = value;
+  }
+  return out;
+}
