@@ -1,0 +1,502 @@
+/**
+ * The Stratum v1 server ("connector"): plain TCP and TLS listeners, admission control, one
+ * {@link Session} per connection, the job fan-out and a once-a-second upkeep sweep.
+ *
+ * I/O shape per connection: one reused read buffer fed to a {@link LineFramer}; writes queued as
+ * strings and flushed once per microtask tick (a burst of replies and notifies becomes one write);
+ * TCP_NODELAY on. Idle connections are closed by the sweep rather than by a timer per connection.
+ *
+ * @module
+ */
+
+import { Admission, type AdmissionOptions, type AdmissionRefusal } from "../lib/pool/admission.ts";
+import { BanList, type InvalidShareOptions } from "../lib/pool/bans.ts";
+import type { BlockSink, JobSource, ShareChecker } from "../lib/pool/types.ts";
+import type { VardiffOptions } from "../lib/pool/vardiff.ts";
+import { WorkerRegistry, WorkerStats } from "../lib/pool/worker_stats.ts";
+import { ShareDeduper } from "./dedupe.ts";
+import { DEFAULT_MAX_LINE_BYTES, LineFramer } from "./framing.ts";
+import { encodeShowMessage, sniffId } from "./protocol.ts";
+import {
+  type ResolvePayout,
+  Session,
+  type SessionConfig,
+  type SessionHost,
+  type SessionTransport,
+} from "./session.ts";
+
+/** TLS listener settings; certificate and key are PEM text supplied by the caller. */
+export interface StratumTlsOptions {
+  /** Port (0 = any free port; read the bound one from `StratumServer.tlsPort`). */
+  readonly port: number;
+  /** Address to bind (default: the plain listener's hostname). */
+  readonly hostname?: string;
+  /** Certificate chain, PEM. */
+  readonly cert: string;
+  /** Private key, PEM. */
+  readonly key: string;
+}
+
+/** Everything the server needs; the integrator maps the config onto it. */
+export interface StratumServerOptions {
+  /** Address to bind (default `0.0.0.0`). */
+  readonly hostname?: string;
+  /** Plain TCP port (0 = any free port); omit to run TLS only. */
+  readonly port?: number;
+  /** TLS listener, if wanted. */
+  readonly tls?: StratumTlsOptions;
+  /** Job feed. */
+  readonly jobs: JobSource;
+  /** Share hasher. */
+  readonly checker: ShareChecker;
+  /** Block submitter. */
+  readonly blocks: BlockSink;
+  /** Validates `ADDRESS[.worker]` user names for the network. */
+  readonly resolvePayout: ResolvePayout;
+  /** Shared pool password (default none). */
+  readonly poolPassword?: string;
+  /** extranonce2 size in bytes (default 4, 1–8). */
+  readonly extranonce2Size?: number;
+  /** Version bits miners may roll (default `0x1fffe000`). */
+  readonly versionMask?: number;
+  /** Starting difficulty (default: the vardiff minimum). */
+  readonly initialDifficulty?: number;
+  /** Vardiff tuning (defaults in `lib/pool/vardiff.ts`). */
+  readonly vardiff?: Partial<VardiffOptions>;
+  /** Invalid-share ban tuning (defaults in `lib/pool/bans.ts`). */
+  readonly invalidShares?: Partial<InvalidShareOptions>;
+  /** Admission limits (defaults in `lib/pool/admission.ts`). */
+  readonly admission?: Partial<AdmissionOptions>;
+  /** Miner clients refused at subscribe. */
+  readonly clientBlacklist?: readonly string[];
+  /** Cap on one JSON-RPC line in bytes (default 16 KiB). */
+  readonly maxLineBytes?: number;
+  /** Close a connection silent for this long (default 10 min). */
+  readonly idleTimeoutMs?: number;
+  /** Delay of the first work after subscribe + authorize (default 100 ms). */
+  readonly initialWorkDelayMs?: number;
+  /** Seconds an ntime may run ahead of max(curtime, now) (default 7000). */
+  readonly ntimeMaxForwardSec?: number;
+  /** Notified jobs each connection remembers (default 16). */
+  readonly recentJobs?: number;
+  /** How long a closed session's extranonce1 is kept for resumption (default 10 min). */
+  readonly resumeWindowMs?: number;
+  /** Period of the upkeep sweep (default 1 s). */
+  readonly sweepIntervalMs?: number;
+  /** Answer to `client.get_version` (default `denopool/0.1.0`). */
+  readonly serverVersion?: string;
+  /** Worker/address bans; pass one to share it with the admin side (default: a new list). */
+  readonly bans?: BanList;
+  /** Live worker registry for the status API (default: a new one). */
+  readonly registry?: WorkerRegistry;
+  /** Clock (default `Date.now`). */
+  readonly now?: () => number;
+  /** Operator log for rare events (default `console.log`). */
+  readonly log?: (message: string) => void;
+}
+
+/** Connection counters for the status API. */
+export interface StratumCounts {
+  /** Open plain TCP connections. */
+  readonly plain: number;
+  /** Open TLS connections. */
+  readonly tls: number;
+  /** Open connections that are authorized. */
+  readonly authorized: number;
+  /** Connections accepted since start. */
+  readonly acceptedTotal: number;
+  /** Connections refused since start, by reason. */
+  readonly refused: Readonly<Record<AdmissionRefusal, number>>;
+}
+
+/** Most bytes queued for a connection that does not read; past it the connection is dropped. */
+const MAX_QUEUED_BYTES = 1 << 20;
+/** Read buffer per connection. */
+const READ_BUFFER_BYTES = 4096;
+
+const encoder = new TextEncoder();
+
+/** One socket: the read loop, the batched writer, and its session. */
+class Connection implements SessionTransport {
+  readonly session: Session;
+  readonly tls: boolean;
+  readonly ip: string;
+  readonly done: Promise<void>;
+  readonly #conn: Deno.Conn;
+  readonly #framer: LineFramer;
+  #queue: string[] = [];
+  #queuedBytes = 0;
+  #flushScheduled = false;
+  #writing = false;
+  #closing = false;
+  #closed = false;
+  readonly #onClosed: (c: Connection) => void;
+
+  constructor(
+    conn: Deno.Conn,
+    tls: boolean,
+    ip: string,
+    host: SessionHost,
+    stats: WorkerStats,
+    maxLineBytes: number,
+    onClosed: (c: Connection) => void,
+  ) {
+    this.#conn = conn;
+    this.tls = tls;
+    this.ip = ip;
+    this.#framer = new LineFramer(maxLineBytes);
+    this.#onClosed = onClosed;
+    this.session = new Session(host, this, stats);
+    this.done = this.#readLoop();
+  }
+
+  write(line: string): void {
+    if (this.#closed || this.#closing) return;
+    this.#queue.push(line);
+    this.#queuedBytes += line.length;
+    if (this.#queuedBytes > MAX_QUEUED_BYTES) {
+      // The miner is not reading; holding more would let one socket eat memory.
+      this.#queue.length = 0;
+      this.#destroy();
+      return;
+    }
+    this.#scheduleFlush();
+  }
+
+  close(): void {
+    if (this.#closing || this.#closed) return;
+    this.#closing = true;
+    if (!this.#writing && this.#queue.length === 0) this.#destroy();
+    else this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#writing) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#writing || this.#closed) return;
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const text = this.#queue.length === 1 ? this.#queue[0] : this.#queue.join("");
+        this.#queue.length = 0;
+        this.#queuedBytes = 0;
+        const bytes = encoder.encode(text);
+        let offset = 0;
+        while (offset < bytes.length) {
+          offset += await this.#conn.write(bytes.subarray(offset));
+        }
+      }
+    } catch {
+      this.#destroy();
+      return;
+    } finally {
+      this.#writing = false;
+    }
+    if (this.#closing) this.#destroy();
+  }
+
+  async #readLoop(): Promise<void> {
+    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    const session = this.session;
+    const onLine = (line: string) => {
+      session.handleLine(line);
+      return !this.#closing && !this.#closed;
+    };
+    try {
+      while (!this.#closing && !this.#closed) {
+        const n = await this.#conn.read(buffer);
+        if (n === null) break;
+        if (this.#framer.push(buffer.subarray(0, n), onLine) === "oversize") {
+          session.rejectOversizeLine(sniffId(this.#framer.oversizeHead));
+          break;
+        }
+      }
+    } catch {
+      // reset by peer, TLS handshake failure, or closed under us: all end the connection
+    }
+    session.close();
+    if (!this.#writing && this.#queue.length === 0) this.#destroy();
+    else this.close();
+  }
+
+  #destroy(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closing = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+    this.session.close();
+    this.#onClosed(this);
+  }
+}
+
+/** A Stratum v1 server over plain TCP and/or TLS. */
+export class StratumServer {
+  /** Live worker registry (the status API reads it). */
+  readonly registry: WorkerRegistry;
+  /** Worker and payout-address bans. */
+  readonly bans: BanList;
+  /** Admission control of new connections (also holds the IP bans). */
+  readonly admission: Admission;
+
+  readonly #options: StratumServerOptions;
+  readonly #host: SessionHost;
+  readonly #now: () => number;
+  readonly #connections = new Set<Connection>();
+  readonly #listeners: Deno.Listener[] = [];
+  readonly #acceptLoops: Promise<void>[] = [];
+  readonly #extranonce1InUse = new Set<number>();
+  readonly #resumable = new Map<
+    string,
+    { extranonce1: number; difficulty?: number; until: number }
+  >();
+  readonly #refused: Record<AdmissionRefusal, number> = {
+    "capacity": 0,
+    "ip-limit": 0,
+    "rate-limit": 0,
+    "banned": 0,
+    "churn": 0,
+  };
+  #nextExtranonce1 = 1;
+  #nextConnectionId = 1;
+  #acceptedTotal = 0;
+  #plain = 0;
+  #tls = 0;
+  #port: number | undefined;
+  #tlsPort: number | undefined;
+  #sweepTimer: ReturnType<typeof setInterval> | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #running = false;
+
+  /** A stopped server; call `start`. */
+  constructor(options: StratumServerOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.registry = options.registry ?? new WorkerRegistry();
+    this.bans = options.bans ?? new BanList();
+    this.admission = new Admission(options.admission ?? {}, this.#now());
+    const en2 = options.extranonce2Size ?? 4;
+    if (!Number.isInteger(en2) || en2 < 1 || en2 > 8) {
+      throw new RangeError(`extranonce2Size must be an integer in 1..8, got ${en2}`);
+    }
+    const config: SessionConfig = {
+      extranonce2Size: en2,
+      poolPassword: options.poolPassword,
+      versionMask: (options.versionMask ?? 0x1fffe000) >>> 0,
+      initialDifficulty: options.initialDifficulty ?? options.vardiff?.minDifficulty ?? 1,
+      vardiff: options.vardiff ?? {},
+      invalidShares: options.invalidShares ?? {},
+      clientBlacklist: options.clientBlacklist ?? [],
+      initialWorkDelayMs: options.initialWorkDelayMs ?? 100,
+      ntimeMaxForwardSec: options.ntimeMaxForwardSec ?? 7000,
+      recentJobs: options.recentJobs ?? 16,
+      serverVersion: options.serverVersion ?? "denopool/0.1.0",
+      resolvePayout: options.resolvePayout,
+    };
+    const log = options.log ?? ((m: string) => console.log(`stratum: ${m}`));
+    this.#host = {
+      config,
+      jobs: options.jobs,
+      checker: options.checker,
+      blocks: options.blocks,
+      bans: this.bans,
+      dedupe: new ShareDeduper(),
+      registry: this.registry,
+      now: this.#now,
+      log,
+      allocateExtranonce1: (resumeId) => this.#allocateExtranonce1(resumeId),
+      releaseExtranonce1: (en1, difficulty) => this.#releaseExtranonce1(en1, difficulty),
+    };
+  }
+
+  /** The bound plain TCP port, once started. */
+  get port(): number | undefined {
+    return this.#port;
+  }
+
+  /** The bound TLS port, once started. */
+  get tlsPort(): number | undefined {
+    return this.#tlsPort;
+  }
+
+  /** Connection counters. */
+  counts(): StratumCounts {
+    let authorized = 0;
+    for (const c of this.#connections) if (c.session.user !== undefined) authorized++;
+    return {
+      plain: this.#plain,
+      tls: this.#tls,
+      authorized,
+      acceptedTotal: this.#acceptedTotal,
+      refused: { ...this.#refused },
+    };
+  }
+
+  /** Binds the listeners and starts accepting. */
+  start(): void {
+    if (this.#running) throw new Error("StratumServer already started");
+    const o = this.#options;
+    const hostname = o.hostname ?? "0.0.0.0";
+    if (o.port === undefined && o.tls === undefined) {
+      throw new Error("StratumServer needs a port, a TLS listener, or both");
+    }
+    try {
+      if (o.port !== undefined) {
+        const listener = Deno.listen({ hostname, port: o.port, transport: "tcp" });
+        this.#listeners.push(listener);
+        this.#port = (listener.addr as Deno.NetAddr).port;
+        this.#acceptLoops.push(this.#acceptLoop(listener, false));
+      }
+      if (o.tls !== undefined) {
+        const listener = Deno.listenTls({
+          hostname: o.tls.hostname ?? hostname,
+          port: o.tls.port,
+          cert: o.tls.cert,
+          key: o.tls.key,
+        });
+        this.#listeners.push(listener);
+        this.#tlsPort = (listener.addr as Deno.NetAddr).port;
+        this.#acceptLoops.push(this.#acceptLoop(listener, true));
+      }
+    } catch (error) {
+      for (const l of this.#listeners) l.close();
+      this.#listeners.length = 0;
+      throw error;
+    }
+    this.#running = true;
+    this.#unsubscribe = o.jobs.onJob((job) => {
+      this.#host.dedupe.retain((id) => o.jobs.get(id) !== undefined);
+      for (const c of this.#connections) c.session.onJob(job);
+    });
+    this.#sweepTimer = setInterval(() => this.#sweep(), o.sweepIntervalMs ?? 1000);
+  }
+
+  /**
+   * Stops: closes the listeners, tells every miner `message` (`client.show_message`), then closes
+   * every connection once its queued lines are written. Resolves when all are closed.
+   */
+  async stop(message = "Pool is shutting down; please reconnect later"): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    for (const l of this.#listeners) {
+      try {
+        l.close();
+      } catch {
+        // already closed
+      }
+    }
+    this.#listeners.length = 0;
+    this.#unsubscribe?.();
+    clearInterval(this.#sweepTimer);
+    const pending: Promise<void>[] = [];
+    for (const c of this.#connections) {
+      c.write(encodeShowMessage(message));
+      c.session.close();
+      pending.push(c.done);
+    }
+    await Promise.allSettled([...pending, ...this.#acceptLoops]);
+    this.#acceptLoops.length = 0;
+  }
+
+  async #acceptLoop(listener: Deno.Listener, tls: boolean): Promise<void> {
+    try {
+      for await (const conn of listener) this.#accept(conn, tls);
+    } catch {
+      // listener closed by stop()
+    }
+  }
+
+  #accept(conn: Deno.Conn, tls: boolean): void {
+    const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
+    const now = this.#now();
+    const verdict = this.admission.admit(ip, now);
+    if (!verdict.admitted) {
+      this.#refused[verdict.reason]++;
+      try {
+        conn.close();
+      } catch {
+        // gone already
+      }
+      return;
+    }
+    this.#acceptedTotal++;
+    if (tls) this.#tls++;
+    else this.#plain++;
+    const tcp = conn as Partial<Deno.TcpConn>;
+    if (typeof tcp.setNoDelay === "function") tcp.setNoDelay(true);
+    const id = (this.#nextConnectionId++).toString(36);
+    const stats = new WorkerStats(id, ip, tls, now);
+    const connection = new Connection(
+      conn,
+      tls,
+      ip,
+      this.#host,
+      stats,
+      this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+      (c) => this.#closed(c),
+    );
+    this.#connections.add(connection);
+  }
+
+  #closed(c: Connection): void {
+    if (!this.#connections.delete(c)) return;
+    if (c.tls) this.#tls--;
+    else this.#plain--;
+    this.admission.release(c.ip);
+  }
+
+  #sweep(): void {
+    const now = this.#now();
+    const idle = this.#options.idleTimeoutMs ?? 600_000;
+    for (const c of this.#connections) {
+      if (now - c.session.lastActivity > idle) c.session.close();
+      else c.session.tick(now);
+    }
+    for (const [id, r] of this.#resumable) {
+      if (r.until > now) break; // insertion order = expiry order
+      this.#resumable.delete(id);
+    }
+    this.admission.prune(now);
+  }
+
+  #allocateExtranonce1(resumeId: string | undefined): { extranonce1: number; difficulty?: number } {
+    if (resumeId !== undefined) {
+      const r = this.#resumable.get(resumeId.toLowerCase());
+      if (r !== undefined && r.until > this.#now() && !this.#extranonce1InUse.has(r.extranonce1)) {
+        this.#resumable.delete(resumeId.toLowerCase());
+        this.#extranonce1InUse.add(r.extranonce1);
+        return { extranonce1: r.extranonce1, difficulty: r.difficulty };
+      }
+    }
+    // Skip values in use and values held for a recent session that may come back.
+    for (;;) {
+      const en1 = this.#nextExtranonce1;
+      this.#nextExtranonce1 = (this.#nextExtranonce1 + 1) >>> 0 || 1;
+      if (this.#extranonce1InUse.has(en1)) continue;
+      if (this.#resumable.has(en1.toString(16).padStart(8, "0"))) continue;
+      this.#extranonce1InUse.add(en1);
+      return { extranonce1: en1 };
+    }
+  }
+
+  #releaseExtranonce1(extranonce1: number, difficulty: number | undefined): void {
+    this.#extranonce1InUse.delete(extranonce1);
+    const id = extranonce1.toString(16).padStart(8, "0");
+    this.#resumable.delete(id);
+    this.#resumable.set(id, {
+      extranonce1,
+      difficulty,
+      until: this.#now() + (this.#options.resumeWindowMs ?? 600_000),
+    });
+  }
+}
