@@ -9,7 +9,10 @@
 /** Outcome of checking one raw value: the typed value, or what was expected instead. */
 export type FieldResult<T> = { readonly ok: true; readonly value: T } | {
   readonly ok: false;
+  /** What was expected, e.g. "an integer from 2 to 8". */
   readonly expected: string;
+  /** Where inside the value the problem is, appended to the key (e.g. "[2]" for an item). */
+  readonly at?: string;
 };
 
 /** One configuration key: its default, how to check a raw value, and a one-line meaning. */
@@ -130,22 +133,26 @@ export function choiceField<const T extends string>(
   };
 }
 
-/** An array-of-strings key; each item must pass `check` (which returns what it expected). */
+/**
+ * An array-of-strings key; each item must pass `check`. `itemExpected` describes one item
+ * ("an IP address or CIDR range") and is reported with the item's index when one fails.
+ */
 export function stringListField(
   defaultValue: readonly string[],
   itemExpected: string,
   check: (item: string) => boolean = () => true,
   maxItems = 1024,
 ): Field<readonly string[]> {
-  const expected = `an array of ${itemExpected}`;
+  const expected = `an array of at most ${maxItems} strings, each ${itemExpected}`;
   return {
     default: defaultValue,
     parse(raw) {
       if (!Array.isArray(raw) || raw.length > maxItems) return fail(expected);
-      for (const item of raw) {
+      for (let i = 0; i < raw.length; i++) {
+        const item: unknown = raw[i];
         // deno-lint-ignore no-control-regex
         if (typeof item !== "string" || /[\u0000-\u001f\u007f]/.test(item) || !check(item)) {
-          return fail(`${expected} (bad item ${describeValue(item)})`);
+          return { ok: false, expected: itemExpected, at: `[${i}]` };
         }
       }
       return ok(Object.freeze([...raw] as string[]));

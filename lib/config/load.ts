@@ -25,7 +25,12 @@ import {
   type SectionName,
   tomlKey,
 } from "./schema.ts";
-import { type TomlTable, validateConfigDocument, validateSecretsDocument } from "./validate.ts";
+import {
+  elementAt,
+  type TomlTable,
+  validateConfigDocument,
+  validateSecretsDocument,
+} from "./validate.ts";
 
 /** Values that replace file values, e.g. from command-line flags. Checked like file values. */
 export type ConfigOverrides = {
@@ -167,7 +172,8 @@ function applyOverrides(sections: ConfigSections, overrides: ConfigOverrides): C
       }
       const result = fields[key].parse(raw);
       if (!result.ok) {
-        throw expectedError(COMMAND_LINE, dotted, result.expected, describeValue(raw));
+        const found = describeValue(result.at === undefined ? raw : elementAt(raw, result.at));
+        throw expectedError(COMMAND_LINE, dotted + (result.at ?? ""), result.expected, found);
       }
       const isPath = PATH_KEYS.some(([s, k]) => s === section && k === key);
       const value = isPath ? resolvePath(result.value as string, Deno.cwd()) : result.value;

@@ -304,7 +304,7 @@ export const CONFIG_SCHEMA: ConfigSchema = {
     statusTlsCert: stringField(""),
     statusTlsKey: stringField(""),
     statusPublicUrl: stringField("", { check: optionalHttpUrl }),
-    trustedProxies: stringListField([], "IP addresses or CIDR ranges", isIpOrCidr),
+    trustedProxies: stringListField([], "an IP address or CIDR range", isIpOrCidr),
     metricsListen: stringField("", { check: optionalListen }),
     dataDir: stringField("./data", { check: (v) => v === "" ? "a directory path" : undefined }),
     noJson: booleanField(false),
@@ -324,7 +324,7 @@ export const CONFIG_SCHEMA: ConfigSchema = {
     acceptBurst: integerField(1_000, 1, 1_000_000),
     messagesPerMinute: integerField(1_200, 0, 1_000_000),
     versionRollingMask: hexMaskField(0x1fffe000),
-    clientBlacklist: stringListField([], "client names"),
+    clientBlacklist: stringListField([], "a client name"),
   },
   node: {
     network: choiceField<NetworkName>("mainnet", NETWORK_NAMES),
@@ -372,7 +372,7 @@ export const CONFIG_SCHEMA: ConfigSchema = {
     clerkAudience: stringField(""),
     clerkAuthorizedParties: stringListField(
       [],
-      'origins like "https://pool.example"',
+      'an origin like "https://pool.example"',
       (v) => httpUrl(v) === undefined,
     ),
     clerkSessionCookieName: stringField("__session", {

@@ -71,6 +71,12 @@ function unknownConfigKey(file: string, path: string): ConfigError {
   return new ConfigError({ file, key: path, reason: `unknown key${hint ? `; ${hint}` : ""}` });
 }
 
+/** The array element a `FieldResult.at` of the form "[i]" points at. */
+export function elementAt(raw: unknown, at: string): unknown {
+  const index = Number(/^\[(\d+)\]$/.exec(at)?.[1]);
+  return Array.isArray(raw) && Number.isInteger(index) ? raw[index] : raw;
+}
+
 /** Checks one table against field definitions; `prefix` is "section." or "". */
 function checkTable<S>(
   file: string,
@@ -91,7 +97,10 @@ function checkTable<S>(
     }
     const raw = table[name];
     const result = field.parse(raw);
-    if (!result.ok) throw expectedError(file, prefix + name, result.expected, describeValue(raw));
+    if (!result.ok) {
+      const found = describeValue(result.at === undefined ? raw : elementAt(raw, result.at));
+      throw expectedError(file, prefix + name + (result.at ?? ""), result.expected, found);
+    }
     out[camel] = result.value;
   }
   return out as S;
