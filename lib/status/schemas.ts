@@ -455,6 +455,7 @@ const RFC3339 =
 function kindOf(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   return typeof value;
 }
 
