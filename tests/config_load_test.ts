@@ -211,6 +211,7 @@ Deno.test("loadConfig: unknown keys name the closest known key", async () => {
   assert.match(topLevel.message, /network: unknown key; did you mean node\.network\?$/);
   const camel = await refused(`[stratum]\nmaxLineBytes = 100\n`);
   assert.equal(camel.key, "stratum.maxLineBytes");
+  assert.match(camel.message, /keys are snake_case: did you mean stratum\.max_line_bytes\?$/);
   const secret = await refused(`[node]\nrpc_password = "hunter2"\n`);
   assert.match(secret.message, /node\.rpc_password: unknown key; secrets belong in secrets\.toml$/);
   assert.doesNotMatch(secret.message, /hunter2/, "never echo a secret");

@@ -168,7 +168,8 @@ Deno.test("fields: host:port addresses", () => {
     hostname: "pool.example.com",
     port: 443,
   });
-  for (const bad of ["3333", "0.0.0.0", "0.0.0.0:0", "0.0.0.0:65536", "256.1.1.1:80", "::1:80"]) {
+  assert.deepEqual(parseHostPort("127.0.0.1:0"), { hostname: "127.0.0.1", port: 0 }, "any port");
+  for (const bad of ["3333", "0.0.0.0", "0.0.0.0:65536", "256.1.1.1:80", "::1:80"]) {
     assert.equal(parseHostPort(bad), undefined, bad);
   }
 });

@@ -15,7 +15,7 @@ export type FieldResult<T> = { readonly ok: true; readonly value: T } | {
   readonly at?: string;
 };
 
-/** One configuration key: its default, how to check a raw value, and a one-line meaning. */
+/** One configuration key: its default and how to check a raw value. */
 export interface Field<T> {
   /** Value used when the key is absent. */
   readonly default: T;
@@ -57,18 +57,17 @@ export function booleanField(defaultValue: boolean): Field<boolean> {
 
 /** An integer key in `[min, max]`. */
 export function integerField(defaultValue: number, min: number, max: number): Field<number> {
-  const expected = `an integer from ${String(min)} to ${String(max)}`;
+  const expected = `an integer from ${min} to ${max}`;
   return {
     default: defaultValue,
     parse(raw) {
-      if (typeof raw === "bigint") return fail(expected);
       if (typeof raw !== "number" || !Number.isInteger(raw)) return fail(expected);
       return raw >= min && raw <= max ? ok(raw) : fail(expected);
     },
   };
 }
 
-/** Bounds of a number key; an exclusive minimum is written `(min`. */
+/** Bounds of a number key. */
 export interface NumberBounds {
   /** Smallest allowed value. */
   readonly min: number;
@@ -80,10 +79,8 @@ export interface NumberBounds {
 
 /** A number key (integers and fractions) within bounds. */
 export function numberField(defaultValue: number, bounds: NumberBounds): Field<number> {
-  const low = bounds.minExclusive
-    ? `greater than ${String(bounds.min)}`
-    : `at least ${String(bounds.min)}`;
-  const expected = `a number ${low} and at most ${String(bounds.max)}`;
+  const low = bounds.minExclusive ? `greater than ${bounds.min}` : `at least ${bounds.min}`;
+  const expected = `a number ${low} and at most ${bounds.max}`;
   return {
     default: defaultValue,
     parse(raw) {
@@ -183,7 +180,7 @@ export function hexMaskField(defaultValue: number): Field<number> {
 export interface HostPort {
   /** Host name or IP literal (IPv6 without brackets); "0.0.0.0" when the address was ":PORT". */
   readonly hostname: string;
-  /** TCP port, 1..65535. */
+  /** TCP port, 0..65535 (0 = any free port, as the OS picks; handy in tests). */
   readonly port: number;
 }
 
@@ -192,7 +189,7 @@ export function parseHostPort(address: string): HostPort | undefined {
   const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.\-]*)):(\d{1,5})$/.exec(address);
   if (match === null) return undefined;
   const port = Number(match[3]);
-  if (port < 1 || port > 65535) return undefined;
+  if (port > 65535) return undefined;
   if (match[1] !== undefined) {
     return isIpv6(match[1]) ? { hostname: match[1], port } : undefined;
   }

@@ -10,7 +10,7 @@
  */
 
 import { parse, TomlError } from "smol-toml";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { AddressError, addressToScript } from "../bitcoin/address.ts";
 import { NETWORKS } from "../bitcoin/networks.ts";
 import { ConfigError, expectedError } from "./errors.ts";
@@ -70,7 +70,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const resolved = resolveFilePaths(sections, configDir);
   const merged = applyOverrides(resolved, options.overrides ?? {});
 
-  const secretsFile = options.secretsPath ?? resolve(configDir, SECRETS_FILE_NAME);
+  const secretsFile = options.secretsPath ?? join(dirname(configFile), SECRETS_FILE_NAME);
   const secretsText = await readFile(secretsFile, options.secretsPath === undefined);
   let secrets: Secrets = defaultsOf(SECRETS_SCHEMA);
   if (secretsText !== undefined) {
@@ -291,7 +291,7 @@ async function checkRules(config: Config, file: string, secretsFile: string): Pr
   }
 }
 
-/** Two listeners on one port clash when their hosts are equal or either is a wildcard. */
+/** Two listeners on one fixed port clash when their hosts are equal or either is a wildcard. */
 function checkListenClashes(config: Config, file: string): void {
   const listeners: [string, string][] = [
     ["stratum.listen", config.stratum.listen],
@@ -304,7 +304,7 @@ function checkListenClashes(config: Config, file: string): void {
   const seen: [string, string, { hostname: string; port: number }][] = [];
   for (const [key, address] of listeners) {
     const parsed = parseHostPort(address);
-    if (parsed === undefined) continue; // "" = off
+    if (parsed === undefined || parsed.port === 0) continue; // "" = off; 0 = any free port
     for (const [otherKey, otherAddress, other] of seen) {
       const sameHost = parsed.hostname === other.hostname || wildcard(parsed.hostname) ||
         wildcard(other.hostname);

@@ -56,8 +56,11 @@ function unknownConfigKey(file: string, path: string): ConfigError {
   const section = dot < 0 ? "" : path.slice(0, dot);
   const name = dot < 0 ? path : path.slice(dot + 1);
   let hint: string | undefined;
-  if (SECRET_KEYS.includes(name)) {
+  const snake = tomlKey(name);
+  if (SECRET_KEYS.includes(snake)) {
     hint = "secrets belong in secrets.toml";
+  } else if (snake !== name && CONFIG_KEYS.includes(`${section}.${snake}`)) {
+    hint = `keys are snake_case: did you mean ${section}.${snake}?`;
   } else {
     const sameName = CONFIG_KEYS.find((k) => k.endsWith(`.${name}`));
     const inSection = isSection(section)
