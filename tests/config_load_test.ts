@@ -331,6 +331,20 @@ Deno.test("loadConfig: secrets.toml beside the config is read", async () => {
   assert.equal(config.files.secrets, join(dir, "secrets.toml"));
 });
 
+Deno.test("loadConfig: an explicit secrets path is read from anywhere", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "denopool_config_" });
+  try {
+    await Deno.writeTextFile(join(dir, "config.toml"), "");
+    const secretsPath = join(dir, "elsewhere.toml");
+    await Deno.writeTextFile(secretsPath, `clerk_publishable_key = "pk_test_x"\n`, { mode: 0o600 });
+    const config = await loadConfig({ configPath: join(dir, "config.toml"), secretsPath });
+    assert.equal(config.secrets.clerkPublishableKey, "pk_test_x");
+    assert.equal(config.files.secrets, secretsPath);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("loadConfig: bad secrets name secrets.toml and the key, never the value", async () => {
   const typo = await refused("", { secrets: `rpc_pasword = "hunter2"\n` });
   assert.ok(typo.file.endsWith("secrets.toml"));

@@ -1,0 +1,40 @@
+/**
+ * denopool's configuration: load `config.toml` + `secrets.toml` into a validated, deeply frozen
+ * {@linkcode Config}, or fail with one {@linkcode ConfigError} line.
+ *
+ * ```ts
+ * import { loadConfig } from "./lib/config/mod.ts";
+ * const config = await loadConfig({ configPath: "config.toml" });
+ * config.stratum.maxLineBytes; // 16384 unless the file says otherwise
+ * ```
+ *
+ * @module
+ */
+
+export { ConfigError, type ConfigErrorDetails } from "./errors.ts";
+export { type HostPort, parseHostPort } from "./fields.ts";
+export {
+  COMMAND_LINE,
+  type ConfigOverrides,
+  loadConfig,
+  type LoadConfigOptions,
+  SECRETS_FILE_NAME,
+} from "./load.ts";
+export {
+  type AuthConfig,
+  type BansConfig,
+  type Config,
+  CONFIG_DEFAULTS,
+  type ConfigFiles,
+  type ConfigSections,
+  type DifficultyConfig,
+  type DiscordConfig,
+  type HashBackend,
+  type MiningConfig,
+  NETWORK_NAMES,
+  type NodeConfig,
+  type Secrets,
+  type ServerConfig,
+  type StatusConfig,
+  type StratumConfig,
+} from "./schema.ts";
