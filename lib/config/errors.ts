@@ -30,6 +30,7 @@ export class ConfigError extends Error {
   /** 1-based line in `file`, when known. */
   readonly line: number | undefined;
 
+  /** Builds the one-line message `file[:line[:column]]: key: reason` from `details`. */
   constructor(details: ConfigErrorDetails, options?: ErrorOptions) {
     const where = details.line === undefined
       ? details.file

@@ -11,6 +11,7 @@
  * @module
  */
 
+export type { NetworkName } from "../bitcoin/networks.ts";
 export { ConfigError, type ConfigErrorDetails } from "./errors.ts";
 export { type HostPort, parseHostPort } from "./fields.ts";
 export {
@@ -34,6 +35,7 @@ export {
   NETWORK_NAMES,
   type NodeConfig,
   type Secrets,
+  type SectionName,
   type ServerConfig,
   type StatusConfig,
   type StratumConfig,
