@@ -1,0 +1,287 @@
+/**
+ * BlockSubmitter: builds a found block, journals it to disk and submits it to the node at once.
+ *
+ * A found block is never lost: the journal entry (with the full block hex) is written durably while
+ * `submitblock` is already on its way; transport failures are retried quickly while the tip has not
+ * moved; after a restart, `recover()` resubmits journaled blocks that are still current. Each block
+ * is recorded exactly once, keyed by its hash.
+ *
+ * @module
+ */
+
+import { bytesToHex, reverseBytes } from "../bitcoin/hex.ts";
+import { sha256d } from "../bitcoin/sha256.ts";
+import { merkleRootFromBranch } from "../bitcoin/merkle.ts";
+import { buildHeader } from "../bitcoin/header.ts";
+import { coinbaseWithWitness, joinCoinbase } from "../bitcoin/coinbase.ts";
+import { encodeVarInt } from "../bitcoin/tx.ts";
+import type { BlockCandidate, BlockSink, BlockSubmitResult } from "./types.ts";
+import type { PoolJob } from "./jobs.ts";
+
+/** The part of the RPC client the submitter needs. */
+export interface RpcCaller {
+  /** Calls `method` on the node and resolves with its result; rejects on transport or RPC error. */
+  call<T>(method: string, params?: unknown[], opts?: { timeoutMs?: number }): Promise<T>;
+}
+
+/** Where a found block stands. */
+export type FoundBlockStatus = "pending" | "accepted" | "rejected" | "stale";
+
+/** One found block as journaled and recorded. */
+export interface FoundBlockRecord {
+  /** Block height. */
+  readonly height: number;
+  /** Block hash, RPC hex. */
+  readonly hash: string;
+  /** Previous block hash, RPC hex. */
+  readonly prevhash: string;
+  /** Full worker name the block is credited to. */
+  readonly worker: string;
+  /** Difficulty of the share that was the block. */
+  readonly shareDifficulty: number;
+  /** When the share was found (ms since the epoch). */
+  readonly foundAt: number;
+  /** Coinbase value, satoshis (decimal string: JSON has no bigint). */
+  readonly coinbaseValueSats: string;
+  /** Paid to the miner, satoshis. */
+  readonly workerPayoutSats: string;
+  /** Pool fee kept by the pool, satoshis. */
+  readonly poolFeeSats: string;
+  /** Donation, satoshis. */
+  readonly donationSats: string;
+  /** Where the block stands. */
+  status: FoundBlockStatus;
+  /** The node's reason for a rejection, or the last transport error. */
+  reason?: string;
+  /** submitblock calls made so far. */
+  attempts: number;
+  /** When the status last changed (ms since the epoch). */
+  updatedAt: number;
+}
+
+interface JournalFile extends FoundBlockRecord {
+  /** The serialized block, hex. */
+  blockHex: string;
+}
+
+/** Options of the submitter. */
+export interface BlockSubmitterOptions {
+  /** The node. */
+  readonly rpc: RpcCaller;
+  /** Directory for the journal (created if missing). */
+  readonly journalDir: string;
+  /** Tells whether the block's parent is still the tip (retry only while it is). */
+  readonly isCurrent: (prevhashRpc: string) => boolean;
+  /** Gap between submit retries (ms). */
+  readonly retryDelayMs?: number;
+  /** Give up retrying transport failures after this long (ms). */
+  readonly retryForMs?: number;
+  /** Per-call timeout of submitblock (ms). */
+  readonly submitTimeoutMs?: number;
+  /** Called once per block when its status settles (accepted, rejected or stale). */
+  readonly onRecord?: (record: FoundBlockRecord) => void;
+  /** Clock (ms since the epoch). */
+  readonly now?: () => number;
+}
+
+/** Serializes a candidate into the full block and returns its hash and hex. */
+export function assembleBlock(
+  c: BlockCandidate,
+): { hash: string; hex: string; header: Uint8Array } {
+  const job = c.job as PoolJob;
+  const { coinbase, share } = c;
+  const legacy = joinCoinbase(
+    coinbase.coinb1,
+    share.extranonce1,
+    share.extranonce2,
+    coinbase.coinb2,
+  );
+  const root = merkleRootFromBranch(sha256d(legacy), job.merkleBranch);
+  const header = buildHeader(share.version, job.prevhash, root, share.ntime, job.bits, share.nonce);
+  const hash = bytesToHex(reverseBytes(sha256d(header)));
+  const coinbaseTx = job.witnessCommitment ? coinbaseWithWitness(legacy) : legacy;
+  const parts = [
+    bytesToHex(header),
+    bytesToHex(encodeVarInt(job.txCount + 1)),
+    bytesToHex(coinbaseTx),
+    ...(job.txHex ?? []),
+  ];
+  return { hash, hex: parts.join(""), header };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Submits found blocks; the only writer of the block journal. */
+export class BlockSubmitter implements BlockSink {
+  #o: Required<Omit<BlockSubmitterOptions, "onRecord">> & Pick<BlockSubmitterOptions, "onRecord">;
+  #records = new Map<string, JournalFile>();
+  #ready: Promise<void>;
+
+  /** Creates the submitter; the journal directory is created on first use. */
+  constructor(opts: BlockSubmitterOptions) {
+    this.#o = {
+      retryDelayMs: 250,
+      retryForMs: 60_000,
+      submitTimeoutMs: 10_000,
+      now: Date.now,
+      ...opts,
+    };
+    this.#ready = Deno.mkdir(opts.journalDir, { recursive: true });
+  }
+
+  /** Every known found block, newest first. */
+  records(): FoundBlockRecord[] {
+    return [...this.#records.values()]
+      .map((r) => {
+        const { blockHex: _hex, ...record } = r;
+        return record;
+      })
+      .sort((a, b) => b.height - a.height || b.foundAt - a.foundAt);
+  }
+
+  /** Builds, journals and submits a block; resolves with the node's verdict. */
+  async submit(c: BlockCandidate): Promise<BlockSubmitResult> {
+    const { hash, hex } = assembleBlock(c);
+    const existing = this.#records.get(hash);
+    if (existing && existing.status !== "pending") {
+      return { accepted: existing.status === "accepted", hash, reason: existing.reason };
+    }
+    const job = c.job;
+    const sum = (role: string) =>
+      c.coinbase.outputs.filter((out) => out.role === role).reduce((a, out) => a + out.value, 0n)
+        .toString();
+    const record: JournalFile = {
+      height: job.height,
+      hash,
+      prevhash: bytesToHex(reverseBytes(job.prevhash)),
+      worker: c.worker,
+      shareDifficulty: c.verdict.difficulty,
+      foundAt: this.#o.now(),
+      coinbaseValueSats: job.coinbaseValue.toString(),
+      workerPayoutSats: sum("miner"),
+      poolFeeSats: sum("pool-fee"),
+      donationSats: sum("donation"),
+      status: "pending",
+      attempts: 0,
+      updatedAt: this.#o.now(),
+      blockHex: hex,
+    };
+    this.#records.set(hash, record);
+    // The block goes to the node at once; the journal is written while it travels. The verdict is
+    // not reported before the journal is durable, so a crash can only lose work the node already has.
+    const journaled = this.#writeJournal(record);
+    const result = this.#submitWithRetry(record);
+    await journaled;
+    const done = await result;
+    await this.#writeJournal(record);
+    return done;
+  }
+
+  /** Resubmits journaled blocks that are still pending; marks those that went stale. */
+  async recover(): Promise<FoundBlockRecord[]> {
+    await this.#ready;
+    const out: FoundBlockRecord[] = [];
+    for await (const entry of Deno.readDir(this.#o.journalDir)) {
+      if (!entry.isFile || !entry.name.endsWith(".json")) continue;
+      let file: JournalFile;
+      try {
+        file = JSON.parse(await Deno.readTextFile(`${this.#o.journalDir}/${entry.name}`));
+      } catch {
+        continue; // a torn temp write never reaches a .json name, so this is foreign; skip it
+      }
+      if (this.#records.has(file.hash)) continue;
+      this.#records.set(file.hash, file);
+      if (file.status === "pending") {
+        if (await this.#nodeHasBlock(file.hash)) {
+          this.#settle(file, "accepted");
+        } else if (this.#o.isCurrent(file.prevhash)) {
+          await this.#submitWithRetry(file);
+        } else {
+          this.#settle(file, "stale", "tip moved on before the block was submitted");
+        }
+        await this.#writeJournal(file);
+      }
+      out.push(file);
+    }
+    return out;
+  }
+
+  async #submitWithRetry(rec: JournalFile): Promise<BlockSubmitResult> {
+    const started = this.#o.now();
+    for (;;) {
+      rec.attempts++;
+      try {
+        const res = await this.#o.rpc.call<string | null>("submitblock", [rec.blockHex], {
+          timeoutMs: this.#o.submitTimeoutMs,
+        });
+        if (res === null || res === undefined || res === "") {
+          this.#settle(rec, "accepted");
+          return { accepted: true, hash: rec.hash };
+        }
+        if (
+          (res === "duplicate" || res === "inconclusive" || res === "duplicate-inconclusive") &&
+          await this.#nodeHasBlock(rec.hash)
+        ) {
+          this.#settle(rec, "accepted");
+          return { accepted: true, hash: rec.hash };
+        }
+        this.#settle(rec, "rejected", String(res));
+        return { accepted: false, hash: rec.hash, reason: String(res) };
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        rec.reason = reason;
+        // A timeout may still have delivered the block.
+        if (await this.#nodeHasBlock(rec.hash)) {
+          this.#settle(rec, "accepted");
+          return { accepted: true, hash: rec.hash };
+        }
+        const elapsed = this.#o.now() - started;
+        if (!this.#o.isCurrent(rec.prevhash) || elapsed > this.#o.retryForMs) {
+          const stale = !this.#o.isCurrent(rec.prevhash);
+          this.#settle(rec, stale ? "stale" : "pending", reason);
+          return { accepted: false, hash: rec.hash, reason };
+        }
+        await sleep(this.#o.retryDelayMs);
+      }
+    }
+  }
+
+  async #nodeHasBlock(hash: string): Promise<boolean> {
+    try {
+      const header = await this.#o.rpc.call<{ confirmations?: number } | null>(
+        "getblockheader",
+        [hash, true],
+        { timeoutMs: 5_000 },
+      );
+      return !!header && (header.confirmations ?? 0) >= 1;
+    } catch {
+      return false;
+    }
+  }
+
+  #settle(rec: JournalFile, status: FoundBlockStatus, reason?: string): void {
+    rec.status = status;
+    if (reason !== undefined) rec.reason = reason;
+    else delete rec.reason;
+    rec.updatedAt = this.#o.now();
+    if (status !== "pending") {
+      const { blockHex: _hex, ...record } = rec;
+      this.#o.onRecord?.(record);
+    }
+  }
+
+  async #writeJournal(rec: JournalFile): Promise<void> {
+    await this.#ready;
+    const path = `${this.#o.journalDir}/${rec.height}-${rec.hash}.json`;
+    const tmp = `${path}.tmp`;
+    const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    try {
+      const bytes = new TextEncoder().encode(JSON.stringify(rec));
+      for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
+      await file.syncData();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(tmp, path);
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * JobManager: turns block templates into Stratum jobs and keeps the recent ones.
+ *
+ * One `Job` per template, shared by every connection; the coinbase halves differ per payout script
+ * (each miner is paid to its own address), so they are built on first use and cached on the job.
+ *
+ * @module
+ */
+
+import { bytesToHex, hexToBytes, reverseBytes } from "../bitcoin/hex.ts";
+import { bitsToTarget } from "../bitcoin/target.ts";
+import { merkleBranchForCoinbase } from "../bitcoin/merkle.ts";
+import { stratumPrevhash } from "../bitcoin/header.ts";
+import { buildCoinbaseParts, splitPayout } from "../bitcoin/coinbase.ts";
+import type { CoinbaseParts, Job, JobSource } from "./types.ts";
+
+/** The fields of a `getblocktemplate` result that jobs are built from. */
+export interface TemplateData {
+  /** Block version. */
+  readonly version: number;
+  /** Tip hash, RPC hex. */
+  readonly previousblockhash: string;
+  /** Transactions in block order. */
+  readonly transactions: readonly { readonly data: string; readonly txid: string }[];
+  /** Subsidy plus fees, satoshis. */
+  readonly coinbasevalue: number;
+  /** Earliest allowed header time. */
+  readonly mintime: number;
+  /** Node's current time. */
+  readonly curtime: number;
+  /** Compact target, 8 hex chars. */
+  readonly bits: string;
+  /** Height of the block to build. */
+  readonly height: number;
+  /** Witness commitment scriptPubKey (hex), present once segwit is active. */
+  readonly default_witness_commitment?: string;
+  /** Aux flags for the coinbase scriptSig. */
+  readonly coinbaseaux?: { readonly flags?: string };
+}
+
+/** How coinbases are built and paid. */
+export interface JobManagerOptions {
+  /** Pool fee script (required when `poolFeePercent` > 0). */
+  readonly poolScript?: Uint8Array;
+  /** Pool fee, percent of the coinbase value. */
+  readonly poolFeePercent: number;
+  /** Donation script (required when `donationPercent` > 0). */
+  readonly donationScript?: Uint8Array;
+  /** Donation, percent of the pool fee. */
+  readonly donationPercent: number;
+  /** Pool tag bytes placed in the coinbase scriptSig (truncated to keep it ≤ 100 bytes). */
+  readonly tag: Uint8Array;
+  /** Size of extranonce1 (bytes). */
+  readonly extranonce1Size: number;
+  /** Size of extranonce2 (bytes). */
+  readonly extranonce2Size: number;
+  /** Version bits miners may roll (BIP310). */
+  readonly versionMask: number;
+  /** How many recent jobs to keep for late shares and stale detection. */
+  readonly keepJobs?: number;
+  /** Clock (ms since the epoch); injectable for tests. */
+  readonly now?: () => number;
+}
+
+/** A job plus what only the pool needs (the raw transactions for building the block). */
+export interface PoolJob extends Job {
+  /** Raw transactions (hex), block order, for block assembly. */
+  readonly txHex: readonly string[];
+  /** Witness commitment scriptPubKey, when segwit is active. */
+  readonly witnessCommitment: Uint8Array | undefined;
+}
+
+let nextCoinbaseKey = 1;
+
+/** Builds jobs from templates and serves them to Stratum sessions. */
+export class JobManager implements JobSource {
+  #opts: JobManagerOptions;
+  #jobs = new Map<string, PoolJob>();
+  #order: PoolJob[] = [];
+  #current: PoolJob | undefined;
+  #listeners = new Set<(job: Job) => void>();
+  #seq = 0;
+  #notReady: string | undefined = "waiting for the first block template";
+  #now: () => number;
+
+  /** Creates a manager with the payout and coinbase settings. */
+  constructor(opts: JobManagerOptions) {
+    if (opts.poolFeePercent > 0 && !opts.poolScript) {
+      throw new Error("a pool fee needs a pool payout script");
+    }
+    if (opts.donationPercent > 0 && !opts.donationScript) {
+      throw new Error("a donation needs a donation script");
+    }
+    this.#opts = opts;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** The newest job. */
+  current(): PoolJob | undefined {
+    return this.#current;
+  }
+
+  /** A recent job by Stratum id. */
+  get(id: string): PoolJob | undefined {
+    return this.#jobs.get(id);
+  }
+
+  /** Subscribes to new jobs. */
+  onJob(listener: (job: Job) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** False while no work may be handed out. */
+  get ready(): boolean {
+    return this.#notReady === undefined && this.#current !== undefined;
+  }
+
+  /** Why no work is handed out, if so. */
+  get notReadyReason(): string | undefined {
+    if (this.#notReady !== undefined) return this.#notReady;
+    return this.#current ? undefined : "waiting for the first block template";
+  }
+
+  /** Sets or clears the reason work is withheld (node in IBD, stale feed, …). */
+  setNotReady(reason: string | undefined): void {
+    this.#notReady = reason;
+  }
+
+  /** Recent jobs, oldest first. */
+  recent(): readonly PoolJob[] {
+    return this.#order;
+  }
+
+  /**
+   * Builds a job from a template and announces it. `clean` says the template is on a new tip.
+   * Returns the job.
+   */
+  addTemplate(template: TemplateData, clean: boolean): PoolJob {
+    const job = this.#build(template, clean);
+    const keep = this.#opts.keepJobs ?? 16;
+    this.#jobs.set(job.id, job);
+    this.#order.push(job);
+    while (this.#order.length > keep) {
+      const old = this.#order.shift()!;
+      this.#jobs.delete(old.id);
+    }
+    this.#current = job;
+    if (this.#notReady === "waiting for the first block template") this.#notReady = undefined;
+    for (const listener of this.#listeners) {
+      try {
+        listener(job);
+      } catch {
+        // A listener's failure must not stop the others from getting the job.
+      }
+    }
+    return job;
+  }
+
+  /** True when `job` builds on the current tip (shares on it are not stale). */
+  isCurrentTip(job: Job): boolean {
+    const cur = this.#current;
+    if (!cur) return false;
+    return cur === job || (cur.height === job.height && equalBytes(cur.prevhash, job.prevhash));
+  }
+
+  #build(t: TemplateData, clean: boolean): PoolJob {
+    const opts = this.#opts;
+    const seq = ++this.#seq;
+    const prevhash = reverseBytes(hexToBytes(t.previousblockhash));
+    const txidsInternal = t.transactions.map((tx) => reverseBytes(hexToBytes(tx.txid)));
+    const branch = merkleBranchForCoinbase(txidsInternal);
+    const bits = parseInt(t.bits, 16);
+    const coinbaseValue = BigInt(t.coinbasevalue);
+    const witnessCommitment = t.default_witness_commitment
+      ? hexToBytes(t.default_witness_commitment)
+      : undefined;
+    const auxFlags = t.coinbaseaux?.flags ? hexToBytes(t.coinbaseaux.flags) : undefined;
+    const cache = new Map<string, CoinbaseParts>();
+    const height = t.height;
+    const coinbaseFor = (payoutScript: Uint8Array): CoinbaseParts => {
+      const cacheKey = bytesToHex(payoutScript);
+      const hit = cache.get(cacheKey);
+      if (hit) return hit;
+      const outputs = splitPayout({
+        coinbaseValue,
+        minerScript: payoutScript,
+        poolScript: opts.poolScript,
+        poolFeePercent: opts.poolFeePercent,
+        donationScript: opts.donationScript,
+        donationPercent: opts.donationPercent,
+      });
+      const { coinb1, coinb2 } = buildCoinbaseParts({
+        height,
+        payouts: outputs,
+        witnessCommitment,
+        tag: opts.tag,
+        auxFlags,
+        extranonce1Size: opts.extranonce1Size,
+        extranonce2Size: opts.extranonce2Size,
+      });
+      const parts: CoinbaseParts = {
+        key: nextCoinbaseKey++,
+        coinb1,
+        coinb2,
+        coinb1Hex: bytesToHex(coinb1),
+        coinb2Hex: bytesToHex(coinb2),
+        outputs,
+      };
+      cache.set(cacheKey, parts);
+      return parts;
+    };
+    return {
+      seq,
+      id: seq.toString(16),
+      height,
+      prevhash,
+      prevhashStratum: stratumPrevhash(prevhash),
+      version: t.version,
+      bits,
+      bitsHex: t.bits,
+      curtime: t.curtime,
+      mintime: t.mintime,
+      networkTarget: bitsToTarget(bits),
+      merkleBranch: branch,
+      merkleBranchHex: branch.map(bytesToHex),
+      clean,
+      createdAt: this.#now(),
+      coinbaseValue,
+      txCount: t.transactions.length,
+      versionMask: opts.versionMask,
+      txids: t.transactions.map((tx) => tx.txid),
+      txHex: t.transactions.map((tx) => tx.data),
+      witnessCommitment,
+      coinbaseFor,
+    };
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
