@@ -66,6 +66,8 @@ export class Vardiff {
   #floor: number;
   #windowStart: number;
   #windowShares = 0;
+  #nextCheckpoint = 0;
+  #nextSlowCheckMs = 0;
   #changes = 0;
 
   /** Starts at `initialDifficulty` (clamped) with an empty window opened at `now`. */
@@ -74,6 +76,8 @@ export class Vardiff {
     this.#floor = this.options.minDifficulty;
     this.#difficulty = this.#clamp(initialDifficulty);
     this.#windowStart = now;
+    this.#nextCheckpoint = this.options.evidenceShares;
+    this.#nextSlowCheckMs = this.options.windowMs;
   }
 
   /** The difficulty in force. */
@@ -131,14 +135,20 @@ export class Vardiff {
     const elapsed = now - this.#windowStart;
     if (elapsed < o.minRetargetMs) return undefined;
     const shares = this.#windowShares;
-    if (elapsed < o.windowMs && (idleCheck || shares < o.evidenceShares)) return undefined;
+    // Judge shares only at checkpoints (evidence, 2×, 4× …), not at every share: testing the
+    // same growing window again and again would turn noise into changes.
+    const atCheckpoint = !idleCheck && shares >= this.#nextCheckpoint;
+    const slowWindow = elapsed >= this.#nextSlowCheckMs && shares < o.evidenceShares;
+    if (!atCheckpoint && !slowWindow) return undefined;
+    if (atCheckpoint) this.#nextCheckpoint *= 2;
+    if (slowWindow) this.#nextSlowCheckMs += o.windowMs;
     // Half a share stands in for none so a silent window still gives a finite, falling estimate.
     const rate = (Math.max(shares, 0.5) * 60_000) / elapsed;
     const ratio = rate / o.targetSharesPerMinute;
-    const tolerance = Math.min(0.5, Math.max(0.15, 1.5 / Math.sqrt(Math.max(shares, 1))));
+    const tolerance = Math.min(1, Math.max(0.2, 2.5 / Math.sqrt(Math.max(shares, 1))));
     if (ratio <= 1 + tolerance && ratio >= 1 / (1 + tolerance)) {
       // On target: keep the estimate fresh by restarting windows that have grown long.
-      if (elapsed >= 3 * o.windowMs) this.#restartWindow(now);
+      if (elapsed >= 5 * o.windowMs) this.#restartWindow(now);
       return undefined;
     }
     const cap = shares >= AMPLE_EVIDENCE ? o.maxStepFactor ** 2 : o.maxStepFactor;
@@ -166,5 +176,7 @@ export class Vardiff {
   #restartWindow(now: number): void {
     this.#windowStart = now;
     this.#windowShares = 0;
+    this.#nextCheckpoint = this.options.evidenceShares;
+    this.#nextSlowCheckMs = this.options.windowMs;
   }
 }
