@@ -204,7 +204,8 @@ const FRACTION_SCALE = 2 ** FRACTION_BITS;
 
 /**
  * The share target of a (possibly fractional) difficulty: `⌊diff1 / difficulty⌋`, computed in
- * fixed point with 32 fraction bits and capped at 2^256 − 1.
+ * fixed point with 32 fraction bits (so difficulties below 2^-32 count as 2^-32) and capped at
+ * 2^256 − 1.
  */
 export function difficultyToTarget(difficulty: number): bigint {
   if (!(difficulty > 0) || !Number.isFinite(difficulty)) {
