@@ -118,6 +118,7 @@ interface BcoinFullNode {
   on(event: "error", listener: (err: Error) => void): void;
   http: BcoinHttp;
   mempool: { addTX(tx: BcoinTx): Promise<unknown> };
+  rpc: { refreshBlock(): void };
 }
 interface Bcoin {
   FullNode: new (options: Record<string, unknown>) => BcoinFullNode;
@@ -288,6 +289,9 @@ class BcoinRegtestNode implements RegtestNode {
       await this.#node.mempool.addTX(tx);
       txids.push(tx.txid());
     }
+    // bcoin (like Core, for 5 s) keeps serving a cached template after mempool changes; drop it so
+    // the next getblocktemplate shows these transactions (waiting longpolls return, as in Core).
+    this.#node.rpc.refreshBlock();
     return txids;
   }
 

@@ -1,0 +1,528 @@
+/**
+ * The template feed: keeps the pool supplied with fresh, checked block templates from the node.
+ *
+ * Sources, all funnelled into one serialized accept step: `getblocktemplate` longpoll (when the
+ * node offers a `longpollid`), ZMQ `hashblock`/`rawblock` (forces a refresh at once), and a
+ * periodic refresh as fallback. Unforced refreshes keep a minimum interval; forced ones bypass it.
+ * Each template is checked (tip, height and time never going back, bits vs target, txids) and
+ * emitted only when it changes something: `clean` for a new tip, not clean for new transactions.
+ *
+ * @module
+ */
+
+import type { RpcCallOptions } from "./rpc.ts";
+import type { ZmqBlockNotice, ZmqBlockSubscriber, ZmqHealth } from "./zmq.ts";
+import { bitsDifficulty } from "./block_tip.ts";
+import {
+  type BlockTemplate,
+  checkTemplate,
+  parseTemplate,
+  templateChange,
+  TemplateError,
+} from "./template.ts";
+
+/** The part of the RPC client the feed needs (an `RpcClient` fits). */
+export interface RpcCaller {
+  /** Calls `method` and resolves to its result. */
+  call<T = unknown>(
+    method: string,
+    params?: readonly unknown[],
+    options?: RpcCallOptions,
+  ): Promise<T>;
+}
+
+/** What caused a template fetch. */
+export type RefreshReason = "initial" | "longpoll" | "zmq" | "timer" | "retry" | "manual";
+
+/** A new template for the pool. */
+export interface TemplateUpdate {
+  /** The checked template. */
+  readonly template: BlockTemplate;
+  /** True on a new tip (prevhash, height or bits changed); miners must drop older work. */
+  readonly clean: boolean;
+  /** What brought it. */
+  readonly reason: RefreshReason;
+  /** When it was accepted (ms since the epoch). */
+  readonly receivedAt: number;
+}
+
+/** One feed error for the status API. */
+export interface FeedError {
+  /** When it happened (ms since the epoch). */
+  readonly at: number;
+  /** What happened. */
+  readonly message: string;
+}
+
+/** What the feed knows about the chain tip. */
+export interface TipInfo {
+  /** Tip block hash, RPC hex. */
+  readonly hash: string;
+  /** Tip height, when known. */
+  readonly height: number | undefined;
+  /** Tip header time (Unix seconds), when known. */
+  readonly time: number | undefined;
+  /** Tip compact target as 8 hex chars, when known. */
+  readonly bits: string | undefined;
+  /** Tip difficulty, when known. */
+  readonly difficulty: number | undefined;
+  /** Where the facts came from. */
+  readonly source: "zmq" | "rpc" | "template";
+}
+
+/** Feed state as plain data for the status API. */
+export interface TemplateFeedStatus {
+  /** False while the pool must not hand out work. */
+  readonly ready: boolean;
+  /** Why not ready. */
+  readonly notReadyReason: string | undefined;
+  /** Last successful template fetch (changed or not), ms since the epoch. */
+  readonly lastSuccessAt: number | undefined;
+  /** Last emitted template, ms since the epoch. */
+  readonly lastTemplateAt: number | undefined;
+  /** Latest error message. */
+  readonly lastError: string | undefined;
+  /** When the latest error happened. */
+  readonly lastErrorAt: number | undefined;
+  /** Recent errors, oldest first (bounded). */
+  readonly errorHistory: readonly FeedError[];
+  /** The chain tip as far as the feed knows. */
+  readonly tip: TipInfo | undefined;
+  /** ZMQ health, when ZMQ is configured. */
+  readonly zmq: ZmqHealth | undefined;
+  /** The node's `initialblockdownload` at the last check. */
+  readonly initialBlockDownload: boolean | undefined;
+  /** Templates emitted so far. */
+  readonly templates: number;
+}
+
+/** How the feed talks to the node. */
+export interface TemplateFeedOptions {
+  /** The node's RPC client. */
+  readonly rpc: RpcCaller;
+  /** `rules` for `getblocktemplate` (the network's `gbtRules`: segwit, plus signet on signet). */
+  readonly rules: readonly string[];
+  /** ZMQ block notifications; the feed starts and closes it. */
+  readonly zmq?: ZmqBlockSubscriber;
+  /** Use GBT longpoll when the node offers it; default true. */
+  readonly longpoll?: boolean;
+  /** Fallback refresh (and IBD re-check) period in ms; default 30 s. */
+  readonly refreshIntervalMs?: number;
+  /** Minimum time between unforced refreshes in ms; default 100. */
+  readonly minIntervalMs?: number;
+  /** Not ready when the last successful fetch is older than this, in ms; default 5 min. */
+  readonly staleAfterMs?: number;
+  /** First delay after a failed longpoll in ms (doubles up to 20 s); default 1000. */
+  readonly longpollRetryMs?: number;
+  /** `getblockchaininfo.chain` the node must report (e.g. "main"); unchecked when absent. */
+  readonly expectChain?: string;
+  /** Errors kept in the history; default 20. */
+  readonly errorHistorySize?: number;
+  /** Wall clock in ms since the epoch; default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Called with each new template. */
+export type TemplateListener = (update: TemplateUpdate) => void;
+/** Called when `ready` flips. */
+export type ReadyListener = (ready: boolean, reason: string | undefined) => void;
+
+interface ChainInfo {
+  chain?: string;
+  blocks?: number;
+  headers?: number;
+  initialblockdownload?: boolean;
+  bestblockhash?: string;
+}
+
+/** Keeps fresh, checked block templates coming from the node. */
+export class TemplateFeed {
+  readonly #rpc: RpcCaller;
+  readonly #rules: readonly string[];
+  readonly #zmq: ZmqBlockSubscriber | undefined;
+  readonly #longpoll: boolean;
+  readonly #refreshIntervalMs: number;
+  readonly #minIntervalMs: number;
+  readonly #staleAfterMs: number;
+  readonly #longpollRetryMs: number;
+  readonly #expectChain: string | undefined;
+  readonly #errorHistorySize: number;
+  readonly #now: () => number;
+  readonly #templateListeners = new Set<TemplateListener>();
+  readonly #readyListeners = new Set<ReadyListener>();
+  readonly #errors: FeedError[] = [];
+
+  #running = false;
+  #stopper = new AbortController();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #longpollLoop: Promise<void> | undefined;
+  #fetching: Promise<void> | undefined;
+  #again: RefreshReason | undefined;
+  #acceptChain: Promise<unknown> = Promise.resolve();
+  #wakeLongpoll: (() => void) | undefined;
+  #unsubscribe: (() => void)[] = [];
+
+  #current: TemplateUpdate | undefined;
+  #latest: BlockTemplate | undefined;
+  #verifiedTxs: ReadonlySet<string> = new Set();
+  #knownTip: string | undefined;
+  #tip: TipInfo | undefined;
+  #lastFetchAt = -Infinity;
+  #lastSuccessAt: number | undefined;
+  #templates = 0;
+  #syncing: string | undefined;
+  #wrongChain: string | undefined;
+  #ibd: boolean | undefined;
+  #lastReady = false;
+
+  /** Prepares the feed; {@linkcode start} begins fetching. */
+  constructor(options: TemplateFeedOptions) {
+    this.#rpc = options.rpc;
+    this.#rules = options.rules;
+    this.#zmq = options.zmq;
+    this.#longpoll = options.longpoll ?? true;
+    this.#refreshIntervalMs = options.refreshIntervalMs ?? 30_000;
+    this.#minIntervalMs = options.minIntervalMs ?? 100;
+    this.#staleAfterMs = options.staleAfterMs ?? 5 * 60_000;
+    this.#longpollRetryMs = options.longpollRetryMs ?? 1_000;
+    this.#expectChain = options.expectChain;
+    this.#errorHistorySize = options.errorHistorySize ?? 20;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The latest emitted update, if any. */
+  current(): TemplateUpdate | undefined {
+    return this.#current;
+  }
+
+  /** Calls `listener` for each new template; returns a function that removes it. */
+  onTemplate(listener: TemplateListener): () => void {
+    this.#templateListeners.add(listener);
+    return () => this.#templateListeners.delete(listener);
+  }
+
+  /** Calls `listener` when `ready` flips; returns a function that removes it. */
+  onReadyChange(listener: ReadyListener): () => void {
+    this.#readyListeners.add(listener);
+    return () => this.#readyListeners.delete(listener);
+  }
+
+  /** False while the pool must not hand out work. */
+  get ready(): boolean {
+    return this.notReadyReason === undefined;
+  }
+
+  /** Why the pool must not hand out work, in words for miners and operators. */
+  get notReadyReason(): string | undefined {
+    if (!this.#running) return "template feed is not running";
+    if (this.#wrongChain) return this.#wrongChain;
+    if (this.#syncing) return this.#syncing;
+    const lastError = this.#errors.at(-1)?.message;
+    if (!this.#current) {
+      return "waiting for the first block template" + (lastError ? ` (${lastError})` : "");
+    }
+    const age = this.#now() - (this.#lastSuccessAt ?? 0);
+    if (age > this.#staleAfterMs) {
+      return `no fresh block template for ${Math.round(age / 1000)} s` +
+        (lastError ? ` (${lastError})` : "");
+    }
+    return undefined;
+  }
+
+  /** Feed state for the status API. */
+  status(): TemplateFeedStatus {
+    const last = this.#errors.at(-1);
+    return {
+      ready: this.ready,
+      notReadyReason: this.notReadyReason,
+      lastSuccessAt: this.#lastSuccessAt,
+      lastTemplateAt: this.#current?.receivedAt,
+      lastError: last?.message,
+      lastErrorAt: last?.at,
+      errorHistory: [...this.#errors],
+      tip: this.#tip,
+      zmq: this.#zmq?.enabled ? this.#zmq.health : undefined,
+      initialBlockDownload: this.#ibd,
+      templates: this.#templates,
+    };
+  }
+
+  /**
+   * Starts the feed: checks the node, fetches the first template, then runs longpoll, ZMQ and
+   * the periodic refresh. Resolves after the first attempt even when the node is down (the feed
+   * keeps trying and is not ready meanwhile).
+   */
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    this.#stopper = new AbortController();
+    if (this.#zmq) {
+      this.#unsubscribe.push(
+        this.#zmq.onBlock((notice) => this.#onZmqBlock(notice)),
+        this.#zmq.onHealthChange((health) => {
+          if (health.zmqHealthy) void this.refresh("zmq");
+        }),
+      );
+      this.#zmq.start();
+    }
+    await this.#checkNode();
+    await this.refresh("initial");
+    this.#timer = setInterval(() => void this.#tick(), this.#refreshIntervalMs);
+    if (this.#longpoll) this.#longpollLoop = this.#runLongpoll();
+    this.#checkReady();
+  }
+
+  /** Stops every timer, loop and socket and waits for fetches in flight to end. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#stopper.abort();
+    clearInterval(this.#timer);
+    clearTimeout(this.#retryTimer);
+    this.#wakeLongpoll?.();
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
+    this.#zmq?.close();
+    await Promise.allSettled([this.#longpollLoop, this.#fetching, this.#acceptChain]);
+    this.#checkReady();
+  }
+
+  /**
+   * Fetches a template now. `force` (the default) bypasses the minimum interval; a refresh asked
+   * for while one runs is coalesced into one more fetch after it. Never rejects.
+   */
+  refresh(reason: RefreshReason = "manual", force = true): Promise<void> {
+    if (!this.#running) return Promise.resolve();
+    if (!force && this.#now() - this.#lastFetchAt < this.#minIntervalMs) return Promise.resolve();
+    if (this.#fetching) {
+      this.#again ??= reason;
+      return this.#fetching;
+    }
+    const run = async () => {
+      let next: RefreshReason | undefined = reason;
+      while (next && this.#running) {
+        this.#again = undefined;
+        await this.#fetchOnce(next);
+        next = this.#again;
+      }
+    };
+    this.#fetching = run().finally(() => (this.#fetching = undefined));
+    return this.#fetching;
+  }
+
+  async #fetchOnce(reason: RefreshReason): Promise<void> {
+    this.#lastFetchAt = this.#now();
+    try {
+      const raw = await this.#rpc.call("getblocktemplate", [{ rules: this.#rules }], {
+        signal: this.#stopper.signal,
+      });
+      await this.#serialAccept(raw, reason);
+    } catch (err) {
+      this.#recordError(err);
+    }
+  }
+
+  async #runLongpoll(): Promise<void> {
+    let delay = this.#longpollRetryMs;
+    while (this.#running) {
+      const longpollid = this.#latest?.longpollid;
+      if (longpollid === undefined) {
+        // No template yet, or a node without longpoll: wait for the next template to arrive.
+        await new Promise<void>((resolve) => (this.#wakeLongpoll = resolve));
+        continue;
+      }
+      try {
+        const raw = await this.#rpc.call(
+          "getblocktemplate",
+          [{ rules: this.#rules, longpollid }],
+          { longpoll: true, retries: 0, signal: this.#stopper.signal },
+        );
+        if (!this.#running) return;
+        await this.#serialAccept(raw, "longpoll");
+        delay = this.#longpollRetryMs;
+        // A node that answers at once with the same id would spin us: pace it.
+        if (this.#latest?.longpollid === longpollid) await this.#sleep(this.#minIntervalMs);
+      } catch (err) {
+        if (!this.#running) return;
+        this.#recordError(err);
+        await this.#sleep(delay);
+        delay = Math.min(delay * 2, 20_000);
+      }
+    }
+  }
+
+  #serialAccept(raw: unknown, reason: RefreshReason): Promise<void> {
+    const next = this.#acceptChain.then(() => this.#accept(raw, reason));
+    this.#acceptChain = next.catch(() => {});
+    return next;
+  }
+
+  async #accept(raw: unknown, reason: RefreshReason): Promise<void> {
+    const template = parseTemplate(raw);
+    const previous = this.#latest;
+    const wentBack = previous !== undefined && template.height < previous.height;
+    await this.#confirmTip(template.previousblockhash, template.height, wentBack);
+    if (
+      previous && !wentBack && template.previousblockhash === previous.previousblockhash &&
+      template.curtime < previous.curtime
+    ) {
+      throw new TemplateError(`curtime went back from ${previous.curtime} to ${template.curtime}`);
+    }
+    this.#verifiedTxs = checkTemplate(template, this.#verifiedTxs);
+
+    this.#latest = template;
+    this.#lastSuccessAt = this.#now();
+    this.#wakeLongpoll?.();
+    this.#wakeLongpoll = undefined;
+    const change = templateChange(this.#current?.template, template);
+    if (change === "tip") this.#learnTip(template);
+    if (change !== "none") {
+      const update: TemplateUpdate = {
+        template,
+        clean: change === "tip",
+        reason,
+        receivedAt: this.#lastSuccessAt,
+      };
+      this.#current = update;
+      this.#templates++;
+      for (const listener of this.#templateListeners) guard(() => listener(update));
+    }
+    this.#checkReady();
+  }
+
+  /**
+   * Makes sure `prevhash` is the node's tip. Free when ZMQ or an earlier check already told us;
+   * otherwise one `getbestblockhash`. When the height went back (a reorg to a shorter chain, or a
+   * confused node) the tip is asked afresh and its header must sit right below `height`.
+   */
+  async #confirmTip(prevhash: string, height: number, wentBack: boolean): Promise<void> {
+    if (!wentBack && prevhash === this.#knownTip) return;
+    const signal = this.#stopper.signal;
+    const best = await this.#rpc.call<string>("getbestblockhash", [], { signal });
+    this.#knownTip = best;
+    if (best !== prevhash) {
+      this.#scheduleRetry();
+      throw new TemplateError(`stale: builds on ${prevhash}, node tip is ${best}`);
+    }
+    if (wentBack) {
+      const header = await this.#rpc.call<{ height: number }>("getblockheader", [best, true], {
+        signal,
+      });
+      if (header.height + 1 !== height) {
+        this.#scheduleRetry();
+        throw new TemplateError(
+          `stale: height ${height} went back and the tip is at ${header.height}`,
+        );
+      }
+    }
+  }
+
+  #learnTip(template: BlockTemplate): void {
+    const hash = template.previousblockhash;
+    if (this.#tip?.hash === hash) return;
+    this.#tip = {
+      hash,
+      height: template.height - 1,
+      time: undefined,
+      bits: undefined,
+      difficulty: undefined,
+      source: "template",
+    };
+    // Time and bits of the tip cost one header lookup per block (not per template).
+    this.#rpc.call<{ time: number; bits: string | number }>("getblockheader", [hash, true], {
+      signal: this.#stopper.signal,
+      retries: 1,
+    }).then((header) => {
+      if (this.#tip?.hash !== hash || this.#tip.source !== "template") return;
+      // Core reports bits as hex; bcoin as a number.
+      const bits = typeof header.bits === "number" ? header.bits : parseInt(header.bits, 16);
+      if (!Number.isInteger(bits) || typeof header.time !== "number") return;
+      this.#tip = {
+        ...this.#tip,
+        time: header.time,
+        bits: bits.toString(16).padStart(8, "0"),
+        difficulty: bitsDifficulty(bits),
+        source: "rpc",
+      };
+    }).catch(() => {});
+  }
+
+  #onZmqBlock(notice: ZmqBlockNotice): void {
+    this.#knownTip = notice.hash;
+    if (notice.tip) {
+      const { hash, height, time, bitsHex, difficulty } = notice.tip;
+      this.#tip = { hash, height, time, bits: bitsHex, difficulty, source: "zmq" };
+    }
+    void this.refresh("zmq");
+  }
+
+  async #checkNode(): Promise<void> {
+    try {
+      const info = await this.#rpc.call<ChainInfo>("getblockchaininfo", [], {
+        signal: this.#stopper.signal,
+      });
+      this.#ibd = info.initialblockdownload === true;
+      const blocks = info.blocks ?? 0;
+      const headers = info.headers ?? blocks;
+      this.#syncing = this.#ibd || headers - blocks > 2
+        ? `node is syncing (block ${blocks} of ${headers})`
+        : undefined;
+      this.#wrongChain = this.#expectChain !== undefined && info.chain !== this.#expectChain
+        ? `node is on chain "${info.chain}", the pool expects "${this.#expectChain}"`
+        : undefined;
+    } catch (err) {
+      this.#recordError(err);
+    }
+  }
+
+  async #tick(): Promise<void> {
+    await this.#checkNode();
+    await this.refresh("timer", false);
+    this.#checkReady();
+  }
+
+  #scheduleRetry(): void {
+    if (this.#retryTimer !== undefined || !this.#running) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      void this.refresh("retry");
+    }, Math.max(this.#minIntervalMs, 250));
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const signal = this.#stopper.signal;
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      }
+      signal.addEventListener("abort", done);
+    });
+  }
+
+  #recordError(err: unknown): void {
+    if (!this.#running) return;
+    const message = err instanceof Error ? err.message : String(err);
+    this.#errors.push({ at: this.#now(), message });
+    if (this.#errors.length > this.#errorHistorySize) this.#errors.shift();
+    this.#checkReady();
+  }
+
+  #checkReady(): void {
+    const reason = this.notReadyReason;
+    const ready = reason === undefined;
+    if (ready === this.#lastReady) return;
+    this.#lastReady = ready;
+    for (const listener of this.#readyListeners) guard(() => listener(ready, reason));
+  }
+}
+
+function guard(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // A listener's fault must not stop the feed.
+  }
+}
