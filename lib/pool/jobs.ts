@@ -58,6 +58,8 @@ export interface JobManagerOptions {
   readonly versionMask: number;
   /** How many recent jobs to keep for late shares and stale detection. */
   readonly keepJobs?: number;
+  /** Called with each job that falls out of the recent window (free its per-job state). */
+  readonly onRetire?: (job: PoolJob) => void;
   /** Clock (ms since the epoch); injectable for tests. */
   readonly now?: () => number;
 }
@@ -144,6 +146,7 @@ export class JobManager implements JobSource {
     while (this.#order.length > keep) {
       const old = this.#order.shift()!;
       this.#jobs.delete(old.id);
+      this.#opts.onRetire?.(old);
     }
     this.#current = job;
     if (this.#notReady === "waiting for the first block template") this.#notReady = undefined;

@@ -1,0 +1,241 @@
+/**
+ * The running pool: wires the node (RPC, ZMQ, template feed), the job manager, the share worker
+ * pool, the block submitter and the Stratum listeners from one validated `Config`.
+ *
+ * ckpool's split: the feed is the generator, JobManager + Stratum sessions the stratifier, the
+ * Stratum server the connector. Nothing here runs per share.
+ *
+ * @module
+ */
+
+import { NETWORKS } from "../bitcoin/networks.ts";
+import { addressToScript } from "../bitcoin/address.ts";
+import type { Config } from "../config/schema.ts";
+import { parseHostPort } from "../config/fields.ts";
+import { RpcClient } from "../node/rpc.ts";
+import { defaultCookiePath } from "../node/cookie.ts";
+import { ZmqBlockSubscriber } from "../node/zmq.ts";
+import { TemplateFeed } from "../node/template_feed.ts";
+import { SharePool } from "../shares/pool.ts";
+import { loadOrCreateCert } from "../tls/selfsigned.ts";
+import { StratumServer, type StratumServerOptions } from "../../stratum/server.ts";
+import { JobManager } from "./jobs.ts";
+import { BlockSubmitter, type FoundBlockRecord } from "./blocks.ts";
+import { payoutResolver } from "./payout.ts";
+
+/** Hooks for embedding the pool (demo, tests). */
+export interface StartPoolOptions {
+  /** Operator log; default `console.log`. */
+  readonly log?: (message: string) => void;
+  /** Called once per found block when its status settles. */
+  readonly onBlock?: (record: FoundBlockRecord) => void;
+}
+
+/** A pool that is running; `stop()` shuts it down cleanly. */
+export interface RunningPool {
+  /** The validated configuration it runs on. */
+  readonly config: Config;
+  /** Node RPC client (health and latency figures). */
+  readonly rpc: RpcClient;
+  /** Template feed (tip, ZMQ health, errors). */
+  readonly feed: TemplateFeed;
+  /** Jobs built from templates. */
+  readonly jobs: JobManager;
+  /** Share checker. */
+  readonly shares: SharePool;
+  /** Found blocks. */
+  readonly blocks: BlockSubmitter;
+  /** Stratum listeners and sessions. */
+  readonly stratum: StratumServer;
+  /** When the pool started (ms since the epoch). */
+  readonly startedAt: number;
+  /** Stops listeners, feed and workers; tells miners first. */
+  stop(message?: string): Promise<void>;
+}
+
+function listenAddress(value: string, key: string): { hostname: string; port: number } {
+  const hp = parseHostPort(value);
+  if (!hp) throw new Error(`${key}: not a host:port address: ${value}`);
+  return hp;
+}
+
+/** Starts every part of the pool from `config`. Resolves once the Stratum listeners are up. */
+export async function startPool(config: Config, hooks: StartPoolOptions = {}): Promise<RunningPool> {
+  const log = hooks.log ?? ((m: string) => console.log(m));
+  const network = NETWORKS[config.node.network];
+  const dataDir = config.server.dataDir;
+  await Deno.mkdir(dataDir, { recursive: true });
+
+  const hasPassword = config.secrets.rpcUser !== "" && config.secrets.rpcPassword !== "";
+  const rpc = new RpcClient({
+    url: config.node.rpcUrl,
+    timeoutMs: config.node.rpcTimeoutSeconds * 1000,
+    ...(hasPassword ? { user: config.secrets.rpcUser, password: config.secrets.rpcPassword } : {
+      cookieFile: config.node.rpcCookiePath ||
+        defaultCookiePath({ cookieSubdir: network.cookieSubdir }),
+    }),
+  });
+  const zmq = config.node.zmqHashblock || config.node.zmqRawblock
+    ? new ZmqBlockSubscriber({
+      hashblockAddr: config.node.zmqHashblock,
+      rawblockAddr: config.node.zmqRawblock,
+    })
+    : undefined;
+  const feed = new TemplateFeed({
+    rpc,
+    rules: network.gbtRules,
+    zmq,
+    longpoll: config.node.longpoll,
+    refreshIntervalMs: config.node.refreshIntervalSeconds * 1000,
+    minIntervalMs: config.node.minRefreshIntervalMs,
+    staleAfterMs: config.node.staleAfterSeconds * 1000,
+    expectChain: network.chain,
+  });
+
+  const shares = await SharePool.create({
+    workers: config.mining.hashWorkers || undefined,
+    backend: config.mining.hashBackend,
+  });
+  const jobs = new JobManager({
+    poolScript: config.mining.payoutAddress
+      ? addressToScript(config.mining.payoutAddress, network)
+      : undefined,
+    poolFeePercent: config.mining.poolFeePercent,
+    donationScript: config.mining.donationAddress
+      ? addressToScript(config.mining.donationAddress, network)
+      : undefined,
+    donationPercent: config.mining.donationPercent,
+    tag: new TextEncoder().encode(config.mining.poolTag),
+    extranonce1Size: 4,
+    extranonce2Size: config.stratum.extranonce2Size,
+    versionMask: config.stratum.versionRollingMask,
+    onRetire: (job) => shares.retireJob(job.seq),
+  });
+  const blocks = new BlockSubmitter({
+    rpc,
+    journalDir: `${dataDir}/blocks`,
+    isCurrent: (prevhash) => {
+      const tip = feed.status().tip?.hash ?? feed.current()?.template.previousblockhash;
+      return tip === undefined || tip === prevhash;
+    },
+    onRecord: (record) => {
+      log(
+        `block ${record.height} ${record.hash} by ${record.worker}: ${record.status}` +
+          (record.reason ? ` (${record.reason})` : ""),
+      );
+      // A block of ours moves the tip: fetch new work at once rather than wait for a notice.
+      if (record.status === "accepted") void feed.refresh("manual");
+      hooks.onBlock?.(record);
+    },
+  });
+
+  feed.onTemplate((update) => jobs.addTemplate(update.template, update.clean));
+  feed.onReadyChange((ready, reason) => {
+    jobs.setNotReady(ready ? undefined : reason);
+    log(ready ? "template feed ready" : `template feed not ready: ${reason}`);
+  });
+
+  const stratumOptions: StratumServerOptions = await stratumOptionsFrom(config, {
+    jobs,
+    checker: shares,
+    blocks,
+    resolvePayout: payoutResolver(network),
+    log,
+  });
+  const stratum = new StratumServer(stratumOptions);
+
+  await feed.start();
+  jobs.setNotReady(feed.ready ? undefined : feed.notReadyReason);
+  // Blocks found before a restart: resubmit those still current, exactly once.
+  const recovered = await blocks.recover();
+  if (recovered.length > 0) log(`block journal: ${recovered.length} block(s) known`);
+  stratum.start();
+  log(
+    `stratum listening on ${config.stratum.listen}` +
+      (config.stratum.tlsListen ? ` and ${config.stratum.tlsListen} (TLS)` : "") +
+      `; network ${network.name}; hash backend ${shares.backend}`,
+  );
+
+  let stopped: Promise<void> | undefined;
+  return {
+    config,
+    rpc,
+    feed,
+    jobs,
+    shares,
+    blocks,
+    stratum,
+    startedAt: Date.now(),
+    stop(message?: string) {
+      stopped ??= (async () => {
+        await stratum.stop(message);
+        await feed.stop();
+        shares.close();
+        rpc.close();
+      })();
+      return stopped;
+    },
+  };
+}
+
+async function stratumOptionsFrom(
+  config: Config,
+  parts: Pick<StratumServerOptions, "jobs" | "checker" | "blocks" | "resolvePayout" | "log">,
+): Promise<StratumServerOptions> {
+  const s = config.stratum;
+  const plain = s.listen ? listenAddress(s.listen, "stratum.listen") : undefined;
+  let tls: StratumServerOptions["tls"];
+  if (s.tlsListen) {
+    const at = listenAddress(s.tlsListen, "stratum.tls_listen");
+    let cert: string, key: string;
+    if (s.tlsCert && s.tlsKey) {
+      [cert, key] = await Promise.all([Deno.readTextFile(s.tlsCert), Deno.readTextFile(s.tlsKey)]);
+    } else {
+      const pair = await loadOrCreateCert(config.server.dataDir, {
+        commonName: "denopool",
+        dnsNames: ["localhost"],
+        ipAddresses: ["127.0.0.1"],
+      });
+      cert = pair.certPem;
+      key = pair.keyPem;
+    }
+    tls = { port: at.port, hostname: at.hostname, cert, key };
+  }
+  const d = config.difficulty;
+  const b = config.bans;
+  // A threshold of 0 means "off" in the config.
+  const off = (n: number) => (n > 0 ? n : Number.POSITIVE_INFINITY);
+  return {
+    ...parts,
+    hostname: plain?.hostname ?? tls?.hostname,
+    port: plain?.port,
+    tls,
+    poolPassword: s.password || undefined,
+    extranonce2Size: s.extranonce2Size,
+    versionMask: s.versionRollingMask,
+    initialDifficulty: d.start,
+    vardiff: {
+      targetSharesPerMinute: d.targetSharesPerMinute,
+      minDifficulty: d.min,
+      maxDifficulty: d.max > 0 ? d.max : Number.POSITIVE_INFINITY,
+      minRetargetMs: d.vardiff ? d.retargetSeconds * 1000 : Number.POSITIVE_INFINITY,
+    },
+    invalidShares: {
+      threshold: off(b.invalidThreshold),
+      windowMs: b.invalidWindowSeconds * 1000,
+      banMs: b.banSeconds * 1000,
+    },
+    admission: {
+      maxConnections: s.maxConnections,
+      maxPerIp: s.maxConnectionsPerIp,
+      acceptRatePerSecond: s.acceptRatePerSecond,
+      acceptBurst: s.acceptBurst,
+      churnMaxConnects: off(b.reconnectThreshold),
+      churnWindowMs: b.reconnectWindowSeconds * 1000,
+      churnBanMs: b.reconnectBanSeconds * 1000,
+    },
+    clientBlacklist: s.clientBlacklist,
+    maxLineBytes: s.maxLineBytes,
+    idleTimeoutMs: s.idleTimeoutSeconds * 1000,
+  };
+}

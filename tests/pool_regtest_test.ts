@@ -1,0 +1,262 @@
+/**
+ * The mining core end to end: a real regtest node (bcoin), the whole pool started from a TOML
+ * config, and the in-repo Stratum client mining through it over real TCP and TLS. The node is the
+ * judge: a block only counts when its height rises and it serves the block back.
+ */
+
+import assert from "node:assert/strict";
+import { startRegtestNode } from "./helpers/regtest.ts";
+import { startTestPool } from "./helpers/pool.ts";
+import { StratumClient } from "../stratum/client.ts";
+import { addressToScript } from "../lib/bitcoin/address.ts";
+import { NETWORKS } from "../lib/bitcoin/networks.ts";
+import { bytesToHex, hexToBytes } from "../lib/bitcoin/hex.ts";
+import { parseTx, readVarInt, type Transaction } from "../lib/bitcoin/tx.ts";
+import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
+
+const regtest = NETWORKS.regtest;
+
+/** The transactions of a block the node serves back (raw block → parsed txs). */
+async function blockTxs(
+  rpc: <T>(m: string, p?: unknown[]) => Promise<T>,
+  hash: string,
+): Promise<Transaction[]> {
+  const raw = hexToBytes(await rpc<string>("getblock", [hash, false]));
+  const count = readVarInt(raw, 80);
+  let offset = 80 + count.size;
+  const txs: Transaction[] = [];
+  for (let i = 0; i < count.value; i++) {
+    const tx = parseTx(raw, offset);
+    txs.push(tx);
+    offset += tx.size;
+  }
+  assert.equal(offset, raw.length, "block parsed to its last byte");
+  return txs;
+}
+
+/** Connects, subscribes and authorizes a client; waits for its first work. */
+async function connectMiner(
+  port: number,
+  user: string,
+  opts: { tls?: boolean; caCerts?: string[]; configure?: boolean } = {},
+): Promise<StratumClient> {
+  const client = await StratumClient.connect({
+    host: opts.tls ? "localhost" : "127.0.0.1",
+    port,
+    tls: opts.tls,
+    caCerts: opts.caCerts,
+  });
+  if (opts.configure) {
+    const reply = await client.configure(["version-rolling"], {
+      "version-rolling.mask": "1fffe000",
+      "version-rolling.min-bit-count": 2,
+    });
+    assert.equal(reply.error, null);
+  }
+  const sub = await client.subscribe("denopool-test/1.0");
+  assert.equal(sub.error, null);
+  const auth = await client.authorize(user, "x");
+  assert.equal(auth.error, null);
+  assert.equal(auth.result, true);
+  await client.waitFor("mining.notify", () => true, 10_000);
+  return client;
+}
+
+/** Mines one share on the client's current job and submits it; returns the reply. */
+async function mineAndSubmit(client: StratumClient, user: string, rollVersionBits?: number) {
+  const share = client.findShare({ rollVersionBits, maxNonces: 1 << 22 });
+  assert.ok(share, "a share within the nonce budget");
+  return { share, reply: await client.submit(user, share) };
+}
+
+async function waitUntil(check: () => Promise<boolean> | boolean, what: string, ms = 10_000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+Deno.test({
+  name: "a miner's block is accepted by the node and its coinbase pays the miner's address",
+  sanitizeOps: false, // bcoin keeps internal timers alive until its process-wide teardown
+  sanitizeResources: false,
+  async fn() {
+    const node = await startRegtestNode();
+    const tp = await startTestPool(node);
+    try {
+      await node.mine(1);
+      const minerAddress = encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(7));
+      const user = `${minerAddress}.rig1`;
+      const client = await connectMiner(tp.port, user);
+      const before = await node.height();
+      const { reply } = await mineAndSubmit(client, user);
+      assert.equal(reply.error, null, `submit answered ${JSON.stringify(reply.error)}`);
+      assert.equal(reply.result, true);
+      assert.equal(await node.height(), before + 1);
+      const tip = await node.rpc<string>("getbestblockhash");
+      const [coinbase] = await blockTxs(node.rpc.bind(node), tip);
+      const script = bytesToHex(addressToScript(minerAddress, regtest));
+      assert.deepEqual(coinbase.outputs.map((o) => bytesToHex(o.script)), [script]);
+      await waitUntil(() => tp.blocks.length === 1, "the block record");
+      assert.equal(tp.blocks[0].status, "accepted");
+      assert.equal(tp.blocks[0].hash, tip);
+      assert.equal(tp.blocks[0].worker, user);
+      client.close();
+    } finally {
+      await tp.stop();
+      await node.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "with a pool fee and a donation the coinbase outputs sum exactly to coinbasevalue",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const node = await startRegtestNode();
+    const poolAddress = encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(1));
+    const donationAddress = encodeSegwitAddress("bcrt", 1, new Uint8Array(32).fill(2));
+    const tp = await startTestPool(node, {
+      mining: {
+        payout_address: poolAddress,
+        pool_fee_percent: 2.5,
+        donation_address: donationAddress,
+        donation_percent: 10,
+      },
+    });
+    try {
+      await node.mine(1);
+      const minerAddress = node.address; // base58 P2PKH, the same in bcoin and Core
+      const client = await connectMiner(tp.port, `${minerAddress}.fee`);
+      const job = tp.pool.jobs.current()!;
+      const { reply } = await mineAndSubmit(client, `${minerAddress}.fee`);
+      assert.equal(reply.result, true, JSON.stringify(reply.error));
+      const [coinbase] = await blockTxs(
+        node.rpc.bind(node),
+        await node.rpc<string>("getbestblockhash"),
+      );
+      const total = coinbase.outputs.reduce((a, o) => a + o.value, 0n);
+      assert.equal(total, job.coinbaseValue);
+      const byScript = new Map(coinbase.outputs.map((o) => [bytesToHex(o.script), o.value]));
+      const fee = (job.coinbaseValue * 25n + 500n) / 1000n; // round(value × 2.5 %)
+      const donation = (fee * 10n + 50n) / 100n;
+      assert.equal(byScript.get(bytesToHex(addressToScript(poolAddress, regtest))), fee - donation);
+      assert.equal(byScript.get(bytesToHex(addressToScript(donationAddress, regtest))), donation);
+      assert.equal(
+        byScript.get(bytesToHex(addressToScript(minerAddress, regtest))),
+        job.coinbaseValue - fee,
+      );
+      client.close();
+    } finally {
+      await tp.stop();
+      await node.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "segwit active, 20+ mempool transactions with witness spends: the pool's block is accepted",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const node = await startRegtestNode();
+    try {
+      await node.activateSegwit();
+      const txids = await node.addMempoolTransactions(24, { segwit: true });
+      assert.ok(txids.length >= 20);
+      const tp = await startTestPool(node);
+      try {
+        await waitUntil(
+          () => (tp.pool.jobs.current()?.txCount ?? 0) >= 20,
+          "a job carrying the mempool",
+        );
+        const job = tp.pool.jobs.current()!;
+        assert.ok(job.txCount >= 20);
+        const user = `${node.address}.segwit`;
+        const client = await connectMiner(tp.port, user);
+        const before = await node.height();
+        const { reply } = await mineAndSubmit(client, user);
+        assert.equal(reply.result, true, JSON.stringify(reply.error));
+        assert.equal(await node.height(), before + 1);
+        const txs = await blockTxs(
+          node.rpc.bind(node),
+          await node.rpc<string>("getbestblockhash"),
+        );
+        assert.equal(txs.length, job.txCount + 1);
+        assert.ok(txs[0].hasWitness, "the coinbase carries the witness reserved value");
+        assert.ok(txs.slice(1).some((tx) => tx.hasWitness), "witness spends are in the block");
+        client.close();
+      } finally {
+        await tp.stop();
+      }
+    } finally {
+      await node.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "the same over TLS with the pool's self-signed certificate",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const node = await startRegtestNode();
+    const tp = await startTestPool(node, { stratum: { tls_listen: "127.0.0.1:0" } });
+    try {
+      await node.mine(1);
+      assert.ok(tp.tlsPort);
+      const cert = await Deno.readTextFile(`${tp.dataDir}/tls_cert.pem`);
+      const user = `${node.address}.tls`;
+      const client = await connectMiner(tp.tlsPort, user, { tls: true, caCerts: [cert] });
+      const before = await node.height();
+      const { reply } = await mineAndSubmit(client, user);
+      assert.equal(reply.result, true, JSON.stringify(reply.error));
+      assert.equal(await node.height(), before + 1);
+      assert.equal(tp.pool.stratum.counts().tls, 1);
+      client.close();
+    } finally {
+      await tp.stop();
+      await node.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "version rolling inside the negotiated mask gives accepted blocks; outside it is rejected",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const node = await startRegtestNode();
+    const tp = await startTestPool(node);
+    try {
+      await node.mine(1);
+      const user = `${node.address}.asic`;
+      const client = await connectMiner(tp.port, user, { configure: true });
+      assert.equal(client.versionMask, 0x1fffe000);
+      const before = await node.height();
+      const { share, reply } = await mineAndSubmit(client, user, 0x00ffe000);
+      assert.equal(reply.result, true, JSON.stringify(reply.error));
+      assert.equal(await node.height(), before + 1);
+      const header = await node.rpc<{ version: number }>("getblockheader", [
+        await node.rpc<string>("getbestblockhash"),
+        true,
+      ]);
+      assert.equal(header.version >>> 0, share.version >>> 0);
+      assert.notEqual(share.version & 0x1fffe000, 0, "bits were rolled");
+
+      await client.waitFor("mining.notify", (m) => m.params[8] === true, 10_000);
+      const outside = client.findShare({ maxNonces: 1 << 22 })!;
+      const bad = await client.submit(user, { ...outside, versionBits: "e0000000" });
+      assert.ok(Array.isArray(bad.error));
+      assert.equal((bad.error as unknown[])[0], 20);
+      assert.equal(await node.height(), before + 1, "no block from a version outside the mask");
+      client.close();
+    } finally {
+      await tp.stop();
+      await node.stop();
+    }
+  },
+});
