@@ -240,15 +240,14 @@ Deno.test("pool hashrate history: sampled each refresh, bounded, serialised once
 });
 
 Deno.test("pool hashrate history comes from the sources when they keep one", async () => {
-  const { cache, data } = harness();
+  const data = sampleStatusData(START);
   data.hashrateHistory = [{ at: START - 60_000, hashrate: 5, blockHeight: 7 }];
-  const { cache: withSourceHistory } = harness({ sources: memorySources(data) });
-  await withSourceHistory.start();
-  const body = json(withSourceHistory.poolHashrate(true)?.body) as Record<string, unknown>;
+  const { cache } = harness({ sources: memorySources(data) });
+  await cache.start();
+  const body = json(cache.poolHashrate(true)?.body) as Record<string, unknown>;
   assert.deepEqual(body.pool_hashrate_history, [
     { at: "2026-01-31T19:54:00Z", hashrate: 5, block_height: 7 },
   ]);
-  withSourceHistory.stop();
   cache.stop();
 });
 
