@@ -13,8 +13,21 @@ import { NETWORKS } from "../lib/bitcoin/networks.ts";
 import { bytesToHex, hexToBytes } from "../lib/bitcoin/hex.ts";
 import { parseTx, readVarInt, type Transaction } from "../lib/bitcoin/tx.ts";
 import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
+import { base58CheckEncode } from "../lib/bitcoin/base58.ts";
 
 const regtest = NETWORKS.regtest;
+
+/** A Bitcoin Core regtest P2PKH address (base58, version 0x6f) for a made-up key hash. */
+function coreP2pkh(fill: number): string {
+  const payload = new Uint8Array(21).fill(fill);
+  payload[0] = regtest.p2pkhVersion;
+  return base58CheckEncode(payload);
+}
+
+/** A Bitcoin Core regtest P2WPKH address (`bcrt1q…`) for a made-up key hash. */
+function coreP2wpkh(fill: number): string {
+  return encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(fill));
+}
 
 /** The transactions of a block the node serves back (raw block → parsed txs). */
 async function blockTxs(
@@ -87,7 +100,7 @@ Deno.test({
     const tp = await startTestPool(node);
     try {
       await node.mine(1);
-      const minerAddress = encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(7));
+      const minerAddress = coreP2wpkh(7);
       const user = `${minerAddress}.rig1`;
       const client = await connectMiner(tp.port, user);
       const before = await node.height();
@@ -129,7 +142,7 @@ Deno.test({
     });
     try {
       await node.mine(1);
-      const minerAddress = node.address; // base58 P2PKH, the same in bcoin and Core
+      const minerAddress = coreP2pkh(9);
       const client = await connectMiner(tp.port, `${minerAddress}.fee`);
       const job = tp.pool.jobs.current()!;
       const { reply } = await mineAndSubmit(client, `${minerAddress}.fee`);
@@ -175,7 +188,7 @@ Deno.test({
         );
         const job = tp.pool.jobs.current()!;
         assert.ok(job.txCount >= 20);
-        const user = `${node.address}.segwit`;
+        const user = `${coreP2wpkh(3)}.segwit`;
         const client = await connectMiner(tp.port, user);
         const before = await node.height();
         const { reply } = await mineAndSubmit(client, user);
@@ -209,7 +222,7 @@ Deno.test({
       await node.mine(1);
       assert.ok(tp.tlsPort);
       const cert = await Deno.readTextFile(`${tp.dataDir}/tls_cert.pem`);
-      const user = `${node.address}.tls`;
+      const user = `${coreP2pkh(4)}.tls`;
       const client = await connectMiner(tp.tlsPort, user, { tls: true, caCerts: [cert] });
       const before = await node.height();
       const { reply } = await mineAndSubmit(client, user);
@@ -233,7 +246,7 @@ Deno.test({
     const tp = await startTestPool(node);
     try {
       await node.mine(1);
-      const user = `${node.address}.asic`;
+      const user = `${coreP2wpkh(5)}.asic`;
       const client = await connectMiner(tp.port, user, { configure: true });
       assert.equal(client.versionMask, 0x1fffe000);
       const before = await node.height();

@@ -36,6 +36,8 @@ export interface TemplateData {
   readonly default_witness_commitment?: string;
   /** Aux flags for the coinbase scriptSig. */
   readonly coinbaseaux?: { readonly flags?: string };
+  /** Active rules; segwit is active when "segwit" or "!segwit" is among them. */
+  readonly rules?: readonly string[];
 }
 
 /** How coinbases are built and paid. */
@@ -175,7 +177,10 @@ export class JobManager implements JobSource {
     const branch = merkleBranchForCoinbase(txidsInternal);
     const bits = parseInt(t.bits, 16);
     const coinbaseValue = BigInt(t.coinbasevalue);
-    const witnessCommitment = t.default_witness_commitment
+    // Some nodes send a commitment before segwit is active; a witness would then make the block
+    // invalid ("unexpected-witness"), so the commitment is used only under the segwit rule.
+    const segwit = t.rules?.some((rule) => rule === "segwit" || rule === "!segwit") ?? false;
+    const witnessCommitment = segwit && t.default_witness_commitment
       ? hexToBytes(t.default_witness_commitment)
       : undefined;
     const auxFlags = t.coinbaseaux?.flags ? hexToBytes(t.coinbaseaux.flags) : undefined;

@@ -49,7 +49,8 @@ export async function startTestPool(
       zmq_rawblock: "",
       refresh_interval_seconds: 30,
     },
-    difficulty: { start: 0.001, min: 0.0001 },
+    // Regtest blocks are easy (half of all hashes); shares this easy keep in-process mining fast.
+    difficulty: { start: 0.000001, min: 0.000001 },
   };
   const merged: ConfigPatch = { ...base };
   for (const [section, values] of Object.entries(patch)) {
@@ -58,7 +59,10 @@ export async function startTestPool(
   const configPath = `${dir}/config.toml`;
   const secretsPath = `${dir}/secrets.toml`;
   await Deno.writeTextFile(configPath, stringify(merged));
-  await Deno.writeTextFile(secretsPath, stringify({ rpc_user: "denopool", rpc_password: node.apiKey }));
+  await Deno.writeTextFile(
+    secretsPath,
+    stringify({ rpc_user: "denopool", rpc_password: node.apiKey }),
+  );
   await Deno.chmod(secretsPath, 0o600);
   const config = await loadConfig({ configPath, secretsPath });
   const blocks: FoundBlockRecord[] = [];
