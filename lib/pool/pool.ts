@@ -60,7 +60,10 @@ function listenAddress(value: string, key: string): { hostname: string; port: nu
 }
 
 /** Starts every part of the pool from `config`. Resolves once the Stratum listeners are up. */
-export async function startPool(config: Config, hooks: StartPoolOptions = {}): Promise<RunningPool> {
+export async function startPool(
+  config: Config,
+  hooks: StartPoolOptions = {},
+): Promise<RunningPool> {
   const log = hooks.log ?? ((m: string) => console.log(m));
   const network = NETWORKS[config.node.network];
   const dataDir = config.server.dataDir;
