@@ -431,7 +431,10 @@ export async function runMiner(options: MinerOptions): Promise<MinerStats> {
       } catch (error) {
         if (error instanceof MinerOptionsError) throw error;
         stats.lastError = errorText(error);
-        log(`pool ${options.url}: ${stats.lastError}`);
+        const hint = /certificate/i.test(stats.lastError) && endpoint.tls
+          ? " (trust the pool's certificate with --ca PATH, or skip the check with --insecure)"
+          : "";
+        log(`pool ${options.url}: ${stats.lastError}${hint}`);
       }
       if (stop.signal.aborted || options.reconnect === false) break;
       if (stats.sessions > before) backoffMs = 1000;
