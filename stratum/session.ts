@@ -216,6 +216,14 @@ export class Session {
     return this.#vardiff.difficulty;
   }
 
+  /** Txids of a notified job (by its notify id), or of the newest one when no id is given. */
+  #transactionsOf(jobId: unknown): readonly string[] {
+    let notified: NotifiedJob | undefined;
+    if (typeof jobId === "string") notified = this.#recent.get(jobId);
+    else for (const n of this.#recent.values()) notified = n;
+    return notified?.job.txids ?? [];
+  }
+
   /** Handles one line from the miner. */
   handleLine(line: string): void {
     if (this.#closed) return;
@@ -254,8 +262,7 @@ export class Session {
         this.#sendExtranonce();
         return;
       case "mining.get_transactions":
-        // The Job seam exposes no txids (only a count), so the honest answer is an empty list.
-        this.#transport.write(encodeResult(id, []));
+        this.#transport.write(encodeResult(id, this.#transactionsOf(params[0])));
         return;
       case "mining.ping":
       case "client.ping":

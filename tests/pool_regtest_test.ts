@@ -190,6 +190,9 @@ Deno.test({
         assert.ok(job.txCount >= 20);
         const user = `${coreP2wpkh(3)}.segwit`;
         const client = await connectMiner(tp.port, user);
+        const listed = await client.request("mining.get_transactions", []);
+        assert.deepEqual(listed.result, job.txids);
+        assert.ok(txids.every((txid) => job.txids!.includes(txid)), "the mempool is in the job");
         const before = await node.height();
         const { reply } = await mineAndSubmit(client, user);
         assert.equal(reply.result, true, JSON.stringify(reply.error));
