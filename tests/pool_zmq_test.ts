@@ -1,0 +1,108 @@
+/**
+ * New tips reach miners: a ZMQ `hashblock` (published by the test, as bitcoind would) makes every
+ * connected miner get clean work within a second; with ZMQ down, the periodic refresh still does.
+ */
+
+import assert from "node:assert/strict";
+import * as zmq from "zeromq";
+import { startRegtestNode } from "./helpers/regtest.ts";
+import { startTestPool } from "./helpers/pool.ts";
+import { freePort } from "./helpers/ports.ts";
+import { StratumClient } from "../stratum/client.ts";
+import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
+import { prevhashFromStratum } from "../lib/bitcoin/header.ts";
+import { bytesToHex, hexToBytes, reverseBytes } from "../lib/bitcoin/hex.ts";
+
+async function waitUntil(check: () => boolean, what: string, ms = 10_000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function miners(port: number, count: number): Promise<StratumClient[]> {
+  const out: StratumClient[] = [];
+  for (let i = 0; i < count; i++) {
+    const client = await StratumClient.connect({ host: "127.0.0.1", port });
+    await client.subscribe("zmq-test/1");
+    const user = `${encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(i + 1))}.m${i}`;
+    assert.equal((await client.authorize(user, "x")).result, true);
+    await client.waitFor("mining.notify", () => true, 10_000);
+    out.push(client);
+  }
+  return out;
+}
+
+/** The RPC-hex prevhash of a notify's params. */
+const notifyPrevhash = (params: readonly unknown[]) =>
+  bytesToHex(reverseBytes(prevhashFromStratum(params[1] as string)));
+
+Deno.test({
+  name: "a hashblock from ZMQ gives every connected miner clean_jobs=true within 1 s",
+  sanitizeOps: false, // bcoin and zeromq keep process-wide handles
+  sanitizeResources: false,
+  async fn() {
+    const node = await startRegtestNode();
+    const address = `tcp://127.0.0.1:${freePort()}`;
+    const publisher = new zmq.Publisher();
+    await publisher.bind(address);
+    // Longpoll off and a slow timer: only ZMQ can bring the new tip quickly.
+    const tp = await startTestPool(node, {
+      node: { zmq_hashblock: address, longpoll: false, refresh_interval_seconds: 3600 },
+    });
+    try {
+      await waitUntil(() => tp.pool.feed.status().zmq?.zmqHealthy === true, "ZMQ connected");
+      const clients = await miners(tp.port, 5);
+      const [tip] = await node.mine(1);
+      for (const c of clients) c.clearBuffered();
+      const sentAt = performance.now();
+      await publisher.send(["hashblock", hexToBytes(tip), new Uint8Array(4)]);
+      const arrivals = await Promise.all(clients.map(async (c) => {
+        const msg = await c.waitFor(
+          "mining.notify",
+          (m) => m.params[8] === true && notifyPrevhash(m.params) === tip,
+          1_000,
+        );
+        assert.equal(msg.params[8], true);
+        return performance.now() - sentAt;
+      }));
+      assert.ok(Math.max(...arrivals) < 1_000);
+      for (const c of clients) c.close();
+    } finally {
+      await tp.stop();
+      publisher.close();
+      await node.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "with ZMQ down the periodic refresh still brings new work",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const node = await startRegtestNode();
+    // Nobody publishes here: the subscriber never connects.
+    const address = `tcp://127.0.0.1:${freePort()}`;
+    const tp = await startTestPool(node, {
+      node: { zmq_hashblock: address, longpoll: false, refresh_interval_seconds: 1 },
+    });
+    try {
+      assert.notEqual(tp.pool.feed.status().zmq?.zmqHealthy, true);
+      const [client] = await miners(tp.port, 1);
+      const [tip] = await node.mine(1);
+      const msg = await client.waitFor(
+        "mining.notify",
+        (m) => notifyPrevhash(m.params) === tip,
+        5_000,
+      );
+      assert.equal(msg.params[8], true);
+      client.close();
+    } finally {
+      await tp.stop();
+      await node.stop();
+    }
+  },
+});
