@@ -122,10 +122,10 @@ export async function startPool(
       return tip === undefined || tip === prevhash;
     },
     onRecord: (record) => {
-      log(
-        `block ${record.height} ${record.hash} by ${record.worker}: ${record.status}` +
-          (record.reason ? ` (${record.reason})` : ""),
-      );
+      // The Stratum session logs each block as it is submitted; here only what settles later.
+      if (record.status === "stale") {
+        log(`block ${record.height} ${record.hash}: stale (${record.reason})`);
+      }
       // A block of ours moves the tip: fetch new work at once rather than wait for a notice.
       if (record.status === "accepted") void feed.refresh("manual");
       hooks.onBlock?.(record);
