@@ -204,16 +204,20 @@ const FRACTION_SCALE = 2 ** FRACTION_BITS;
 
 /**
  * The share target of a (possibly fractional) difficulty: `⌊diff1 / difficulty⌋`, computed in
- * fixed point with 32 fraction bits (so difficulties below 2^-32 count as 2^-32) and capped at
- * 2^256 − 1.
+ * fixed point with 32 fraction bits (so difficulties below 2^-32 count as 2^-32), capped at
+ * 2^256 − 1 and floored at 1 (any finite difficulty, however large, has a target).
  */
 export function difficultyToTarget(difficulty: number): bigint {
   if (!(difficulty > 0) || !Number.isFinite(difficulty)) {
     throw new RangeError(`difficulty must be a positive finite number, got ${difficulty}`);
   }
-  const scaled = BigInt(Math.max(1, Math.round(difficulty * FRACTION_SCALE)));
-  const target = (DIFF1_TARGET << BigInt(FRACTION_BITS)) / scaled;
-  return target > MAX_TARGET ? MAX_TARGET : target;
+  const product = difficulty * FRACTION_SCALE;
+  // Past 2^1024 / 2^32 the scaled product overflows to Infinity; such difficulties are integers,
+  // so dividing by them directly is exact. A target below 1 would be unmeetable: floor at 1.
+  const target = Number.isFinite(product)
+    ? (DIFF1_TARGET << BigInt(FRACTION_BITS)) / BigInt(Math.max(1, Math.round(product)))
+    : DIFF1_TARGET / BigInt(difficulty);
+  return target > MAX_TARGET ? MAX_TARGET : target < 1n ? 1n : target;
 }
 
 /** The difficulty of a target: `diff1 / target` as a float (for hints such as suggest_target). */
