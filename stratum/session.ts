@@ -800,6 +800,7 @@ export class Session {
   #accept(id: RpcId, notified: NotifiedJob, verdict: ShareVerdict, now: number): void {
     this.#transport.write(encodeTrue(id));
     this.stats.noteAccepted(notified.difficulty, verdict.difficulty, now);
+    this.#host.registry.bestShares.offer(this.stats.name, verdict.difficulty, verdict.hash, now);
     this.#invalid.noteAccepted();
     if (this.#vardiff.onShare(now) !== undefined && !this.#paused) {
       const job = this.#host.jobs.current();

@@ -14,6 +14,7 @@
  */
 
 import { parseMinerClient } from "./bans.ts";
+import { BestShares } from "./best_shares.ts";
 
 /** Hashes per difficulty-1 share. */
 const HASHES_PER_DIFF1 = 2 ** 32;
@@ -287,18 +288,54 @@ export interface MinerTypeCount {
   readonly workers: number;
 }
 
+/** Share counts of every worker since start, closed connections included. */
+export interface ShareTotals {
+  /** Accepted shares. */
+  readonly accepted: number;
+  /** Rejected shares by reason. */
+  readonly rejectedByReason: Readonly<Record<RejectReason, number>>;
+}
+
 /** The live workers, keyed by connection id; the status API reads it on its timer. */
 export class WorkerRegistry {
+  /** The pool-wide best accepted shares; kept across disconnects. */
+  readonly bestShares: BestShares;
   readonly #workers = new Map<string, WorkerStats>();
+  #retiredAccepted = 0;
+  readonly #retiredRejects: Record<RejectReason, number> = emptyRejects();
+
+  /** An empty registry; `bestShares` defaults to a table of the top 12. */
+  constructor(bestShares: BestShares = new BestShares()) {
+    this.bestShares = bestShares;
+  }
 
   /** Adds a live worker (replacing one with the same connection id). */
   add(stats: WorkerStats): void {
     this.#workers.set(stats.connectionId, stats);
   }
 
-  /** Removes a worker whose connection closed. */
+  /** Removes a worker whose connection closed; its share counts stay in {@linkcode totals}. */
   remove(connectionId: string): void {
+    const stats = this.#workers.get(connectionId);
+    if (stats === undefined) return;
     this.#workers.delete(connectionId);
+    this.#retiredAccepted += stats.accepted;
+    for (const reason of Object.keys(this.#retiredRejects) as RejectReason[]) {
+      this.#retiredRejects[reason] += stats.rejectedByReason[reason];
+    }
+  }
+
+  /** Share counts since start: live workers plus every removed one. */
+  totals(): ShareTotals {
+    let accepted = this.#retiredAccepted;
+    const rejectedByReason = { ...this.#retiredRejects };
+    for (const w of this.#workers.values()) {
+      accepted += w.accepted;
+      for (const reason of Object.keys(rejectedByReason) as RejectReason[]) {
+        rejectedByReason[reason] += w.rejectedByReason[reason];
+      }
+    }
+    return { accepted, rejectedByReason };
   }
 
   /** The live stats object of a connection, if registered. */

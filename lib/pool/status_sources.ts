@@ -1,0 +1,475 @@
+/**
+ * `StatusSources` (and the Prometheus `MetricsSource`) of the running pool: every figure the status
+ * pages show, read from the live parts — the Stratum worker registry and bans, the RPC client, the
+ * template feed, the block submitter, the share checker — plus the few caches the status needs of
+ * its own (node facts, tip headers, block confirmations, the hashrate history, the BTC price).
+ *
+ * Nothing here runs per share. The getters run on the snapshot timers; the only timer of its own
+ * is the hashrate sampler (one sample per `/api/pool-hashrate` cadence).
+ *
+ * @module
+ */
+
+import { blockSubsidy, NETWORKS } from "../bitcoin/networks.ts";
+import type { Config } from "../config/schema.ts";
+import type { RpcClient } from "../node/rpc.ts";
+import type { TemplateFeed } from "../node/template_feed.ts";
+import type { SharePool } from "../shares/pool.ts";
+import type { MetricsSnapshot, MetricsSource } from "../status/metrics.ts";
+import type {
+  BestShareRecord,
+  ChainTip,
+  FoundBlockRecord,
+  HashrateAccuracy,
+  HashrateSample,
+  JobFeedState,
+  LiveWorker,
+  NodeInfo,
+  PoolCounters,
+  PoolErrorRecord,
+  PriceQuote,
+  RpcHealth,
+  RpcStats,
+  StatusSources,
+  StatusStatic,
+  TemplateInfo,
+  WorkerBan,
+} from "../status/sources.ts";
+import type { StratumServer } from "../../stratum/server.ts";
+import type { BlockSubmitter, FoundBlockRecord as JournalRecord } from "./blocks.ts";
+import { HashrateHistory } from "./hashrate_history.ts";
+import { BlockConfirmations, NodeInfoCache, TipHeaders } from "./node_info.ts";
+import { PriceFeed } from "./price_feed.ts";
+import type { HashrateAccuracy as StatsAccuracy } from "./worker_stats.ts";
+
+/** The parts of a running pool the status reads (a `RunningPool` fits). */
+export interface StatusParts {
+  /** The validated configuration. */
+  readonly config: Config;
+  /** Node RPC client. */
+  readonly rpc: RpcClient;
+  /** Template feed. */
+  readonly feed: TemplateFeed;
+  /** Found blocks. */
+  readonly blocks: BlockSubmitter;
+  /** Stratum listeners, worker registry and bans. */
+  readonly stratum: StratumServer;
+  /** Share checker (for `/metrics`); optional. */
+  readonly shares?: SharePool;
+}
+
+/** Options of {@linkcode LiveStatusSources}. */
+export interface LiveStatusOptions {
+  /** Clock (ms since the epoch); default `Date.now`. */
+  readonly now?: () => number;
+  /** `fetch` of the price feed, injectable for tests. */
+  readonly fetch?: typeof fetch;
+  /** How long node facts are reused (ms, default 30 s). */
+  readonly nodeInfoTtlMs?: number;
+  /** Hashrate sample period (ms); default `status.pool_hashrate_refresh_seconds`. */
+  readonly sampleIntervalMs?: number;
+  /** Operator log for rare events (peer clean-up); default none. */
+  readonly log?: (message: string) => void;
+}
+
+/** Confirmations from which a found block counts as `winning` (the reference pool's 6). */
+export const WINNING_CONFIRMATIONS = 6;
+/** Pool errors older than this are not shown (as the reference pool: 1 h). */
+export const POOL_ERROR_WINDOW_MS = 3_600_000;
+/** Pool errors kept per kind. */
+const ERROR_HISTORY = 20;
+
+/** Blocks between difficulty retargets; 0 on regtest, which never retargets. */
+export function retargetInterval(network: Config["node"]["network"]): number {
+  return network === "regtest" ? 0 : 2016;
+}
+
+/** The configuration-derived half of the status input. */
+export function statusStaticFrom(config: Config): StatusStatic {
+  const s = config.status;
+  return {
+    poolTag: config.mining.poolTag || undefined,
+    genesisExpected: NETWORKS[config.node.network].genesisHash,
+    peerCleanup: {
+      enabled: s.peerCleanupEnabled,
+      maxPingMs: s.peerCleanupMaxPingMs,
+      minPeers: s.peerCleanupMinPeers,
+    },
+    retargetInterval: retargetInterval(config.node.network),
+    targetSpacingSec: 600,
+  };
+}
+
+function accuracy(marker: StatsAccuracy): HashrateAccuracy {
+  return marker === "~" ? "warming" : marker === "≈" ? "settling" : "stable";
+}
+
+/** The live pool as `StatusSources` and `MetricsSource`. */
+export class LiveStatusSources implements StatusSources, MetricsSource {
+  readonly #parts: StatusParts;
+  readonly #now: () => number;
+  readonly #log: (message: string) => void;
+  readonly #node: NodeInfoCache;
+  readonly #headers: TipHeaders;
+  readonly #confirmations: BlockConfirmations;
+  readonly #history = new HashrateHistory();
+  readonly #price: PriceFeed | undefined;
+  readonly #sampleMs: number;
+  readonly #rpcErrors: PoolErrorRecord[] = [];
+  readonly #tipListeners = new Set<() => void>();
+  #lastRpcErrorAt: number | undefined;
+  #sampler: ReturnType<typeof setInterval> | undefined;
+  #unsubscribe: (() => void)[] = [];
+
+  /** Sources over `parts`; call {@linkcode start} to run the sampler and follow the tip. */
+  constructor(parts: StatusParts, options: LiveStatusOptions = {}) {
+    this.#parts = parts;
+    this.#now = options.now ?? Date.now;
+    this.#log = options.log ?? (() => {});
+    const s = parts.config.status;
+    this.#node = new NodeInfoCache({
+      rpc: parts.rpc,
+      ttlMs: options.nodeInfoTtlMs,
+      now: this.#now,
+      peerCleanup: s.peerCleanupEnabled
+        ? { enabled: true, maxPingMs: s.peerCleanupMaxPingMs, minPeers: s.peerCleanupMinPeers }
+        : undefined,
+      onDisconnect: (peer) =>
+        this.#log(
+          `peer clean-up: disconnected ${peer.display} (ping ${Math.round(peer.pingMs)} ms)`,
+        ),
+    });
+    this.#headers = new TipHeaders(parts.rpc);
+    this.#confirmations = new BlockConfirmations(parts.rpc);
+    this.#price = s.priceUrl
+      ? new PriceFeed({
+        url: s.priceUrl,
+        currency: s.fiatCurrency,
+        now: this.#now,
+        fetch: options.fetch,
+      })
+      : undefined;
+    this.#sampleMs = options.sampleIntervalMs ?? s.poolHashrateRefreshSeconds * 1000;
+  }
+
+  /** Starts the hashrate sampler and follows new tips (fetching their headers once each). */
+  start(): void {
+    if (this.#sampler !== undefined) return;
+    const feed = this.#parts.feed;
+    this.#unsubscribe.push(
+      feed.onTemplate((update) => {
+        if (update.clean) this.#followTip(update.template.previousblockhash);
+      }),
+    );
+    const current = feed.status().tip?.hash ?? feed.current()?.template.previousblockhash;
+    if (current) this.#followTip(current);
+    this.#sample();
+    this.#sampler = setInterval(() => this.#sample(), this.#sampleMs);
+    void this.#price?.refresh();
+  }
+
+  /** Stops the sampler and the tip listener. */
+  stop(): void {
+    clearInterval(this.#sampler);
+    this.#sampler = undefined;
+    for (const off of this.#unsubscribe) off();
+    this.#unsubscribe = [];
+  }
+
+  /**
+   * Calls `listener` each time a new tip's headers are in (block timer, recent block times), so the
+   * snapshots can be rebuilt early. Returns a function that removes it.
+   */
+  onNewTip(listener: () => void): () => void {
+    this.#tipListeners.add(listener);
+    return () => this.#tipListeners.delete(listener);
+  }
+
+  /** Waits until the tip headers of `hash` are in (tests, start-up); never rejects. */
+  tipHeadersFor(hash: string): Promise<void> {
+    return this.#headers.update(hash);
+  }
+
+  // ---- StatusSources ------------------------------------------------------------------------
+
+  /** Authorized connections from the worker registry. */
+  workers(): readonly LiveWorker[] {
+    const now = this.#now();
+    return this.#parts.stratum.registry.list(now).map((w): LiveWorker => {
+      const worker: LiveWorker = {
+        name: w.name,
+        connectionId: w.connectionId,
+        tls: w.tls,
+        hashrate: w.hashrate,
+        hashrateAccuracy: accuracy(w.hashrateAccuracy),
+        // The registry keeps one difficulty: the one assigned now, which shares are judged at.
+        difficulty: w.difficulty,
+        vardiff: w.difficulty,
+        shareRate: w.sharesPerMinute,
+        accepted: w.accepted,
+        lastShareAt: w.lastShareAt,
+      };
+      return w.userAgent === "" ? worker : { ...worker, userAgent: w.userAgent };
+    });
+  }
+
+  /** Worker and address bans (IP bans are not public), latest expiry first. */
+  bannedWorkers(): readonly WorkerBan[] {
+    return this.#parts.stratum.bans.list(this.#now())
+      .filter((b) => !b.key.startsWith("ip:"))
+      .reverse()
+      .map((b) => ({ name: b.key, until: b.until, reason: b.reason }));
+  }
+
+  /** The pool-wide best shares, best first. */
+  bestShares(): readonly BestShareRecord[] {
+    return this.#parts.stratum.registry.bestShares.list();
+  }
+
+  /** Block counts from the journal (all time), share errors and rates since start. */
+  counters(): PoolCounters {
+    const now = this.#now();
+    const registry = this.#parts.stratum.registry;
+    let blocksAccepted = 0;
+    let blocksErrored = 0;
+    for (const r of this.#parts.blocks.records()) {
+      if (r.status === "accepted") blocksAccepted++;
+      else if (r.status === "rejected" || r.status === "stale") blocksErrored++;
+    }
+    const rejected = registry.totals().rejectedByReason;
+    let sharesPerMinute = 0;
+    for (const w of registry.list(now)) sharesPerMinute += w.sharesPerMinute;
+    return {
+      blocksAccepted,
+      blocksErrored,
+      // Errors are what a working miner should never send: not stale work, not low difficulty.
+      shareErrors: rejected.invalid + rejected.duplicate + rejected.unauthorized +
+        rejected["not-subscribed"],
+      sharesPerMinute,
+      hashrate: registry.totalHashrate(now),
+    };
+  }
+
+  /** getblocktemplate / submitblock latency from the RPC client. */
+  rpcStats(): RpcStats {
+    const rpc = this.#parts.rpc;
+    const gbt = rpc.latency.snapshot("getblocktemplate");
+    const submit = rpc.latency.snapshot("submitblock");
+    return {
+      gbtLastSec: gbt.lastSec,
+      gbtMaxSec: gbt.maxSec,
+      gbtCount: gbt.count,
+      gbtMin1hSec: gbt.windowMinSec,
+      gbtAvg1hSec: gbt.windowAvgSec,
+      gbtMax1hSec: gbt.windowMaxSec,
+      submitLastSec: submit.lastSec,
+      submitMaxSec: submit.maxSec,
+      submitCount: submit.count,
+      errors: rpc.health.errors,
+    };
+  }
+
+  /** Feed errors, RPC errors and block rejections of the last hour, newest first. */
+  poolErrors(): readonly PoolErrorRecord[] {
+    const now = this.#now();
+    this.#pollRpcError();
+    const out: PoolErrorRecord[] = [...this.#rpcErrors];
+    for (const e of this.#parts.feed.status().errorHistory) {
+      out.push({ at: e.at, type: "feed", message: e.message });
+    }
+    for (const r of this.#parts.blocks.records()) {
+      if (r.status !== "rejected" && r.status !== "stale") continue;
+      const what = r.status === "stale" ? "went stale" : "rejected";
+      out.push({
+        at: r.updatedAt,
+        type: "submit",
+        message: `block ${r.height} ${what}${r.reason ? `: ${r.reason}` : ""}`,
+      });
+    }
+    return out
+      .filter((e) => e.at !== undefined && now - e.at <= POOL_ERROR_WINDOW_MS)
+      .sort((a, b) => (b.at ?? 0) - (a.at ?? 0));
+  }
+
+  /** Node facts, cached ~30 s (peer clean-up runs with each fetch when enabled). */
+  nodeInfo(): Promise<NodeInfo> {
+    return this.#node.get();
+  }
+
+  /** RPC link health. */
+  rpcHealth(): RpcHealth {
+    const h = this.#parts.rpc.health;
+    const health: RpcHealth = {
+      healthy: h.rpcHealthy,
+      disconnects: h.disconnects,
+      reconnects: h.reconnects,
+    };
+    // An old error is history, not the state of a link that works now.
+    return h.lastError !== undefined && !h.rpcHealthy
+      ? { ...health, lastError: h.lastError }
+      : health;
+  }
+
+  /** The block journal reports its errors to the submitter's caller, not here: always undefined. */
+  accountingError(): string | undefined {
+    return undefined;
+  }
+
+  /** Template feed and ZMQ state. */
+  jobFeed(): JobFeedState {
+    const status = this.#parts.feed.status();
+    const zmq = status.zmq;
+    const state: JobFeedState = {
+      zmqHealthy: zmq?.zmqHealthy ?? false,
+      zmqDisconnects: zmq?.zmqDisconnects ?? 0,
+      zmqReconnects: zmq?.zmqReconnects ?? 0,
+      lastError: status.lastError,
+      lastErrorAt: status.lastErrorAt,
+      errorHistory: status.errorHistory.map((e) => e.message).reverse(),
+      lastRawBlockAt: zmq?.lastRawBlockAt,
+      lastRawBlockBytes: zmq?.lastRawBlockBytes,
+    };
+    return state;
+  }
+
+  /** The tip from the feed, completed from its header; undefined until its time is known. */
+  tip(): ChainTip | undefined {
+    const feedTip = this.#parts.feed.status().tip;
+    if (!feedTip) return undefined;
+    const headers = this.#headers;
+    if (headers.tip !== feedTip.hash) void this.#headers.update(feedTip.hash);
+    const header = headers.tip === feedTip.hash ? headers.header : undefined;
+    const height = feedTip.height ?? header?.height;
+    const time = feedTip.time ?? header?.time;
+    const bits = feedTip.bits ?? header?.bits;
+    const difficulty = feedTip.difficulty ?? header?.difficulty;
+    if (height === undefined || time === undefined || bits === undefined) return undefined;
+    return {
+      hash: feedTip.hash,
+      height,
+      time,
+      bits,
+      difficulty: difficulty ?? 0,
+      recentTimes: headers.tip === feedTip.hash ? headers.times : [time],
+    };
+  }
+
+  /** Fees of the current template: coinbasevalue − subsidy. */
+  template(): TemplateInfo | undefined {
+    const current = this.#parts.feed.current();
+    if (!current) return undefined;
+    const { template } = current;
+    const subsidy = blockSubsidy(template.height, NETWORKS[this.#parts.config.node.network]);
+    return {
+      feesSats: Math.max(0, template.coinbasevalue - Number(subsidy)),
+      updatedAt: current.receivedAt,
+    };
+  }
+
+  /** The BTC price when `status.price_url` is set (cached 30 min), else undefined. */
+  price(): PriceQuote | undefined {
+    return this.#price?.quote();
+  }
+
+  /** The `limit` newest found blocks (not those the node rejected), with confirmations. */
+  async foundBlocks(limit: number): Promise<readonly FoundBlockRecord[]> {
+    const records = this.#parts.blocks.records()
+      .filter((r) => r.status !== "rejected")
+      .slice(0, Math.max(0, limit));
+    const tip = this.#parts.feed.status().tip;
+    return await Promise.all(records.map((r) => this.#foundBlock(r, tip?.hash, tip?.height)));
+  }
+
+  /** Minute means of the last 24 h, then the samples of the last few minutes; oldest first. */
+  hashrateHistory(): readonly HashrateSample[] {
+    return this.#history.points();
+  }
+
+  // ---- MetricsSource ------------------------------------------------------------------------
+
+  /** Counters and gauges for `/metrics`. */
+  metrics(): MetricsSnapshot {
+    const { stratum, shares, blocks } = this.#parts;
+    const totals = stratum.registry.totals();
+    const sharesByResult: Record<string, number> = { accepted: totals.accepted };
+    for (const [reason, n] of Object.entries(totals.rejectedByReason)) {
+      sharesByResult[reason.replace("-", "_")] = n;
+    }
+    const blocksByResult: Record<string, number> = {
+      accepted: 0,
+      rejected: 0,
+      stale: 0,
+      pending: 0,
+    };
+    for (const r of blocks.records()) blocksByResult[r.status]++;
+    const counts = stratum.counts();
+    const stats = shares?.stats();
+    return {
+      sharesByResult,
+      blocksByResult,
+      connectionsByTransport: { tcp: counts.plain, tls: counts.tls },
+      hashChecks: stats?.checksDone ?? 0,
+      hashChecksPerSecond: stats?.checksPerSecond ?? 0,
+      poolHashrate: stratum.registry.totalHashrate(this.#now()),
+      rpcLatency: {},
+    };
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  async #foundBlock(
+    r: JournalRecord,
+    tipHash: string | undefined,
+    tipHeight: number | undefined,
+  ): Promise<FoundBlockRecord> {
+    const base = {
+      height: r.height,
+      hash: r.hash,
+      worker: r.worker,
+      at: r.foundAt,
+      shareDifficulty: r.shareDifficulty,
+      poolFeeSats: Number(r.poolFeeSats),
+      workerPayoutSats: Number(r.workerPayoutSats),
+    };
+    // Lost the race before the node ever had it: stale, nothing to ask.
+    if (r.status === "stale") return { ...base, result: "stale" };
+    if (r.status !== "accepted" || tipHash === undefined || tipHeight === undefined) {
+      return { ...base, result: "possible" };
+    }
+    const confirmations = await this.#confirmations.get(r.hash, r.height, tipHash, tipHeight);
+    if (confirmations === undefined) return { ...base, result: "possible" };
+    return {
+      ...base,
+      confirmations,
+      result: confirmations < 0
+        ? "stale"
+        : confirmations >= WINNING_CONFIRMATIONS
+        ? "winning"
+        : "possible",
+    };
+  }
+
+  #followTip(hash: string): void {
+    void this.#headers.update(hash).then(() => {
+      if (this.#headers.tip !== hash) return;
+      for (const listener of this.#tipListeners) listener();
+    });
+  }
+
+  #sample(): void {
+    const now = this.#now();
+    const tip = this.#parts.feed.status().tip;
+    this.#history.sample(now, this.#parts.stratum.registry.totalHashrate(now), tip?.height);
+    this.#pollRpcError();
+  }
+
+  /** The RPC client keeps only its latest error: polled here (each sample and rebuild) into a history. */
+  #pollRpcError(): void {
+    const { lastError, lastErrorAt } = this.#parts.rpc.health;
+    if (lastError === undefined || lastErrorAt === undefined) return;
+    if (lastErrorAt === this.#lastRpcErrorAt) return;
+    this.#lastRpcErrorAt = lastErrorAt;
+    this.#rpcErrors.unshift({ at: lastErrorAt, type: "rpc", message: lastError });
+    if (this.#rpcErrors.length > ERROR_HISTORY) this.#rpcErrors.length = ERROR_HISTORY;
+  }
+}
