@@ -55,6 +55,8 @@ export interface MinerOptions {
   readonly signal?: AbortSignal;
   /** Reconnect (with backoff) when the pool drops the connection. Default true. */
   readonly reconnect?: boolean;
+  /** First reconnect delay; it doubles per failed attempt up to 30 s. Default 1000 ms. */
+  readonly reconnectDelayMs?: number;
   /** Called about once per `progressIntervalMs` with the running totals. */
   readonly onProgress?: (stats: MinerStats) => void;
   /** Progress period. Default 1000 ms. */
@@ -261,8 +263,7 @@ export async function runMiner(options: MinerOptions): Promise<MinerStats> {
 
   const assignUnit = (worker: Worker, dispatch: Dispatch) => {
     const unit = unitCounter++;
-    const size = client?.extranonce2Size ?? 4;
-    const extranonce2 = extranonce2Hex(unit, size);
+    const extranonce2 = extranonce2Hex(unit, dispatch.work.extranonce2Size);
     const maskBits = popcount(dispatch.versionMask);
     const versionBits = dispatch.versionMask === 0
       ? undefined
@@ -377,6 +378,10 @@ export async function runMiner(options: MinerOptions): Promise<MinerStats> {
       // The first difficulty may arrive after the first job: start on it then.
       if (!current && active.job) startJob(active.job);
     });
+    // New extranonces make every header in flight useless: rebuild the work at once.
+    const offExtranonce = active.on("mining.set_extranonce", () => {
+      if (active.job) startJob({ ...active.job, clean: true });
+    });
     try {
       const subscribed = await active.subscribe("denopool-miner/0.1");
       if (subscribed.error != null) {
@@ -416,6 +421,7 @@ export async function runMiner(options: MinerOptions): Promise<MinerStats> {
       stats.connected = false;
       offNotify();
       offDifficulty();
+      offExtranonce();
       current = undefined;
       for (const dispatch of dispatches.values()) dispatch.superseded = true;
       for (const worker of workers) post(worker, { type: "stop" });
@@ -423,7 +429,8 @@ export async function runMiner(options: MinerOptions): Promise<MinerStats> {
   };
 
   try {
-    let backoffMs = 1000;
+    const firstDelayMs = options.reconnectDelayMs ?? 1000;
+    let backoffMs = firstDelayMs;
     while (!stop.signal.aborted) {
       const before = stats.sessions;
       try {
@@ -437,7 +444,7 @@ export async function runMiner(options: MinerOptions): Promise<MinerStats> {
         log(`pool ${options.url}: ${stats.lastError}${hint}`);
       }
       if (stop.signal.aborted || options.reconnect === false) break;
-      if (stats.sessions > before) backoffMs = 1000;
+      if (stats.sessions > before) backoffMs = firstDelayMs;
       await Promise.race([new Promise((resolve) => setTimeout(resolve, backoffMs)), stopped]);
       backoffMs = Math.min(backoffMs * 2, 30_000);
     }
