@@ -22,6 +22,7 @@ import { StratumServer, type StratumServerOptions } from "../../stratum/server.t
 import { JobManager } from "./jobs.ts";
 import { BlockSubmitter, type FoundBlockRecord } from "./blocks.ts";
 import { payoutResolver } from "./payout.ts";
+import { startStatusService, type StatusService } from "./status_service.ts";
 
 /** Hooks for embedding the pool (demo, tests). */
 export interface StartPoolOptions {
@@ -49,6 +50,8 @@ export interface RunningPool {
   readonly stratum: StratumServer;
   /** When the pool started (ms since the epoch). */
   readonly startedAt: number;
+  /** Status snapshots and the status/metrics listeners with their bound ports. */
+  readonly status: StatusService;
   /** Stops listeners, feed and workers; tells miners first. */
   stop(message?: string): Promise<void>;
 }
@@ -158,6 +161,16 @@ export async function startPool(
       (config.stratum.tlsListen ? ` and ${config.stratum.tlsListen} (TLS)` : "") +
       `; network ${network.name}; hash backend ${shares.backend}`,
   );
+  let status: StatusService;
+  try {
+    status = await startStatusService({ config, rpc, feed, blocks, stratum, shares }, { log });
+  } catch (error) {
+    await stratum.stop();
+    await feed.stop();
+    shares.close();
+    rpc.close();
+    throw error;
+  }
 
   let stopped: Promise<void> | undefined;
   return {
@@ -169,8 +182,10 @@ export async function startPool(
     blocks,
     stratum,
     startedAt: Date.now(),
+    status,
     stop(message?: string) {
       stopped ??= (async () => {
+        await status.stop();
         await stratum.stop(message);
         await feed.stop();
         shares.close();

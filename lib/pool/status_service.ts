@@ -1,0 +1,171 @@
+/**
+ * The status side of a running pool: live sources → `SnapshotCache` on the configured cadences
+ * (rebuilt early on a new tip) → the Hono status app on `server.status_listen` and
+ * `server.status_tls_listen` (plain HTTP then only redirects, 307), and `/metrics` on
+ * `server.metrics_listen`. `server.no_json` removes every `/api/*` route.
+ *
+ * @module
+ */
+
+import type { Config } from "../config/schema.ts";
+import { parseHostPort } from "../config/fields.ts";
+import { type ListenAddress, serveStatus, type StatusServer } from "../status/server.ts";
+import { SnapshotCache } from "../status/snapshots.ts";
+import { loadOrCreateCert } from "../tls/selfsigned.ts";
+import { createStatusApp } from "../../routes/app.ts";
+import { createMetricsRoutes } from "../../routes/metrics.ts";
+import {
+  type LiveStatusOptions,
+  LiveStatusSources,
+  type StatusParts,
+  statusStaticFrom,
+} from "./status_sources.ts";
+
+/** The running status side. */
+export interface StatusService {
+  /** The live sources (also the `/metrics` source). */
+  readonly sources: LiveStatusSources;
+  /** The snapshots the JSON API serves. */
+  readonly cache: SnapshotCache;
+  /** Bound plain-HTTP status address (the redirector when HTTPS is on), when listening. */
+  readonly http?: ListenAddress;
+  /** Bound HTTPS status address, when listening. */
+  readonly https?: ListenAddress;
+  /** Bound `/metrics` address, when listening. */
+  readonly metrics?: ListenAddress;
+  /** Stops the listeners, the snapshot timers and the sampler. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@linkcode startStatusService}. */
+export interface StatusServiceOptions extends LiveStatusOptions {
+  /** Software version shown in `/api/openapi.json`. */
+  readonly version?: string;
+}
+
+function address(value: string, key: string): ListenAddress | undefined {
+  if (value === "") return undefined;
+  const hp = parseHostPort(value);
+  if (!hp) throw new Error(`${key}: not a host:port address: ${value}`);
+  return hp;
+}
+
+/** The refresh period of each snapshot from `[status]` (seconds → ms). */
+export function snapshotIntervals(config: Config): Record<
+  "overview" | "poolPage" | "node" | "server" | "poolHashrate" | "blocks",
+  number
+> {
+  const s = config.status;
+  return {
+    overview: s.overviewRefreshSeconds * 1000,
+    poolPage: s.poolPageRefreshSeconds * 1000,
+    node: s.nodeRefreshSeconds * 1000,
+    server: s.serverRefreshSeconds * 1000,
+    poolHashrate: s.poolHashrateRefreshSeconds * 1000,
+    blocks: s.blocksRefreshSeconds * 1000,
+  };
+}
+
+/**
+ * Starts the status side of `parts`. Resolves once the first snapshots are built and the
+ * listeners are bound (port 0 picks a free port; read it back from the result).
+ */
+export async function startStatusService(
+  parts: StatusParts,
+  options: StatusServiceOptions = {},
+): Promise<StatusService> {
+  const { config } = parts;
+  const server = config.server;
+  const log = options.log ?? (() => {});
+  const sources = new LiveStatusSources(parts, options);
+  const cache = new SnapshotCache({
+    sources,
+    statics: statusStaticFrom(config),
+    intervals: snapshotIntervals(config),
+    onError: () => {}, // a failed rebuild keeps the last bytes; the node being down is logged elsewhere
+  });
+  sources.start();
+  const offTip = sources.onNewTip(() => void cache.refresh());
+  await cache.start();
+
+  const servers: StatusServer[] = [];
+  const stopAll = async () => {
+    offTip();
+    cache.stop();
+    sources.stop();
+    await Promise.all(servers.map((s) => s.shutdown()));
+  };
+  try {
+    const listen = address(server.statusListen, "server.status_listen");
+    const tlsListen = address(server.statusTlsListen, "server.status_tls_listen");
+    let cert: string | undefined;
+    let key: string | undefined;
+    if (tlsListen) {
+      if (server.statusTlsCert && server.statusTlsKey) {
+        [cert, key] = await Promise.all([
+          Deno.readTextFile(server.statusTlsCert),
+          Deno.readTextFile(server.statusTlsKey),
+        ]);
+      } else {
+        const pair = await loadOrCreateCert(server.dataDir, {
+          commonName: "denopool",
+          dnsNames: ["localhost"],
+          ipAddresses: ["127.0.0.1"],
+        });
+        cert = pair.certPem;
+        key = pair.keyPem;
+      }
+    }
+    let status: StatusServer | undefined;
+    if (listen || tlsListen) {
+      const app = createStatusApp({
+        snapshots: cache,
+        noJson: server.noJson,
+        openApi: {
+          title: `${config.status.brandName} JSON API`,
+          version: options.version,
+          serverUrl: server.statusPublicUrl || undefined,
+        },
+      });
+      status = serveStatus({
+        listen,
+        tlsListen,
+        cert,
+        key,
+        publicUrl: server.statusPublicUrl || undefined,
+        app,
+      });
+      servers.push(status);
+    }
+    const metricsListen = address(server.metricsListen, "server.metrics_listen");
+    let metrics: StatusServer | undefined;
+    if (metricsListen) {
+      metrics = serveStatus({ listen: metricsListen, app: createMetricsRoutes(sources) });
+      servers.push(metrics);
+    }
+    if (status?.https) log(`status on https://${hostPort(status.https)}`);
+    if (status?.http) {
+      log(
+        status.https
+          ? `status http://${hostPort(status.http)} redirects to HTTPS`
+          : `status on http://${hostPort(status.http)}${server.noJson ? " (JSON API off)" : ""}`,
+      );
+    }
+    if (metrics?.http) log(`metrics on http://${hostPort(metrics.http)}/metrics`);
+    return {
+      sources,
+      cache,
+      http: status?.http,
+      https: status?.https,
+      metrics: metrics?.http,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function hostPort(a: ListenAddress): string {
+  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+}
