@@ -9,7 +9,12 @@
  * @module
  */
 
-import { Admission, type AdmissionOptions, type AdmissionRefusal } from "../lib/pool/admission.ts";
+import {
+  Admission,
+  type AdmissionOptions,
+  type AdmissionRefusal,
+  TokenBucket,
+} from "../lib/pool/admission.ts";
 import { BanList, type InvalidShareOptions } from "../lib/pool/bans.ts";
 import type { BlockSink, JobSource, ShareChecker } from "../lib/pool/types.ts";
 import type { VardiffOptions } from "../lib/pool/vardiff.ts";
@@ -71,6 +76,11 @@ export interface StratumServerOptions {
   readonly clientBlacklist?: readonly string[];
   /** Cap on one JSON-RPC line in bytes (default 16 KiB). */
   readonly maxLineBytes?: number;
+  /**
+   * Most lines one connection may send per minute, in bursts of up to the same count (token
+   * bucket); past it the miner is told why and the connection is closed. Default: no limit.
+   */
+  readonly messagesPerMinute?: number;
   /** Close a connection silent for this long (default 10 min). */
   readonly idleTimeoutMs?: number;
   /** Delay of the first work after subscribe + authorize (default 100 ms). */
@@ -107,12 +117,21 @@ export interface StratumCounts {
   readonly acceptedTotal: number;
   /** Connections refused since start, by reason. */
   readonly refused: Readonly<Record<AdmissionRefusal, number>>;
+  /** Connections closed for sending more than `messagesPerMinute`. */
+  readonly messageFloods: number;
+  /** Connections closed because they opened with a TLS handshake on the plain port. */
+  readonly tlsOnPlainPort: number;
 }
+
+/** Why the server closed a connection on its own, for the counters. */
+type CloseCause = "flood" | "tls-on-plain";
 
 /** Most bytes queued for a connection that does not read; past it the connection is dropped. */
 const MAX_QUEUED_BYTES = 1 << 20;
 /** Read buffer per connection. */
 const READ_BUFFER_BYTES = 4096;
+/** First byte of a TLS record carrying a handshake (a ClientHello sent to the plain port). */
+const TLS_HANDSHAKE_RECORD = 0x16;
 
 const encoder = new TextEncoder();
 
@@ -131,6 +150,9 @@ class Connection implements SessionTransport {
   #closing = false;
   #closed = false;
   readonly #onClosed: (c: Connection) => void;
+  readonly #onCause: (cause: CloseCause) => void;
+  readonly #messages: TokenBucket | undefined;
+  readonly #now: () => number;
 
   constructor(
     conn: Deno.Conn,
@@ -139,13 +161,20 @@ class Connection implements SessionTransport {
     host: SessionHost,
     stats: WorkerStats,
     maxLineBytes: number,
+    messagesPerMinute: number,
     onClosed: (c: Connection) => void,
+    onCause: (cause: CloseCause) => void,
   ) {
     this.#conn = conn;
     this.tls = tls;
     this.ip = ip;
     this.#framer = new LineFramer(maxLineBytes);
     this.#onClosed = onClosed;
+    this.#onCause = onCause;
+    this.#now = host.now;
+    this.#messages = messagesPerMinute > 0 && Number.isFinite(messagesPerMinute)
+      ? new TokenBucket(messagesPerMinute / 60, messagesPerMinute, host.now())
+      : undefined;
     this.session = new Session(host, this, stats);
     this.done = this.#readLoop();
   }
@@ -205,14 +234,29 @@ class Connection implements SessionTransport {
   async #readLoop(): Promise<void> {
     const buffer = new Uint8Array(READ_BUFFER_BYTES);
     const session = this.session;
+    const messages = this.#messages;
     const onLine = (line: string) => {
+      if (messages !== undefined && !messages.take(this.#now())) {
+        // A flood: answering each line would let one socket cost the pool work per line.
+        this.#onCause("flood");
+        session.showMessage("Too many messages; disconnected");
+        session.close();
+        return false;
+      }
       session.handleLine(line);
       return !this.#closing && !this.#closed;
     };
+    let first = true;
     try {
       while (!this.#closing && !this.#closed) {
         const n = await this.#conn.read(buffer);
         if (n === null) break;
+        if (first && !this.tls && n > 0 && buffer[0] === TLS_HANDSHAKE_RECORD) {
+          // A TLS miner on the plain port: no line will ever come; close now, not at idle timeout.
+          this.#onCause("tls-on-plain");
+          break;
+        }
+        first = false;
         if (this.#framer.push(buffer.subarray(0, n), onLine) === "oversize") {
           session.rejectOversizeLine(sniffId(this.#framer.oversizeHead));
           break;
@@ -270,6 +314,8 @@ export class StratumServer {
   #nextExtranonce1 = 1;
   #nextConnectionId = 1;
   #acceptedTotal = 0;
+  #messageFloods = 0;
+  #tlsOnPlainPort = 0;
   #plain = 0;
   #tls = 0;
   #port: number | undefined;
@@ -339,6 +385,8 @@ export class StratumServer {
       authorized,
       acceptedTotal: this.#acceptedTotal,
       refused: { ...this.#refused },
+      messageFloods: this.#messageFloods,
+      tlsOnPlainPort: this.#tlsOnPlainPort,
     };
   }
 
@@ -443,7 +491,12 @@ export class StratumServer {
       this.#host,
       stats,
       this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+      this.#options.messagesPerMinute ?? 0,
       (c) => this.#closed(c),
+      (cause) => {
+        if (cause === "flood") this.#messageFloods++;
+        else this.#tlsOnPlainPort++;
+      },
     );
     this.#connections.add(connection);
   }

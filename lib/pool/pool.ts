@@ -245,7 +245,7 @@ async function stratumOptionsFrom(
     },
     admission: {
       maxConnections: s.maxConnections,
-      maxPerIp: s.maxConnectionsPerIp,
+      maxPerIp: off(s.maxConnectionsPerIp),
       acceptRatePerSecond: s.acceptRatePerSecond,
       acceptBurst: s.acceptBurst,
       churnMaxConnects: off(b.reconnectThreshold),
@@ -254,6 +254,7 @@ async function stratumOptionsFrom(
     },
     clientBlacklist: s.clientBlacklist,
     maxLineBytes: s.maxLineBytes,
+    messagesPerMinute: s.messagesPerMinute,
     idleTimeoutMs: s.idleTimeoutSeconds * 1000,
   };
 }
