@@ -1,0 +1,127 @@
+/**
+ * A child process spoken to in JSON lines: commands written to its stdin, events read from its
+ * stdout, its stderr passed through (prefixed) or dropped. Used by the load benchmark for the pool
+ * process and the generator processes.
+ *
+ * @module
+ */
+
+/** A child Deno process exchanging one JSON object per line. */
+export class JsonLineChild<Event extends { readonly type: string }> {
+  /** The child's process id. */
+  readonly pid: number;
+  readonly #process: Deno.ChildProcess;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #events: Event[] = [];
+  #waiters: (() => void)[] = [];
+  #ended = false;
+  /** Resolves with the exit status once the child has exited. */
+  readonly status: Promise<Deno.CommandStatus>;
+
+  /** Starts `deno <args>`; `name` prefixes its stderr lines unless `quiet`. */
+  constructor(args: string[], readonly name: string, quiet = false) {
+    this.#process = new Deno.Command(Deno.execPath(), {
+      args,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: quiet ? "null" : "piped",
+    }).spawn();
+    this.pid = this.#process.pid;
+    this.#writer = this.#process.stdin.getWriter();
+    void this.#readEvents();
+    if (!quiet) void this.#passStderr();
+    this.status = this.#process.status;
+  }
+
+  /** Sends one command. */
+  async send(command: unknown): Promise<void> {
+    await this.#writer.write(new TextEncoder().encode(JSON.stringify(command) + "\n"));
+  }
+
+  /** The next event of type `type` (earlier events of other types are dropped). */
+  async next<T extends Event["type"]>(
+    type: T,
+    timeoutMs: number,
+  ): Promise<Extract<Event, { type: T }>> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      while (this.#events.length > 0) {
+        const event = this.#events.shift()!;
+        if (event.type === type) return event as Extract<Event, { type: T }>;
+      }
+      if (this.#ended) throw new Error(`${this.name} exited while waiting for "${type}"`);
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`${this.name}: no "${type}" within ${timeoutMs} ms`);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        timer = setTimeout(resolve, left);
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  /** Every event of type `type` received so far and not yet taken (they are taken now). */
+  drain<T extends Event["type"]>(type: T): Extract<Event, { type: T }>[] {
+    const taken: Extract<Event, { type: T }>[] = [];
+    for (let i = 0; i < this.#events.length;) {
+      if (this.#events[i].type === type) {
+        taken.push(this.#events.splice(i, 1)[0] as Extract<Event, { type: T }>);
+      } else i++;
+    }
+    return taken;
+  }
+
+  /** Kills the child (if still running) and waits for it. */
+  async kill(): Promise<void> {
+    try {
+      this.#process.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+    await this.status;
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  async #readEvents(): Promise<void> {
+    const decoder = new TextDecoder();
+    let rest = "";
+    try {
+      for await (const chunk of this.#process.stdout) {
+        rest += decoder.decode(chunk, { stream: true });
+        let newline: number;
+        while ((newline = rest.indexOf("\n")) >= 0) {
+          const line = rest.slice(0, newline);
+          rest = rest.slice(newline + 1);
+          try {
+            this.#events.push(JSON.parse(line) as Event);
+          } catch {
+            console.error(`${this.name}: ${line}`);
+          }
+        }
+        this.#wake();
+      }
+    } finally {
+      this.#ended = true;
+      this.#wake();
+    }
+  }
+
+  async #passStderr(): Promise<void> {
+    const decoder = new TextDecoder();
+    let rest = "";
+    for await (const chunk of this.#process.stderr) {
+      rest += decoder.decode(chunk, { stream: true });
+      let newline: number;
+      while ((newline = rest.indexOf("\n")) >= 0) {
+        console.error(`[${this.name}] ${rest.slice(0, newline)}`);
+        rest = rest.slice(newline + 1);
+      }
+    }
+  }
+}

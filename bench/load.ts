@@ -1,0 +1,447 @@
+/**
+ * `deno task bench load`: many Stratum miners against a pool, in separate processes.
+ *
+ * Processes: this one (the orchestrator, and the bcoin regtest node when the pool is our own), the
+ * pool (`bench/load_pool.ts`, started here unless `--url` names a running one) and one or more
+ * generators (`bench/load_generator.ts`, at most `MAX_CONNECTIONS_PER_GENERATOR` connections each,
+ * so every process stays far under the 20,000 open-files limit).
+ *
+ * Phases: start → baseline RSS → ramp the connections up → idle RSS (→ per idle connection) →
+ * new-block fan-out rounds (mine a block on the node; time from the node's answer to the first and
+ * to the last connection's clean `mining.notify`) → one load phase per rate (shares at that
+ * aggregate rate for the duration; answers, latency, rejects by reason, pool CPU) → stop.
+ *
+ * Shares: every submit is well-formed (current job, its ntime, a nonce counting up per
+ * connection, version bits within the negotiated mask) and unique. With our own pool the network
+ * target is rewritten to difficulty 1 (see `load_pool.ts`) and the share difficulty is 1e-10
+ * (≤ 2^-32), so every share is hashed by the worker pool and accepted, and none is a block.
+ *
+ * @module
+ */
+
+import { stringify } from "smol-toml";
+import { base58CheckEncode } from "../lib/bitcoin/base58.ts";
+import { NETWORKS } from "../lib/bitcoin/networks.ts";
+import { startRegtestNode } from "../tests/helpers/regtest.ts";
+import { JsonLineChild } from "./child.ts";
+import type { GeneratorEvent, GeneratorSettings } from "./load_generator.ts";
+import type { PoolEvent } from "./load_pool.ts";
+import {
+  CpuSampler,
+  epochMs,
+  LatencyHistogram,
+  type LatencySummary,
+  processRssBytes,
+  round,
+  roundSummary,
+} from "./stats.ts";
+
+/** Most connections one generator process holds. */
+export const MAX_CONNECTIONS_PER_GENERATOR = 4000;
+
+/** Settings of a load run. */
+export interface LoadOptions {
+  /** `host:port` (or `stratum+tcp://host:port`) of a running pool; default: start our own. */
+  readonly url?: string;
+  /** Process id of the pool at `url`, to read its RSS and CPU (optional). */
+  readonly pid?: number;
+  /** Payout address for the workers (required with `url`; ours uses the node's). */
+  readonly address?: string;
+  /** Connections to open. */
+  readonly connections: number;
+  /** Connections opened per second, all generators together. */
+  readonly rampPerSecond: number;
+  /** Aggregate submit rates, one load phase each. */
+  readonly rates: readonly number[];
+  /** Length of each load phase, seconds. */
+  readonly durationSeconds: number;
+  /** Wait for late answers after a phase, seconds. */
+  readonly drainSeconds: number;
+  /** Negotiate version rolling. */
+  readonly versionRolling: boolean;
+  /** Generator processes (default: enough for `MAX_CONNECTIONS_PER_GENERATOR` each). */
+  readonly generators?: number;
+  /** New-block fan-out rounds (our own pool only). */
+  readonly blocks: number;
+  /** Share difficulty of our pool (default 1e-10: every hash is a share). */
+  readonly shareDifficulty: number;
+  /** Share worker threads of our pool (0 = one per core). */
+  readonly hashWorkers: number;
+  /** Hash backend of our pool. */
+  readonly hashBackend: "auto" | "ts" | "webcrypto";
+  /** Progress lines. */
+  readonly log: (line: string) => void;
+}
+
+/** One new-block fan-out round. */
+export interface FanoutRound {
+  /** Height of the block mined. */
+  readonly height: number;
+  /** How long the node took to answer `generatetoaddress` (the tip moved within it). */
+  readonly mineRpcMs: number;
+  /** Node's answer → the pool built the clean job. */
+  readonly toPoolJobMs: number | undefined;
+  /** Node's answer → first connection's clean notify. */
+  readonly toFirstMs: number;
+  /** Node's answer → last connection's clean notify. */
+  readonly toLastMs: number;
+  /** Connections notified / connections held. */
+  readonly notified: number;
+  /** Connections held when the block was mined. */
+  readonly of: number;
+}
+
+/** One load phase. */
+export interface LoadPhase {
+  /** Offered aggregate rate, submits/s. */
+  readonly offeredRate: number;
+  /** Submits sent. */
+  readonly sent: number;
+  /** Answers received in the phase window, per second. */
+  readonly answeredPerSecond: number;
+  /** Answers received in all (window + drain). */
+  readonly answered: number;
+  /** Submits never answered. */
+  readonly unanswered: number;
+  /** Accepted shares. */
+  readonly accepted: number;
+  /** Rejected shares by "code message". */
+  readonly rejected: Record<string, number>;
+  /** Submit → answer latency, ms. */
+  readonly latency: LatencySummary;
+  /** Connections still open at the end of the phase. */
+  readonly held: number;
+  /** Pool CPU in the window, % of one core (when the pool's pid is known). */
+  readonly poolCpuPercent: number | undefined;
+  /** Each generator's own CPU, % of one core (a saturated generator would skew the figures). */
+  readonly generatorCpuPercent: readonly number[];
+  /** Longest gap between generator ticks, ms (scheduling stalls show here). */
+  readonly generatorLagMaxMs: number;
+  /** Pool RSS at the end of the phase, MiB. */
+  readonly poolRssMiB: number | undefined;
+}
+
+/** Everything a load run measured. */
+export interface LoadResults {
+  /** The settings used. */
+  readonly settings: Omit<LoadOptions, "log">;
+  /** Pool hash backend (our own pool). */
+  readonly hashBackend: string | undefined;
+  /** Connections asked for. */
+  readonly connectionsAsked: number;
+  /** Connections that got work. */
+  readonly connectionsHeld: number;
+  /** Connection failures by reason. */
+  readonly connectErrors: Record<string, number>;
+  /** Time to open all connections, ms. */
+  readonly rampMs: number;
+  /** Pool RSS before any connection, MiB. */
+  readonly baselineRssMiB: number | undefined;
+  /** Pool RSS with every connection idle, MiB. */
+  readonly idleRssMiB: number | undefined;
+  /** (idle − baseline) / connections, KiB. */
+  readonly rssPerIdleConnectionKiB: number | undefined;
+  /** Fan-out rounds. */
+  readonly fanout: readonly FanoutRound[];
+  /** Load phases. */
+  readonly phases: readonly LoadPhase[];
+}
+
+type PoolChild = JsonLineChild<PoolEvent>;
+type GeneratorChild = JsonLineChild<GeneratorEvent>;
+
+const here = new URL(".", import.meta.url);
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function parseUrl(url: string): { host: string; port: number } {
+  const match = /^(?:stratum\+tcp:\/\/)?\[?([^\]]+?)\]?:(\d+)\/?$/.exec(url);
+  if (match === null) throw new Error(`--url: expected host:port, got ${url}`);
+  return { host: match[1], port: Number(match[2]) };
+}
+
+/**
+ * A Bitcoin Core regtest P2PKH address for a made-up key hash (bcoin's own regtest addresses use
+ * other version bytes, which the pool rightly refuses for Core's regtest).
+ */
+function coreRegtestAddress(): string {
+  const payload = new Uint8Array(21).fill(0x42);
+  payload[0] = NETWORKS.regtest.p2pkhVersion;
+  return base58CheckEncode(payload);
+}
+
+/** Runs a load benchmark and returns its figures. Stops every process it started. */
+export async function runLoad(options: LoadOptions): Promise<LoadResults> {
+  const log = options.log;
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    let host: string, port: number, address: string;
+    let pool: PoolChild | undefined;
+    let node: Awaited<ReturnType<typeof startRegtestNode>> | undefined;
+    let poolPid = options.pid;
+    let hashBackend: string | undefined;
+    if (options.url !== undefined) {
+      ({ host, port } = parseUrl(options.url));
+      if (options.address === undefined) throw new Error("--address is required with --url");
+      address = options.address;
+    } else {
+      log("starting the regtest node");
+      node = await startRegtestNode();
+      const started = node;
+      cleanups.push(() => started.stop());
+      await node.mine(1);
+      address = options.address ?? coreRegtestAddress();
+      const dir = await Deno.makeTempDir({ prefix: "denopool-bench-" });
+      cleanups.push(() => Deno.remove(dir, { recursive: true }));
+      pool = await startPoolProcess(dir, node.rpcUrl, node.apiKey, options);
+      const child = pool;
+      cleanups.unshift(async () => {
+        await child.send({ cmd: "stop" }).catch(() => {});
+        await Promise.race([child.status, sleep(10_000)]);
+        await child.kill();
+      });
+      const ready = await pool.next("ready", 60_000);
+      host = "127.0.0.1";
+      port = ready.port;
+      poolPid = ready.pid;
+      hashBackend = ready.backend;
+      log(`pool pid ${ready.pid} on port ${port}, hash backend ${ready.backend}`);
+    }
+
+    const memory = async (): Promise<number | undefined> => {
+      if (pool !== undefined) {
+        await pool.send({ cmd: "mem" });
+        return (await pool.next("mem", 30_000)).rss;
+      }
+      return poolPid === undefined ? undefined : processRssBytes(poolPid);
+    };
+    await sleep(500);
+    const baseline = await memory();
+
+    // Connections.
+    const generatorCount = Math.max(
+      1,
+      options.generators ?? Math.ceil(options.connections / MAX_CONNECTIONS_PER_GENERATOR),
+    );
+    const generators: GeneratorChild[] = [];
+    for (let g = 0; g < generatorCount; g++) {
+      const share = Math.floor(options.connections / generatorCount) +
+        (g < options.connections % generatorCount ? 1 : 0);
+      const settings: GeneratorSettings = {
+        index: g,
+        host,
+        port,
+        connections: share,
+        rampPerSecond: options.rampPerSecond / generatorCount,
+        address,
+        versionRolling: options.versionRolling,
+        readyTimeoutMs: 30_000,
+      };
+      const child: GeneratorChild = new JsonLineChild(
+        ["run", "-A", new URL("load_generator.ts", here).pathname, JSON.stringify(settings)],
+        `generator ${g}`,
+      );
+      generators.push(child);
+      cleanups.unshift(async () => {
+        await child.send({ cmd: "stop" }).catch(() => {});
+        await Promise.race([child.status, sleep(5000)]);
+        await child.kill();
+      });
+    }
+    log(`opening ${options.connections} connections from ${generatorCount} generator(s)`);
+    const rampBudget = 60_000 + (options.connections / options.rampPerSecond) * 2000;
+    const connected = await Promise.all(generators.map((g) => g.next("connected", rampBudget)));
+    const held = connected.reduce((n, c) => n + c.ready, 0);
+    const connectErrors: Record<string, number> = {};
+    for (const c of connected) {
+      for (const [k, v] of Object.entries(c.errors)) connectErrors[k] = (connectErrors[k] ?? 0) + v;
+    }
+    const rampMs = Math.max(...connected.map((c) => c.rampMs));
+    log(
+      `${held} connections have work (${JSON.stringify(connectErrors)}), ramp ${round(rampMs)} ms`,
+    );
+
+    await sleep(1000);
+    const idle = await memory();
+    const perConnection = baseline !== undefined && idle !== undefined && held > 0
+      ? (idle - baseline) / held / 1024
+      : undefined;
+    if (perConnection !== undefined) log(`idle RSS per connection ${round(perConnection)} KiB`);
+
+    // Fan-out.
+    const fanout: FanoutRound[] = [];
+    if (node !== undefined) {
+      for (let round_ = 0; round_ < options.blocks; round_++) {
+        for (const g of generators) await g.send({ cmd: "arm" });
+        pool?.drain("job");
+        await sleep(200);
+        const mineStart = epochMs();
+        await node.mine(1);
+        const tip = epochMs();
+        const height = await node.height();
+        const reports = await Promise.all(generators.map(async (g) => {
+          try {
+            return await g.next("fanout", 10_000);
+          } catch {
+            await g.send({ cmd: "collect" });
+            return await g.next("fanout", 5_000);
+          }
+        }));
+        const jobs = pool?.drain("job") ?? [];
+        const cleanJob = jobs.find((j) => j.clean && j.height === height + 1);
+        const notified = reports.reduce((n, r) => n + r.count, 0);
+        const of = reports.reduce((n, r) => n + r.of, 0);
+        const reached = reports.filter((r) => r.count > 0);
+        const first = reached.length ? Math.min(...reached.map((r) => r.first)) : NaN;
+        const last = reached.length ? Math.max(...reached.map((r) => r.last)) : NaN;
+        const r: FanoutRound = {
+          height,
+          mineRpcMs: round(tip - mineStart, 3),
+          toPoolJobMs: cleanJob ? round(cleanJob.at - tip, 3) : undefined,
+          toFirstMs: round(first - tip, 3),
+          toLastMs: round(last - tip, 3),
+          notified,
+          of,
+        };
+        fanout.push(r);
+        log(
+          `block ${height}: node answered in ${r.mineRpcMs} ms; then pool job +${r.toPoolJobMs} ms, ` +
+            `first notify +${r.toFirstMs} ms, last +${r.toLastMs} ms (${notified}/${of})`,
+        );
+        await sleep(500);
+      }
+    }
+
+    // Load phases.
+    const phases: LoadPhase[] = [];
+    for (const rate of options.rates) {
+      log(`load: ${rate} submits/s for ${options.durationSeconds} s`);
+      const cpu = poolPid === undefined ? undefined : new CpuSampler(poolPid);
+      cpu?.start();
+      for (const g of generators) {
+        await g.send({
+          cmd: "load",
+          rate: rate / generatorCount,
+          durationMs: options.durationSeconds * 1000,
+          drainMs: options.drainSeconds * 1000,
+        });
+      }
+      const budget = (options.durationSeconds + options.drainSeconds) * 1000 + 30_000;
+      const results = await Promise.all(generators.map((g) => g.next("load", budget)));
+      const cpuPercent = cpu?.stop();
+      const latency = new LatencyHistogram();
+      const rejected: Record<string, number> = {};
+      let sent = 0, answered = 0, inWindow = 0, accepted = 0, unanswered = 0, heldNow = 0;
+      let windowMs = 0, lagMax = 0;
+      for (const r of results) {
+        latency.merge(r.latency);
+        sent += r.sent;
+        answered += r.answered;
+        inWindow += r.answeredInWindow;
+        accepted += r.accepted;
+        unanswered += r.unanswered;
+        heldNow += r.held;
+        windowMs = Math.max(windowMs, r.windowMs);
+        lagMax = Math.max(lagMax, r.lagMaxMs);
+        for (const [k, v] of Object.entries(r.rejected)) rejected[k] = (rejected[k] ?? 0) + v;
+      }
+      const phase: LoadPhase = {
+        offeredRate: rate,
+        sent,
+        answeredPerSecond: round(inWindow / (windowMs / 1000), 1),
+        answered,
+        unanswered,
+        accepted,
+        rejected,
+        latency: roundSummary(latency.summary()),
+        held: heldNow,
+        poolCpuPercent: cpuPercent === undefined ? undefined : round(cpuPercent, 1),
+        generatorCpuPercent: results.map((r) => round(r.generatorCpuPercent, 1)),
+        generatorLagMaxMs: round(lagMax, 1),
+        poolRssMiB: poolPid === undefined
+          ? undefined
+          : round(processRssBytes(poolPid) / 1048576, 1),
+      };
+      phases.push(phase);
+      log(
+        `  answered ${phase.answeredPerSecond}/s, accepted ${accepted}, rejected ${
+          JSON.stringify(rejected)
+        }, unanswered ${unanswered}; latency p50 ${phase.latency.p50} p95 ${phase.latency.p95} ` +
+          `p99 ${phase.latency.p99} max ${phase.latency.max} ms; pool CPU ${phase.poolCpuPercent}%`,
+      );
+      await sleep(1000);
+    }
+
+    return {
+      settings: { ...options, log: undefined } as Omit<LoadOptions, "log">,
+      hashBackend,
+      connectionsAsked: options.connections,
+      connectionsHeld: held,
+      connectErrors,
+      rampMs: round(rampMs, 1),
+      baselineRssMiB: baseline === undefined ? undefined : round(baseline / 1048576, 1),
+      idleRssMiB: idle === undefined ? undefined : round(idle / 1048576, 1),
+      rssPerIdleConnectionKiB: perConnection === undefined ? undefined : round(perConnection, 2),
+      fanout,
+      phases,
+    };
+  } finally {
+    for (const cleanup of cleanups) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log(`cleanup: ${error instanceof Error ? error.message : error}`);
+      }
+    }
+  }
+}
+
+async function startPoolProcess(
+  dir: string,
+  rpcUrl: string,
+  apiKey: string,
+  options: LoadOptions,
+): Promise<PoolChild> {
+  const config = {
+    server: { data_dir: `${dir}/data`, status_listen: "127.0.0.1:0" },
+    stratum: {
+      listen: "127.0.0.1:0",
+      max_connections: 1_000_000,
+      max_connections_per_ip: 1_000_000,
+      accept_rate_per_second: 1_000_000,
+      accept_burst: 1_000_000,
+      idle_timeout_seconds: 3600,
+    },
+    node: {
+      network: "regtest",
+      rpc_url: rpcUrl,
+      zmq_hashblock: "",
+      zmq_rawblock: "",
+      refresh_interval_seconds: 60,
+      min_refresh_interval_ms: 0,
+    },
+    mining: { hash_workers: options.hashWorkers, hash_backend: options.hashBackend },
+    difficulty: {
+      start: options.shareDifficulty,
+      min: options.shareDifficulty,
+      vardiff: false,
+    },
+    // Thousands of connections from one address are the point here, not an attack.
+    bans: { reconnect_threshold: 0, invalid_threshold: 0 },
+  };
+  const configPath = `${dir}/config.toml`;
+  const secretsPath = `${dir}/secrets.toml`;
+  await Deno.writeTextFile(configPath, stringify(config));
+  await Deno.writeTextFile(secretsPath, stringify({ rpc_user: "bench", rpc_password: apiKey }));
+  await Deno.chmod(secretsPath, 0o600);
+  return new JsonLineChild<PoolEvent>([
+    "run",
+    "-A",
+    "--v8-flags=--expose-gc",
+    new URL("load_pool.ts", here).pathname,
+    "--config",
+    configPath,
+    "--secrets",
+    secretsPath,
+    "--mainnet-target",
+  ], "pool");
+}
