@@ -93,7 +93,7 @@ export function duration(totalSeconds) {
   for (const [name, size] of units) {
     const n = Math.floor(rest / size);
     rest -= n * size;
-    if (n > 0 || parts.length > 0) parts.push(n + " " + name);
+    if (n > 0 || parts.length > 0) parts.push(integer(n) + " " + name);
     if (parts.length === 2) break;
   }
   if (parts.length === 2 && parts[1].startsWith("0 ")) parts.pop();

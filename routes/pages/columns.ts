@@ -65,7 +65,7 @@ export const CONNECTION_COLUMNS: readonly Column[] = [
   { label: "Worker", path: "display_name", f: "text" },
   { label: "Hashrate", path: ".", f: "workerHashrate", num: true },
   { label: "Shares/min", path: "share_rate", f: "decimal", num: true },
-  { label: "Difficulty", path: "vardiff", f: "difficulty", num: true },
+  { label: "Difficulty", path: "vardiff", f: "difficulty", num: true, wide: true },
   { label: "Accepted", path: "accepted", f: "integer", num: true, wide: true },
   { label: "Last share", path: "last_share_at", f: "ago", wide: true },
   { label: "Miner", path: "miner", f: "text", wide: true },
