@@ -114,6 +114,7 @@ Deno.test({
       assert.deepEqual(coinbase.outputs.map((o) => bytesToHex(o.script)), [script]);
       await waitUntil(() => tp.blocks.length === 1, "the block record");
       assert.equal(tp.blocks[0].status, "accepted");
+      assert.equal(tp.blocks[0].confirmed, true, "getblockheader shows it on the main chain");
       assert.equal(tp.blocks[0].hash, tip);
       assert.equal(tp.blocks[0].worker, user);
       client.close();

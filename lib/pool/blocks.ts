@@ -55,6 +55,8 @@ export interface FoundBlockRecord {
   reason?: string;
   /** submitblock calls made so far. */
   attempts: number;
+  /** True once `getblockheader` showed the block on the node's main chain. */
+  confirmed?: boolean;
   /** When the status last changed (ms since the epoch). */
   updatedAt: number;
 }
@@ -193,6 +195,7 @@ export class BlockSubmitter implements BlockSink {
       this.#records.set(file.hash, file);
       if (file.status === "pending") {
         if (await this.#nodeHasBlock(file.hash)) {
+          file.confirmed = true;
           this.#settle(file, "accepted");
         } else if (this.#o.isCurrent(file.prevhash)) {
           await this.#submitWithRetry(file);
@@ -215,6 +218,7 @@ export class BlockSubmitter implements BlockSink {
           timeoutMs: this.#o.submitTimeoutMs,
         });
         if (res === null || res === undefined || res === "") {
+          rec.confirmed = await this.#nodeHasBlock(rec.hash);
           this.#settle(rec, "accepted");
           return { accepted: true, hash: rec.hash };
         }
@@ -222,6 +226,7 @@ export class BlockSubmitter implements BlockSink {
           (res === "duplicate" || res === "inconclusive" || res === "duplicate-inconclusive") &&
           await this.#nodeHasBlock(rec.hash)
         ) {
+          rec.confirmed = true;
           this.#settle(rec, "accepted");
           return { accepted: true, hash: rec.hash };
         }
@@ -232,6 +237,7 @@ export class BlockSubmitter implements BlockSink {
         rec.reason = reason;
         // A timeout may still have delivered the block.
         if (await this.#nodeHasBlock(rec.hash)) {
+          rec.confirmed = true;
           this.#settle(rec, "accepted");
           return { accepted: true, hash: rec.hash };
         }
