@@ -1,0 +1,267 @@
+/**
+ * Status snapshots through a shared Deno KV store: the pool publishes its pre-serialised public
+ * payloads (`KvSnapshotPublisher`), and any number of status mirrors read them (`KvSnapshotReader`)
+ * without ever reaching the pool itself.
+ *
+ * Layout under `[...prefix, name]` (prefix `["denopool", "status"]`): a meta record
+ * `{ id, updatedAt, nextUpdateAt, chunks, bytes }`, and the body in chunks of at most 60 000 bytes
+ * (Deno KV values are limited to 64 KiB) at `[...prefix, name, id, i]`. A new payload gets a new
+ * `id`; its chunks and meta are committed in one atomic operation, and the previous payload's
+ * chunks are deleted after, so a reader never sees half of one payload.
+ *
+ * @module
+ */
+
+import type { JsonSnapshots, SnapshotName } from "../status/snapshots.ts";
+import { type Clock, DEFAULT_INTERVALS, systemClock } from "../status/snapshots.ts";
+import { MIRROR_BLOCKS, type MirrorPayload, MirrorSnapshots } from "./store.ts";
+
+/** Default key prefix. */
+export const KV_PREFIX: readonly string[] = ["denopool", "status"];
+
+/** Largest chunk written (bytes). */
+export const KV_CHUNK_BYTES = 60_000;
+
+/** The snapshot names published, in order. */
+export const KV_NAMES: readonly SnapshotName[] = [
+  "overview",
+  "poolPage",
+  "node",
+  "server",
+  "poolHashrate",
+  "blocks",
+];
+
+/** The meta record of one published payload. */
+export interface KvSnapshotMeta {
+  /** Identifies this payload's chunks. */
+  readonly id: string;
+  /** When the pool built it (ms). */
+  readonly updatedAt: number;
+  /** When the pool meant to rebuild it (ms). */
+  readonly nextUpdateAt: number;
+  /** Number of chunks. */
+  readonly chunks: number;
+  /** Body length in bytes. */
+  readonly bytes: number;
+}
+
+function widest(snapshots: JsonSnapshots, name: SnapshotName) {
+  switch (name) {
+    case "overview":
+      return snapshots.overview();
+    case "poolPage":
+      return snapshots.poolPage();
+    case "node":
+      return snapshots.node();
+    case "server":
+      return snapshots.server();
+    case "poolHashrate":
+      return snapshots.poolHashrate(true);
+    case "blocks":
+      return snapshots.blocks(MIRROR_BLOCKS);
+  }
+}
+
+/** Writes one payload under `prefix`; returns its meta. */
+export async function writeKvSnapshot(
+  kv: Deno.Kv,
+  name: SnapshotName,
+  payload: MirrorPayload,
+  prefix: readonly string[] = KV_PREFIX,
+): Promise<KvSnapshotMeta> {
+  const metaKey = [...prefix, name];
+  const previous = await kv.get<KvSnapshotMeta>(metaKey);
+  const id = `${payload.updatedAt.toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
+  const chunks = Math.max(1, Math.ceil(payload.body.length / KV_CHUNK_BYTES));
+  const meta: KvSnapshotMeta = {
+    id,
+    updatedAt: payload.updatedAt,
+    nextUpdateAt: payload.nextUpdateAt,
+    chunks,
+    bytes: payload.body.length,
+  };
+  const op = kv.atomic().check(previous);
+  for (let i = 0; i < chunks; i++) {
+    op.set(
+      [...prefix, name, id, i],
+      payload.body.slice(i * KV_CHUNK_BYTES, (i + 1) * KV_CHUNK_BYTES),
+    );
+  }
+  op.set(metaKey, meta);
+  const result = await op.commit();
+  if (!result.ok) throw new Error(`${name}: another publisher wrote at the same time`);
+  if (previous.value) {
+    for (let i = 0; i < previous.value.chunks; i++) {
+      await kv.delete([...prefix, name, previous.value.id, i]);
+    }
+  }
+  return meta;
+}
+
+/** Reads one payload, or undefined when none is published (or it vanished mid-read). */
+export async function readKvSnapshot(
+  kv: Deno.Kv,
+  name: SnapshotName,
+  prefix: readonly string[] = KV_PREFIX,
+  known?: number,
+): Promise<MirrorPayload | undefined> {
+  const meta = (await kv.get<KvSnapshotMeta>([...prefix, name])).value;
+  if (!meta || meta.updatedAt === known) return undefined;
+  const body = new Uint8Array(meta.bytes);
+  let offset = 0;
+  for (let first = 0; first < meta.chunks; first += 10) {
+    const keys = [];
+    for (let i = first; i < Math.min(meta.chunks, first + 10); i++) {
+      keys.push([...prefix, name, meta.id, i]);
+    }
+    for (const entry of await kv.getMany<Uint8Array[]>(keys)) {
+      if (!(entry.value instanceof Uint8Array)) return undefined;
+      body.set(entry.value, offset);
+      offset += entry.value.length;
+    }
+  }
+  if (offset !== meta.bytes) return undefined;
+  return { body, updatedAt: meta.updatedAt, nextUpdateAt: meta.nextUpdateAt };
+}
+
+/** Options shared by the KV publisher and reader. */
+export interface KvLoopOptions {
+  /** The store. */
+  readonly kv: Deno.Kv;
+  /** Key prefix (default {@linkcode KV_PREFIX}). */
+  readonly prefix?: readonly string[];
+  /** Clock and timers. */
+  readonly clock?: Clock;
+  /** Told about every failure (nothing here logs). */
+  readonly onError?: (name: SnapshotName, error: unknown) => void;
+}
+
+/**
+ * Publishes a pool's snapshots to KV: every `checkMs` (1 s) it writes each payload whose
+ * `updatedAt` changed since it last wrote it.
+ */
+export class KvSnapshotPublisher {
+  readonly #snapshots: JsonSnapshots;
+  readonly #options: KvLoopOptions;
+  readonly #clock: Clock;
+  readonly #checkMs: number;
+  readonly #written = new Map<SnapshotName, number>();
+  #timer: unknown;
+  #running = false;
+
+  /** A publisher of `snapshots`; call {@linkcode start} or {@linkcode publish}. */
+  constructor(snapshots: JsonSnapshots, options: KvLoopOptions & { checkMs?: number }) {
+    this.#snapshots = snapshots;
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#checkMs = options.checkMs ?? 1_000;
+  }
+
+  /** Writes every changed payload now; resolves with how many were written. Never rejects. */
+  async publish(): Promise<number> {
+    let written = 0;
+    for (const name of KV_NAMES) {
+      const snap = widest(this.#snapshots, name);
+      if (!snap || this.#written.get(name) === snap.updatedAt) continue;
+      try {
+        await writeKvSnapshot(this.#options.kv, name, snap, this.#options.prefix);
+        this.#written.set(name, snap.updatedAt);
+        written++;
+      } catch (error) {
+        this.#options.onError?.(name, error);
+      }
+    }
+    return written;
+  }
+
+  /** Publishes now and then every `checkMs`. */
+  async start(): Promise<void> {
+    this.#running = true;
+    await this.publish();
+    this.#loop();
+  }
+
+  /** Stops the timer. */
+  stop(): void {
+    this.#running = false;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #loop(): void {
+    if (!this.#running) return;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.publish().finally(() => this.#loop());
+    }, this.#checkMs);
+  }
+}
+
+/**
+ * Fills a {@linkcode MirrorSnapshots} from KV on the pool's cadences. A read that fails marks the
+ * mirror stale; a payload that simply has not changed does not.
+ */
+export class KvSnapshotReader {
+  /** The snapshots read (serve these). */
+  readonly store: MirrorSnapshots;
+  readonly #options: KvLoopOptions;
+  readonly #clock: Clock;
+  readonly #failing = new Set<SnapshotName>();
+  readonly #timers = new Map<SnapshotName, unknown>();
+  #running = false;
+
+  /** A reader that does nothing until {@linkcode start} or {@linkcode read}. */
+  constructor(options: KvLoopOptions & { store?: MirrorSnapshots }) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.store = options.store ?? new MirrorSnapshots();
+  }
+
+  /** True while the latest read of any snapshot failed. */
+  stale(): boolean {
+    return this.#failing.size > 0;
+  }
+
+  /** Reads `name` (or every snapshot) now; resolves true when every read worked. */
+  async read(name?: SnapshotName): Promise<boolean> {
+    if (name === undefined) {
+      const ok = await Promise.all(KV_NAMES.map((n) => this.read(n)));
+      return ok.every(Boolean);
+    }
+    try {
+      const known = this.store.get(name)?.updatedAt;
+      const payload = await readKvSnapshot(this.#options.kv, name, this.#options.prefix, known);
+      if (payload) this.store.set(name, payload);
+      this.#failing.delete(name);
+      return true;
+    } catch (error) {
+      this.#failing.add(name);
+      this.#options.onError?.(name, error);
+      return false;
+    }
+  }
+
+  /** Reads everything now, then each snapshot on its cadence. */
+  async start(): Promise<void> {
+    this.#running = true;
+    await this.read();
+    for (const name of KV_NAMES) this.#schedule(name);
+  }
+
+  /** Stops every timer. */
+  stop(): void {
+    this.#running = false;
+    for (const handle of this.#timers.values()) this.#clock.clearTimeout(handle);
+    this.#timers.clear();
+  }
+
+  #schedule(name: SnapshotName): void {
+    if (!this.#running) return;
+    this.#timers.set(
+      name,
+      this.#clock.setTimeout(() => {
+        this.read(name).finally(() => this.#schedule(name));
+      }, DEFAULT_INTERVALS[name]),
+    );
+  }
+}
