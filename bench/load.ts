@@ -22,7 +22,7 @@
 import { stringify } from "smol-toml";
 import { base58CheckEncode } from "../lib/bitcoin/base58.ts";
 import { NETWORKS } from "../lib/bitcoin/networks.ts";
-import { startRegtestNode } from "../tests/helpers/regtest.ts";
+import { type RegtestNode, startRegtestNode } from "../tests/helpers/regtest.ts";
 import { JsonLineChild } from "./child.ts";
 import type { GeneratorEvent, GeneratorSettings } from "./load_generator.ts";
 import type { PoolEvent } from "./load_pool.ts";
@@ -176,7 +176,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
   try {
     let host: string, port: number, address: string;
     let pool: PoolChild | undefined;
-    let node: Awaited<ReturnType<typeof startRegtestNode>> | undefined;
+    let node: RegtestNode | undefined;
     let poolPid = options.pid;
     let hashBackend: string | undefined;
     if (options.url !== undefined) {
@@ -184,26 +184,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
       if (options.address === undefined) throw new Error("--address is required with --url");
       address = options.address;
     } else {
-      log("starting the regtest node");
-      node = await startRegtestNode();
-      const started = node;
-      cleanups.push(() => started.stop());
-      await node.mine(1);
-      address = options.address ?? coreRegtestAddress();
-      const dir = await Deno.makeTempDir({ prefix: "denopool-bench-" });
-      cleanups.push(() => Deno.remove(dir, { recursive: true }));
-      pool = await startPoolProcess(dir, node.rpcUrl, node.apiKey, options);
-      const child = pool;
-      cleanups.unshift(async () => {
-        await child.send({ cmd: "stop" }).catch(() => {});
-        await Promise.race([child.status, sleep(10_000)]);
-        await child.kill();
-      });
-      const ready = await pool.next("ready", 60_000);
+      const own = await startBenchPool(options);
+      cleanups.push(() => own.stop());
+      node = own.node;
+      pool = own.pool;
+      address = options.address ?? own.address;
       host = "127.0.0.1";
-      port = ready.port;
-      poolPid = ready.pid;
-      hashBackend = ready.backend;
+      port = own.ready.port;
+      poolPid = own.ready.pid;
+      hashBackend = own.ready.backend;
+      const ready = own.ready;
       log(`pool pid ${ready.pid} on port ${port}, hash backend ${ready.backend}`);
     }
 
@@ -236,10 +226,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
         versionRolling: options.versionRolling,
         readyTimeoutMs: 30_000,
       };
-      const child: GeneratorChild = new JsonLineChild(
-        ["run", "-A", new URL("load_generator.ts", here).pathname, JSON.stringify(settings)],
-        `generator ${g}`,
-      );
+      const child = startGenerator(settings);
       generators.push(child);
       cleanups.unshift(async () => {
         await child.send({ cmd: "stop" }).catch(() => {});
@@ -395,11 +382,67 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
   }
 }
 
+/** A generator process (`load_generator.ts`) with `settings`. */
+export function startGenerator(settings: GeneratorSettings): JsonLineChild<GeneratorEvent> {
+  return new JsonLineChild<GeneratorEvent>(
+    ["run", "-A", new URL("load_generator.ts", here).pathname, JSON.stringify(settings)],
+    `generator ${settings.index}`,
+  );
+}
+
+/** Our own pool for a benchmark: a regtest node here, the pool in its own process. */
+export interface BenchPool {
+  /** The regtest node (in this process). */
+  readonly node: RegtestNode;
+  /** The pool process. */
+  readonly pool: JsonLineChild<PoolEvent>;
+  /** Its ports and pid. */
+  readonly ready: Extract<PoolEvent, { type: "ready" }>;
+  /** A Core regtest address the pool accepts for workers. */
+  readonly address: string;
+  /** Stops the pool process and the node; removes the temp dir. */
+  stop(): Promise<void>;
+}
+
+/** Pool settings a benchmark may choose. */
+export type BenchPoolOptions = Pick<
+  LoadOptions,
+  "shareDifficulty" | "hashWorkers" | "hashBackend" | "log"
+>;
+
+/** Starts a regtest node and our pool (in its own process) on it, tuned for load. */
+export async function startBenchPool(options: BenchPoolOptions): Promise<BenchPool> {
+  options.log("starting the regtest node");
+  const node = await startRegtestNode();
+  let dir: string | undefined;
+  let pool: JsonLineChild<PoolEvent> | undefined;
+  const stop = async () => {
+    if (pool !== undefined) {
+      const child = pool;
+      await child.send({ cmd: "stop" }).catch(() => {});
+      await Promise.race([child.status, sleep(10_000)]);
+      await child.kill();
+    }
+    await node.stop();
+    if (dir !== undefined) await Deno.remove(dir, { recursive: true });
+  };
+  try {
+    await node.mine(1);
+    dir = await Deno.makeTempDir({ prefix: "denopool-bench-" });
+    pool = await startPoolProcess(dir, node.rpcUrl, node.apiKey, options);
+    const ready = await pool.next("ready", 60_000);
+    return { node, pool, ready, address: coreRegtestAddress(), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
 async function startPoolProcess(
   dir: string,
   rpcUrl: string,
   apiKey: string,
-  options: LoadOptions,
+  options: BenchPoolOptions,
 ): Promise<PoolChild> {
   const config = {
     server: { data_dir: `${dir}/data`, status_listen: "127.0.0.1:0" },
@@ -410,6 +453,7 @@ async function startPoolProcess(
       accept_rate_per_second: 1_000_000,
       accept_burst: 1_000_000,
       idle_timeout_seconds: 3600,
+      messages_per_minute: 0,
     },
     node: {
       network: "regtest",

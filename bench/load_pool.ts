@@ -29,6 +29,7 @@ export type PoolEvent =
   | {
     readonly type: "ready";
     readonly port: number;
+    readonly statusPort: number | undefined;
     readonly pid: number;
     readonly backend: string;
   }
@@ -99,7 +100,13 @@ async function main(): Promise<void> {
       at: performance.timeOrigin + performance.now(),
     });
   });
-  emit({ type: "ready", port: pool.stratum.port!, pid: Deno.pid, backend: pool.shares.backend });
+  emit({
+    type: "ready",
+    port: pool.stratum.port!,
+    statusPort: pool.status.http?.port,
+    pid: Deno.pid,
+    backend: pool.shares.backend,
+  });
 
   const gc = (globalThis as { gc?: () => void }).gc;
   const decoder = new TextDecoder();

@@ -1,0 +1,151 @@
+/**
+ * `deno task bench <load|hash|api|all> [flags]`: runs a benchmark, prints its figures and writes a
+ * JSON report (`--json PATH`, default `artifacts/bench/<bench>-<time>.json`). Every run is bounded
+ * and stops by itself; everything listens on loopback.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { runLoad } from "./load.ts";
+import { runHash } from "./hash_suite.ts";
+import { runApi } from "./api.ts";
+import { defaultReportPath, makeReport, writeReport } from "./stats.ts";
+
+const USAGE = `usage: deno task bench <load|hash|api|all> [flags]
+
+load   Stratum miners against a pool (ours on a regtest node, or --url)
+  --connections N      connections to open (1000)
+  --ramp N             connections opened per second (2000)
+  --rate R[,R...]      aggregate submits/s, one phase each (5000,20000)
+  --duration S         seconds per phase (10)
+  --drain S            seconds to wait for late answers (5)
+  --blocks N           new-block fan-out rounds, own pool only (3)
+  --version-rolling    negotiate BIP310 version rolling and roll bits
+  --generators N       generator processes (1 per 4000 connections)
+  --difficulty D       share difficulty of our pool (1e-10: every hash is a share)
+  --hash-workers N     share worker threads of our pool (0 = one per core)
+  --hash-backend B     auto | ts | webcrypto (auto)
+  --url HOST:PORT      a running pool instead of our own (needs --address)
+  --address A          payout address for the workers
+  --pid N              pid of the pool at --url, for its RSS and CPU
+hash   share checks in process (TS vs WebCrypto, single vs batched, worker pool)
+  --seconds S          seconds per measurement (1)
+  --workers N          worker pool size (one per core)
+api    HTTP requests/s and latency on /api/overview and /api/pool-hashrate
+  --seconds S          seconds per endpoint and concurrency (3)
+  --concurrency C[,C]  requests in flight (1,32)
+  --miners N           idle miners connected meanwhile (100)
+all    hash, api and load with their defaults
+common
+  --json PATH          report path (artifacts/bench/<bench>-<time>.json)
+`;
+
+function numberList(text: string): number[] {
+  return text.split(",").map((s) => {
+    const n = Number(s.trim());
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`not a positive number: ${s}`);
+    return n;
+  });
+}
+
+function positive(text: string | undefined, fallback: number, name: string): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name}: not a number: ${text}`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: Deno.args,
+    allowPositionals: true,
+    options: {
+      connections: { type: "string" },
+      ramp: { type: "string" },
+      rate: { type: "string" },
+      duration: { type: "string" },
+      drain: { type: "string" },
+      blocks: { type: "string" },
+      "version-rolling": { type: "boolean", default: false },
+      generators: { type: "string" },
+      difficulty: { type: "string" },
+      "hash-workers": { type: "string" },
+      "hash-backend": { type: "string" },
+      url: { type: "string" },
+      address: { type: "string" },
+      pid: { type: "string" },
+      seconds: { type: "string" },
+      workers: { type: "string" },
+      concurrency: { type: "string" },
+      miners: { type: "string" },
+      json: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const which = positionals[0];
+  if (values.help || which === undefined || !["load", "hash", "api", "all"].includes(which)) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const command = `deno task bench ${Deno.args.join(" ")}`;
+  const log = (line: string) => console.log(line);
+  const results: Record<string, unknown> = {};
+
+  if (which === "hash" || which === "all") {
+    results.hash = await runHash({
+      seconds: positive(values.seconds, 1, "seconds"),
+      workers: values.workers === undefined ? undefined : positive(values.workers, 0, "workers"),
+      log,
+    });
+  }
+  if (which === "api" || which === "all") {
+    results.api = await runApi({
+      seconds: positive(values.seconds, 3, "seconds"),
+      concurrency: numberList(values.concurrency ?? "1,32"),
+      miners: positive(values.miners, 100, "miners"),
+      log,
+    });
+  }
+  if (which === "load" || which === "all") {
+    const backend = values["hash-backend"] ?? "auto";
+    if (backend !== "auto" && backend !== "ts" && backend !== "webcrypto") {
+      throw new Error(`--hash-backend: auto, ts or webcrypto, not ${backend}`);
+    }
+    results.load = await runLoad({
+      url: values.url,
+      pid: values.pid === undefined ? undefined : positive(values.pid, 0, "pid"),
+      address: values.address,
+      connections: positive(values.connections, 1000, "connections"),
+      rampPerSecond: positive(values.ramp, 2000, "ramp"),
+      rates: numberList(values.rate ?? "5000,20000"),
+      durationSeconds: positive(values.duration, 10, "duration"),
+      drainSeconds: positive(values.drain, 5, "drain"),
+      blocks: positive(values.blocks, 3, "blocks"),
+      versionRolling: values["version-rolling"],
+      generators: values.generators === undefined
+        ? undefined
+        : positive(values.generators, 1, "generators"),
+      shareDifficulty: positive(values.difficulty, 1e-10, "difficulty"),
+      hashWorkers: positive(values["hash-workers"], 0, "hash-workers"),
+      hashBackend: backend,
+      log,
+    });
+  }
+  const name = which;
+  const path = await writeReport(
+    values.json ?? defaultReportPath(name),
+    makeReport(name, command, which === "all" ? results : results[which]),
+  );
+  console.log(`report: ${path}`);
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main());
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    Deno.exit(1);
+  }
+}
