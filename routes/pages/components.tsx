@@ -128,7 +128,10 @@ export function Table(
           </tr>
         </thead>
         <tbody data-list={props.k} data-limit={props.limit}>
-          {rows.map((row, i) => <tr key={i}>{cells(props.columns, row)}</tr>)}
+          {
+            // deno-lint-ignore jsx-key -- server-rendered once: keys would only become attributes
+            rows.map((row) => <tr>{cells(props.columns, row)}</tr>)
+          }
         </tbody>
         <template data-row-for={props.k}>
           <tr>{cells(props.columns, undefined)}</tr>
@@ -283,7 +286,7 @@ export function Layout(props: LayoutProps) {
         <script src={ctx.asset("theme.js")}></script>
         <script type="module" src={ctx.asset("app.js")}></script>
         {(props.scripts ?? []).map((s) => (
-          <script key={s} type="module" src={ctx.asset(s)}>
+          <script type="module" src={ctx.asset(s)}>
           </script>
         ))}
         {(props.externalScripts ?? []).map((s) => (
