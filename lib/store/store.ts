@@ -38,14 +38,16 @@ export const HISTORY_MINUTES = 1440;
 const HISTORY_EXPIRE_MS = (HISTORY_MINUTES + 60) * 60_000;
 const MAX_RETRIES = 64;
 
-/** One of the pool's best shares. */
+/** One of the pool's best shares (as `lib/pool/best_shares.ts` keeps them). */
 export interface BestShare {
-  /** Censored worker name. */
+  /** Full worker name (censored when shown). */
   readonly worker: string;
   /** Share difficulty. */
   readonly difficulty: number;
-  /** When it was found. */
-  readonly at: Date;
+  /** When it was accepted (ms since the epoch). */
+  readonly at: number;
+  /** Share hash, RPC hex. */
+  readonly hash: string;
 }
 
 /** One minute of pool history. */
@@ -235,19 +237,9 @@ export class PoolStore {
 
   // --- best shares ---------------------------------------------------------------------------
 
-  /** Offers a share to the best-shares list; true when it made the list. */
-  noteBestShare(share: BestShare): Promise<boolean> {
-    return this.#update<BestShare[]>(keys.bestShares, (list = []) => {
-      if (
-        list.length >= BEST_SHARES_KEPT && share.difficulty <= list[list.length - 1].difficulty
-      ) return { result: false };
-      const same = list.findIndex((s) => s.worker === share.worker);
-      if (same >= 0 && list[same].difficulty >= share.difficulty) return { result: false };
-      const next = list.filter((_, i) => i !== same);
-      next.push(share);
-      next.sort((a, b) => b.difficulty - a.difficulty);
-      return { value: next.slice(0, BEST_SHARES_KEPT), result: true };
-    });
+  /** Replaces the stored best-shares list (best first, at most {@linkcode BEST_SHARES_KEPT}). */
+  async putBestShares(list: readonly BestShare[]): Promise<void> {
+    await this.#set(keys.bestShares, list.slice(0, BEST_SHARES_KEPT));
   }
 
   /** The pool's best shares, best first. */

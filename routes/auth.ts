@@ -1,0 +1,98 @@
+/**
+ * The authenticated routes: `POST /api/auth/session-refresh` (Clerk session → cookie) plus the
+ * saved-worker routes of `saved_workers.ts`, as one Hono app for the status app's `auth` mount.
+ *
+ * Session refresh, per the contract: 404 when Clerk is not configured; 403 for a cross-site call
+ * (`Sec-Fetch-Site: cross-site`, or an `Origin`/`Referer` whose host is not the site's); the
+ * token from a JSON or form body (400 `missing token`); 401 `invalid token` when verification
+ * fails; else the cookie is set (HttpOnly, SameSite=Lax, Secure over TLS or with an https public
+ * URL, expiring with the token) and `{"ok":true,"expires_at":…}` is returned.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { Context } from "hono";
+import {
+  BodyError,
+  canonicalHost,
+  isSameOriginRequest,
+  readBodyFields,
+  sessionCookie,
+  wantsSecureCookie,
+} from "../lib/auth/request.ts";
+import type { SessionReader } from "../lib/auth/session.ts";
+import { createSavedWorkerRoutes, type SavedWorkerRoutesOptions } from "./saved_workers.ts";
+
+/** Options of {@linkcode createAuthRoutes}. */
+export interface AuthRoutesOptions {
+  /** Clerk sessions; undefined when Clerk is not configured (every route answers 404). */
+  readonly sessions?: SessionReader;
+  /** `server.status_public_url` ("" or undefined = the request's Host). */
+  readonly publicUrl?: string;
+  /** The saved-worker routes' data; omitted → only the session refresh is served. */
+  readonly savedWorkers?: Omit<SavedWorkerRoutesOptions, "sessions" | "publicUrl">;
+}
+
+const PRIVATE = "private, no-store";
+
+/** Plain-text error with the no-store header every authenticated answer carries. */
+export function textError(
+  c: Context,
+  status: 400 | 401 | 403 | 404 | 409 | 413 | 415,
+  text: string,
+) {
+  c.header("Cache-Control", PRIVATE);
+  return c.text(`${text}\n`, status);
+}
+
+/** The session refresh and, when configured, the saved-worker routes. */
+export function createAuthRoutes(options: AuthRoutesOptions): Hono {
+  const app = new Hono();
+  const publicUrl = options.publicUrl || undefined;
+  const sessions = options.sessions;
+
+  app.post("/api/auth/session-refresh", async (c) => {
+    if (!sessions) return textError(c, 404, "not found");
+    if (!isSameOriginRequest(c.req.raw.headers, canonicalHost(publicUrl, c.req.raw))) {
+      return textError(c, 403, "forbidden");
+    }
+    let fields: Record<string, unknown>;
+    try {
+      fields = await readBodyFields(c.req.raw);
+    } catch (err) {
+      if (err instanceof BodyError) {
+        return err.status === 400
+          ? textError(c, 400, "missing token")
+          : textError(c, err.status, err.message);
+      }
+      throw err;
+    }
+    const token = typeof fields.token === "string" ? fields.token.trim() : "";
+    if (token === "") return textError(c, 400, "missing token");
+    let expiresAt: Date;
+    try {
+      expiresAt = (await sessions.verifier.verify(token)).expiresAt;
+    } catch {
+      return textError(c, 401, "invalid token");
+    }
+    c.header(
+      "Set-Cookie",
+      sessionCookie(token, {
+        name: sessions.cookieName,
+        expiresAt,
+        secure: wantsSecureCookie(c.req.raw, publicUrl),
+      }),
+    );
+    c.header("Cache-Control", PRIVATE);
+    return c.json({ ok: true, expires_at: expiresAt.toISOString() });
+  });
+
+  if (options.savedWorkers) {
+    app.route(
+      "/",
+      createSavedWorkerRoutes({ ...options.savedWorkers, sessions, publicUrl }),
+    );
+  }
+  return app;
+}

@@ -1,0 +1,338 @@
+/**
+ * Saved workers: `GET /api/saved-workers`, the notify switches, the Discord one-time codes, and
+ * the page actions `POST /worker/save` / `POST /worker/remove`.
+ *
+ * Every route needs a Clerk session (401 `unauthorized` without one; 404 everywhere when Clerk is
+ * not configured). Every POST is cookie-authenticated, so each one gets the same-origin guard of
+ * the session refresh (403 `forbidden`) against cross-site form posts.
+ *
+ * A saved worker is online when a live connection authorized with a name whose SHA-256 is the
+ * saved hash. Each live connection of it is one entry in `online_workers` (at most 16 per
+ * worker, with `connection_seq`); `online_count` counts saved workers, not connections.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { Context } from "hono";
+import type { WorkerSnapshot } from "../lib/pool/worker_stats.ts";
+import {
+  BodyError,
+  booleanField,
+  canonicalHost,
+  isSameOriginRequest,
+  readBodyFields,
+} from "../lib/auth/request.ts";
+import type { ClerkSession } from "../lib/auth/clerk.ts";
+import type { SessionReader } from "../lib/auth/session.ts";
+import {
+  isWorkerHash,
+  MAX_SAVED_WORKERS,
+  normaliseOneTimeCode,
+  type PoolStore,
+  type SavedWorker,
+  workerNameHash,
+} from "../lib/store/store.ts";
+
+/** Options of {@linkcode createSavedWorkerRoutes}. */
+export interface SavedWorkerRoutesOptions {
+  /** Clerk sessions; undefined → every route answers 404. */
+  readonly sessions: SessionReader | undefined;
+  /** The store. */
+  readonly store: PoolStore;
+  /** Live authorized workers now (the registry's `list`). */
+  readonly liveWorkers: (now: number) => readonly WorkerSnapshot[];
+  /** Discord is configured (bot token, server and channel ids). */
+  readonly discordEnabled: boolean;
+  /** `server.status_public_url`, for the same-origin guard. */
+  readonly publicUrl?: string;
+  /** Where the page actions redirect after success (default `/saved-workers`). */
+  readonly savedWorkersPage?: string;
+  /** Clock, ms since the epoch. */
+  readonly now?: () => number;
+}
+
+/** Live connections listed per saved worker. */
+export const MAX_CONNECTIONS_PER_WORKER = 16;
+
+// deno-lint-ignore no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+/** Longest worker name accepted by `/worker/save`. */
+export const MAX_WORKER_NAME_LENGTH = 256;
+
+/** One entry of `online_workers` / `offline_workers`. */
+export interface SavedWorkerEntry {
+  name: string;
+  hash: string;
+  online: boolean;
+  notify_enabled: boolean;
+  best_difficulty: number;
+  last_online_at?: string;
+  last_share?: string;
+  hashrate: number;
+  hashrate_accuracy?: string;
+  shares_per_minute: number;
+  accepted: number;
+  rejected: number;
+  difficulty: number;
+  notify_to_first_share_ms?: number;
+  notify_to_first_share_p50_ms?: number;
+  notify_to_first_share_p95_ms?: number;
+  notify_to_first_share_samples?: number;
+  connection_seq?: number;
+  connection_duration_seconds?: number;
+}
+
+/** The `GET /api/saved-workers` body. */
+export interface SavedWorkersResponse {
+  updated_at: string;
+  saved_max: number;
+  saved_count: number;
+  online_count: number;
+  discord_registered?: boolean;
+  discord_notify_enabled?: boolean;
+  best_difficulty: number;
+  online_workers: SavedWorkerEntry[];
+  offline_workers: SavedWorkerEntry[];
+}
+
+const PRIVATE = "private, no-store";
+
+function fail(c: Context, status: 400 | 401 | 403 | 404 | 409 | 413 | 415, text: string) {
+  c.header("Cache-Control", PRIVATE);
+  return c.text(`${text}\n`, status);
+}
+
+/** Name → SHA-256 hex, remembered (names repeat on every poll; the map is bounded). */
+class NameHashes {
+  readonly #map = new Map<string, string>();
+  get(name: string): string {
+    let h = this.#map.get(name);
+    if (h === undefined) {
+      if (this.#map.size >= 65_536) this.#map.clear();
+      h = workerNameHash(name);
+      this.#map.set(name, h);
+    }
+    return h;
+  }
+}
+
+/** Builds the saved-workers JSON for one user from the store and the live workers. */
+export async function savedWorkersView(
+  userId: string,
+  o: Pick<SavedWorkerRoutesOptions, "store" | "liveWorkers" | "discordEnabled">,
+  now: number,
+  hashes: { get(name: string): string } = new NameHashes(),
+): Promise<SavedWorkersResponse> {
+  const saved = await o.store.savedWorkers(userId);
+  const seen = await o.store.workersSeen(saved.map((w) => w.hash));
+  const byHash = new Map<string, WorkerSnapshot[]>();
+  if (saved.length > 0) {
+    const wanted = new Set(saved.map((w) => w.hash));
+    for (const live of o.liveWorkers(now)) {
+      const h = hashes.get(live.name);
+      if (!wanted.has(h)) continue;
+      const list = byHash.get(h) ?? [];
+      if (list.length < MAX_CONNECTIONS_PER_WORKER) list.push(live);
+      byHash.set(h, list);
+    }
+  }
+  const online: SavedWorkerEntry[] = [];
+  const offline: SavedWorkerEntry[] = [];
+  let best = 0;
+  for (const w of saved) {
+    const stored = seen.get(w.hash);
+    const conns = byHash.get(w.hash);
+    if (conns) {
+      for (const live of conns) {
+        const entry = onlineEntry(w, live, stored?.bestDifficulty ?? 0, now);
+        best = Math.max(best, entry.best_difficulty);
+        online.push(entry);
+      }
+    } else {
+      const entry: SavedWorkerEntry = {
+        name: w.name,
+        hash: w.hash,
+        online: false,
+        notify_enabled: w.notifyEnabled,
+        best_difficulty: stored?.bestDifficulty ?? 0,
+        hashrate: 0,
+        shares_per_minute: 0,
+        accepted: 0,
+        rejected: 0,
+        difficulty: 0,
+      };
+      if (stored) entry.last_online_at = stored.lastOnlineAt.toISOString();
+      best = Math.max(best, entry.best_difficulty);
+      offline.push(entry);
+    }
+  }
+  const body: SavedWorkersResponse = {
+    updated_at: new Date(now).toISOString(),
+    saved_max: MAX_SAVED_WORKERS,
+    saved_count: saved.length,
+    online_count: byHash.size,
+    best_difficulty: best,
+    online_workers: online,
+    offline_workers: offline,
+  };
+  if (o.discordEnabled) {
+    const link = await o.store.discordLink(userId);
+    body.discord_registered = link !== undefined;
+    body.discord_notify_enabled = link?.enabled ?? false;
+  }
+  return body;
+}
+
+function onlineEntry(
+  w: SavedWorker,
+  live: WorkerSnapshot,
+  storedBest: number,
+  now: number,
+): SavedWorkerEntry {
+  const entry: SavedWorkerEntry = {
+    name: w.name,
+    hash: w.hash,
+    online: true,
+    notify_enabled: w.notifyEnabled,
+    best_difficulty: Math.max(storedBest, live.bestDifficulty),
+    last_online_at: new Date(now).toISOString(),
+    hashrate: live.hashrate,
+    shares_per_minute: live.sharesPerMinute,
+    accepted: live.accepted,
+    rejected: live.rejected,
+    difficulty: live.difficulty,
+  };
+  if (live.lastShareAt !== undefined) entry.last_share = new Date(live.lastShareAt).toISOString();
+  if (live.hashrateAccuracy !== "") entry.hashrate_accuracy = live.hashrateAccuracy;
+  if (live.notifyToFirstShareMs !== undefined) {
+    entry.notify_to_first_share_ms = live.notifyToFirstShareMs;
+  }
+  if (live.notifyToFirstShareP50Ms !== undefined) {
+    entry.notify_to_first_share_p50_ms = live.notifyToFirstShareP50Ms;
+  }
+  if (live.notifyToFirstShareP95Ms !== undefined) {
+    entry.notify_to_first_share_p95_ms = live.notifyToFirstShareP95Ms;
+  }
+  if (live.notifyToFirstShareSamples > 0) {
+    entry.notify_to_first_share_samples = live.notifyToFirstShareSamples;
+  }
+  const seq = parseInt(live.connectionId, 36);
+  if (Number.isSafeInteger(seq)) entry.connection_seq = seq;
+  entry.connection_duration_seconds = Math.max(0, (now - live.connectedAt) / 1000);
+  return entry;
+}
+
+/** The saved-worker routes (full paths). */
+export function createSavedWorkerRoutes(o: SavedWorkerRoutesOptions): Hono {
+  const app = new Hono();
+  const now = o.now ?? Date.now;
+  const hashes = new NameHashes();
+  const page = o.savedWorkersPage ?? "/saved-workers";
+
+  /** The session, or an error response to return. */
+  async function authed(c: Context, post: boolean): Promise<ClerkSession | Response> {
+    if (!o.sessions) return fail(c, 404, "not found");
+    if (post && !isSameOriginRequest(c.req.raw.headers, canonicalHost(o.publicUrl, c.req.raw))) {
+      return fail(c, 403, "forbidden");
+    }
+    return await o.sessions.session(c.req.raw) ?? fail(c, 401, "unauthorized");
+  }
+
+  async function fields(c: Context): Promise<Record<string, unknown> | Response> {
+    try {
+      return await readBodyFields(c.req.raw);
+    } catch (err) {
+      if (err instanceof BodyError) return fail(c, err.status, err.message);
+      throw err;
+    }
+  }
+
+  app.get("/api/saved-workers", async (c) => {
+    const s = await authed(c, false);
+    if (s instanceof Response) return s;
+    const body = await savedWorkersView(s.userId, o, now(), hashes);
+    c.header("Cache-Control", PRIVATE);
+    return c.json(body);
+  });
+
+  app.post("/api/saved-workers/notify-enabled", async (c) => {
+    const s = await authed(c, true);
+    if (s instanceof Response) return s;
+    const f = await fields(c);
+    if (f instanceof Response) return f;
+    if (!isWorkerHash(f.hash)) return fail(c, 400, "invalid hash");
+    const enabled = booleanField(f.enabled);
+    if (enabled === undefined) return fail(c, 400, "missing enabled");
+    if (!(await o.store.setWorkerNotify(s.userId, f.hash, enabled))) {
+      return fail(c, 404, "worker not found");
+    }
+    c.header("Cache-Control", PRIVATE);
+    return c.json({ ok: true, enabled });
+  });
+
+  app.post("/api/discord/notify-enabled", async (c) => {
+    const s = await authed(c, true);
+    if (s instanceof Response) return s;
+    if (!o.discordEnabled) return fail(c, 404, "not found");
+    const f = await fields(c);
+    if (f instanceof Response) return f;
+    const enabled = booleanField(f.enabled);
+    if (enabled === undefined) return fail(c, 400, "missing enabled");
+    if (!(await o.store.setDiscordNotify(s.userId, enabled))) return fail(c, 404, "not found");
+    c.header("Cache-Control", PRIVATE);
+    return c.json({ ok: true, enabled });
+  });
+
+  app.post("/api/saved-workers/one-time-code", async (c) => {
+    const s = await authed(c, true);
+    if (s instanceof Response) return s;
+    if (!o.discordEnabled) return fail(c, 404, "not found");
+    const code = await o.store.createCode(s.userId);
+    c.header("Cache-Control", PRIVATE);
+    return c.json({ code: code.code, expires_at: code.expiresAt.toISOString() });
+  });
+
+  app.post("/api/saved-workers/one-time-code/clear", async (c) => {
+    const s = await authed(c, true);
+    if (s instanceof Response) return s;
+    const f = await fields(c);
+    if (f instanceof Response) return f;
+    const code = normaliseOneTimeCode(f.code);
+    const cleared = code !== undefined && await o.store.clearCode(s.userId, code);
+    c.header("Cache-Control", PRIVATE);
+    return c.json({ cleared });
+  });
+
+  app.post("/worker/save", async (c) => {
+    const s = await authed(c, true);
+    if (s instanceof Response) return s;
+    const f = await fields(c);
+    if (f instanceof Response) return f;
+    const worker = typeof f.worker === "string" ? f.worker.trim() : "";
+    if (
+      worker === "" || worker.length > MAX_WORKER_NAME_LENGTH ||
+      CONTROL_CHARS.test(worker)
+    ) {
+      return fail(c, 400, "invalid worker");
+    }
+    const result = await o.store.saveWorker(s.userId, worker);
+    if (result === "full") return fail(c, 409, `at most ${MAX_SAVED_WORKERS} saved workers`);
+    c.header("Cache-Control", PRIVATE);
+    return c.redirect(page, 303);
+  });
+
+  app.post("/worker/remove", async (c) => {
+    const s = await authed(c, true);
+    if (s instanceof Response) return s;
+    const f = await fields(c);
+    if (f instanceof Response) return f;
+    if (!isWorkerHash(f.hash)) return fail(c, 400, "invalid hash");
+    await o.store.removeWorker(s.userId, f.hash);
+    c.header("Cache-Control", PRIVATE);
+    return c.redirect(page, 303);
+  });
+
+  return app;
+}
