@@ -14,6 +14,7 @@ import { SnapshotCache } from "../status/snapshots.ts";
 import { loadOrCreateCert } from "../tls/selfsigned.ts";
 import { createStatusApp } from "../../routes/app.ts";
 import { createMetricsRoutes } from "../../routes/metrics.ts";
+import { createPageRoutes, sourcesWorkerLookup } from "../../routes/pages.ts";
 import {
   type LiveStatusOptions,
   LiveStatusSources,
@@ -118,9 +119,27 @@ export async function startStatusService(
     }
     let status: StatusServer | undefined;
     if (listen || tlsListen) {
+      const publicHost = server.statusPublicUrl ? new URL(server.statusPublicUrl).hostname : "";
+      const pages = await createPageRoutes({
+        snapshots: cache,
+        noJson: server.noJson,
+        workers: sourcesWorkerLookup(sources),
+        site: {
+          brandName: config.status.brandName,
+          network: config.node.network,
+          stratumHost: publicHost || undefined,
+          stratumPort: parts.stratum.port,
+          stratumTlsPort: parts.stratum.tlsPort,
+          poolFeePercent: config.mining.poolFeePercent,
+          clerkPublishableKey: config.auth.clerkJwksUrl
+            ? config.secrets.clerkPublishableKey || undefined
+            : undefined,
+        },
+      });
       const app = createStatusApp({
         snapshots: cache,
         noJson: server.noJson,
+        pages,
         openApi: {
           title: `${config.status.brandName} JSON API`,
           version: options.version,
