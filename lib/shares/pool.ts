@@ -1,0 +1,551 @@
+/**
+ * `SharePool`: the `ShareChecker` the pool runs on, a set of Web Workers (`worker.ts`) that hash
+ * shares in batches.
+ *
+ * - Jobs and coinbase parts go to each worker once, inside the first batch that needs them, and
+ *   are dropped from the workers by `retireJob(seq)`.
+ * - Shares submitted in the same tick are collected and sent as one message per worker, their
+ *   records packed in one transferred `ArrayBuffer`. While every worker already has
+ *   `batchesInFlight` batches, new shares wait in the queue and leave with the next batch: batches
+ *   grow with load, latency stays low when idle.
+ * - A worker that dies (error event) or stalls (no answer for `stallTimeoutMs` while it has work)
+ *   is terminated and replaced; its unanswered shares go back to the front of the queue. A share
+ *   is answered exactly once; one that kills `maxAttempts` workers is rejected.
+ * - `backend: "auto"` calibrates both hash backends in the workers at start-up and keeps the faster.
+ *
+ * @module
+ */
+
+import type { CoinbaseParts, Job, ShareChecker, ShareInput, ShareVerdict } from "../pool/types.ts";
+import {
+  type CoinbaseSpec,
+  coinbaseSpecOf,
+  type HashBackend,
+  type JobSpec,
+  jobSpecOf,
+  TargetCache,
+} from "./check.ts";
+import type { FaultMode, FromWorker, ToWorker } from "./protocol.ts";
+import {
+  MAX_EXTRANONCE_BYTES,
+  readVerdict,
+  shareRecordBytes,
+  VERDICT_BYTES,
+  writeShareRecord,
+} from "./record.ts";
+
+/** Options of `SharePool.create`. */
+export interface SharePoolOptions {
+  /** Number of workers (default `navigator.hardwareConcurrency`). */
+  readonly workers?: number;
+  /** Hash backend, or "auto" to measure both at start-up and take the faster. */
+  readonly backend: "auto" | HashBackend;
+  /** Calibration time per backend for "auto", in ms (default 100). */
+  readonly calibrationMs?: number;
+  /** Most shares in one batch message (default 1024). */
+  readonly maxBatch?: number;
+  /** Batches a worker may have outstanding at once (default 2: one hashing, one waiting). */
+  readonly batchesInFlight?: number;
+  /** A worker with work that has not answered for this long is replaced (default 10,000 ms). */
+  readonly stallTimeoutMs?: number;
+  /** Workers a single share may see die before it is rejected (default 3). */
+  readonly maxAttempts?: number;
+}
+
+/** Share checks/s each backend reached during calibration (summed over the workers). */
+export interface CalibrationRates {
+  /** TypeScript SHA-256. */
+  readonly ts: number;
+  /** WebCrypto. */
+  readonly webcrypto: number;
+}
+
+/** A snapshot of the pool for the status API and metrics. */
+export interface SharePoolStats {
+  /** Backend in use. */
+  readonly backend: HashBackend;
+  /** Calibration result, when the backend was chosen by "auto". */
+  readonly calibration: CalibrationRates | undefined;
+  /** Number of workers. */
+  readonly workers: number;
+  /** Share checks answered since start. */
+  readonly checksDone: number;
+  /** Share checks answered per second over the last 10 s (or since start, when shorter). */
+  readonly checksPerSecond: number;
+  /** Shares waiting for a batch. */
+  readonly queueDepth: number;
+  /** Shares sent to each worker and not answered yet. */
+  readonly inFlight: readonly number[];
+  /** Workers replaced after dying or stalling. */
+  readonly workerRestarts: number;
+  /** Batch messages sent to workers since start (checksDone / batchesSent ≈ mean batch size). */
+  readonly batchesSent: number;
+}
+
+/** One submitted share and its promise. */
+interface Pending {
+  readonly job: Job;
+  readonly coinbase: CoinbaseParts;
+  readonly share: ShareInput;
+  readonly resolve: (verdict: ShareVerdict) => void;
+  readonly reject: (error: Error) => void;
+  /** Workers that died holding this share. */
+  attempts: number;
+}
+
+/** A batch posted to a worker and not answered yet. */
+interface Batch {
+  readonly id: number;
+  readonly entries: Pending[];
+}
+
+/** One worker and the bookkeeping about it. */
+interface Slot {
+  readonly index: number;
+  worker: Worker;
+  readonly batches: Map<number, Batch>;
+  inFlight: number;
+  readonly knownJobs: Set<number>;
+  readonly knownCoinbases: Set<number>;
+  /** Last time the worker showed progress (answered, or got work while idle). */
+  lastProgress: number;
+  calibrated?: (rates: CalibrationRates) => void;
+}
+
+/** What the pool keeps about a live job. */
+interface JobEntry {
+  readonly spec: JobSpec;
+  readonly coinbases: Map<number, CoinbaseSpec>;
+}
+
+/** A queue shorter than this goes to one worker whole: a message costs more than it saves. */
+const MIN_SPLIT = 32;
+/** Retired job seqs remembered, so late shares on them do not re-register the job. */
+const RETIRED_MEMORY = 4096;
+/** Rate window for `checksPerSecond`, in 1-second buckets. */
+const RATE_SECONDS = 10;
+
+/** The Web Worker share checker. Create with `SharePool.create`; `close()` when done. */
+export class SharePool implements ShareChecker {
+  readonly #slots: Slot[] = [];
+  readonly #queue: Pending[] = [];
+  readonly #jobs = new Map<number, JobEntry>();
+  readonly #retired = new Set<number>();
+  readonly #targets = new TargetCache();
+  readonly #maxBatch: number;
+  readonly #batchesInFlight: number;
+  readonly #stallTimeoutMs: number;
+  readonly #maxAttempts: number;
+  #backend: HashBackend = "ts";
+  #calibration: CalibrationRates | undefined;
+  #flushScheduled = false;
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  #nextBatchId = 1;
+  #checksDone = 0;
+  #restarts = 0;
+  #closed = false;
+  readonly #startedAt = Date.now();
+  readonly #rateBuckets = new Float64Array(RATE_SECONDS);
+  readonly #rateSeconds = new Float64Array(RATE_SECONDS);
+
+  private constructor(options: SharePoolOptions) {
+    this.#maxBatch = Math.max(1, options.maxBatch ?? 1024);
+    this.#batchesInFlight = Math.max(1, options.batchesInFlight ?? 2);
+    this.#stallTimeoutMs = options.stallTimeoutMs ?? 10_000;
+    this.#maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+  }
+
+  /** Starts the workers (and, for "auto", calibrates); resolves when the pool is ready. */
+  static async create(options: SharePoolOptions): Promise<SharePool> {
+    const pool = new SharePool(options);
+    const count = Math.max(1, Math.floor(options.workers ?? navigator.hardwareConcurrency ?? 1));
+    for (let i = 0; i < count; i++) pool.#slots.push(pool.#spawn(i));
+    if (options.backend === "auto") {
+      try {
+        const calibration = await pool.#calibrate(options.calibrationMs ?? 100);
+        pool.#calibration = calibration;
+        pool.#backend = calibration.webcrypto > calibration.ts ? "webcrypto" : "ts";
+      } catch (error) {
+        pool.close();
+        throw error;
+      }
+    } else {
+      pool.#backend = options.backend;
+    }
+    for (const slot of pool.#slots) pool.#post(slot, { type: "backend", backend: pool.#backend });
+    return pool;
+  }
+
+  /** The backend the workers hash with. */
+  get backend(): HashBackend {
+    return this.#backend;
+  }
+
+  /** Calibration rates, when the backend was chosen by "auto". */
+  get calibration(): CalibrationRates | undefined {
+    return this.#calibration;
+  }
+
+  /** Hashes one share of `job` with `coinbase` and judges it against both targets. */
+  check(job: Job, coinbase: CoinbaseParts, share: ShareInput): Promise<ShareVerdict> {
+    if (this.#closed) return Promise.reject(new Error("share pool is closed"));
+    if (
+      share.extranonce1.length > MAX_EXTRANONCE_BYTES ||
+      share.extranonce2.length > MAX_EXTRANONCE_BYTES
+    ) {
+      return Promise.reject(new RangeError("extranonce longer than 255 bytes"));
+    }
+    if (!this.#jobs.has(job.seq) && !this.#retired.has(job.seq)) {
+      try {
+        this.#jobs.set(job.seq, { spec: jobSpecOf(job), coinbases: new Map() });
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return new Promise<ShareVerdict>((resolve, reject) => {
+      this.#queue.push({ job, coinbase, share, resolve, reject, attempts: 0 });
+      this.#scheduleFlush();
+    });
+  }
+
+  /** Forgets job `seq` and its coinbases, here and in every worker that has them. */
+  retireJob(seq: number): void {
+    this.#retired.add(seq);
+    if (this.#retired.size > RETIRED_MEMORY) {
+      this.#retired.delete(this.#retired.values().next().value as number);
+    }
+    const entry = this.#jobs.get(seq);
+    if (entry === undefined) return;
+    this.#jobs.delete(seq);
+    for (const slot of this.#slots) {
+      if (!slot.knownJobs.delete(seq)) continue;
+      const keys: number[] = [];
+      for (const key of entry.coinbases.keys()) if (slot.knownCoinbases.delete(key)) keys.push(key);
+      this.#post(slot, { type: "retire", jobs: [seq], coinbases: keys });
+    }
+  }
+
+  /** Number of live (not retired) jobs the pool holds. */
+  get liveJobs(): number {
+    return this.#jobs.size;
+  }
+
+  /** A snapshot for the status API and metrics. */
+  stats(): SharePoolStats {
+    const nowSecond = Math.floor(Date.now() / 1000);
+    let recent = 0;
+    for (let i = 0; i < RATE_SECONDS; i++) {
+      if (nowSecond - this.#rateSeconds[i] < RATE_SECONDS) recent += this.#rateBuckets[i];
+    }
+    const window = Math.min(RATE_SECONDS, Math.max(1, (Date.now() - this.#startedAt) / 1000));
+    return {
+      backend: this.#backend,
+      calibration: this.#calibration,
+      workers: this.#slots.length,
+      checksDone: this.#checksDone,
+      checksPerSecond: recent / window,
+      queueDepth: this.#queue.length,
+      inFlight: this.#slots.map((slot) => slot.inFlight),
+      workerRestarts: this.#restarts,
+      batchesSent: this.#nextBatchId - 1,
+    };
+  }
+
+  /**
+   * Test hook: makes worker `index` fail (`mode`) after it has checked `afterShares` more shares.
+   * Exists to prove worker replacement; never used by the pool itself.
+   */
+  injectFault(index: number, mode: FaultMode, afterShares: number): void {
+    const slot = this.#slots[index];
+    if (slot === undefined) throw new RangeError(`no worker ${index}`);
+    this.#post(slot, { type: "fault", mode, afterShares });
+  }
+
+  /** Terminates the workers; pending and queued checks reject. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    const error = new Error("share pool is closed");
+    for (const slot of this.#slots) {
+      slot.worker.onmessage = null;
+      slot.worker.onerror = null;
+      slot.worker.onmessageerror = null;
+      slot.worker.terminate();
+      for (const batch of slot.batches.values()) {
+        for (const entry of batch.entries) entry.reject(error);
+      }
+      slot.batches.clear();
+      slot.inFlight = 0;
+    }
+    for (const entry of this.#queue.splice(0)) entry.reject(error);
+  }
+
+  /** `close()` for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #spawn(index: number): Slot {
+    const worker = new Worker(new URL("./worker.ts", import.meta.url), {
+      type: "module",
+      name: `share-worker-${index}`,
+    });
+    const slot: Slot = {
+      index,
+      worker,
+      batches: new Map(),
+      inFlight: 0,
+      knownJobs: new Set(),
+      knownCoinbases: new Set(),
+      lastProgress: Date.now(),
+    };
+    this.#attach(slot);
+    return slot;
+  }
+
+  #attach(slot: Slot): void {
+    const worker = slot.worker;
+    worker.onmessage = (event: MessageEvent<FromWorker>) => {
+      if (slot.worker === worker) this.#onMessage(slot, event.data);
+    };
+    worker.onerror = (event: ErrorEvent) => {
+      // Handled here: without preventDefault the error would take the whole process down.
+      event.preventDefault();
+      if (slot.worker === worker) this.#replace(slot);
+    };
+    worker.onmessageerror = () => {
+      if (slot.worker === worker) this.#replace(slot);
+    };
+  }
+
+  #post(slot: Slot, message: ToWorker, transfer: Transferable[] = []): void {
+    slot.worker.postMessage(message, transfer);
+  }
+
+  #onMessage(slot: Slot, message: FromWorker): void {
+    switch (message.type) {
+      case "done": {
+        const batch = slot.batches.get(message.id);
+        if (batch === undefined) return;
+        slot.batches.delete(message.id);
+        slot.inFlight -= batch.entries.length;
+        slot.lastProgress = Date.now();
+        const data = new Uint8Array(message.data);
+        const view = new DataView(message.data);
+        const entries = batch.entries;
+        for (let i = 0; i < entries.length; i++) {
+          entries[i].resolve(readVerdict(data, view, i * VERDICT_BYTES));
+        }
+        this.#countDone(entries.length);
+        this.#scheduleFlush();
+        return;
+      }
+      case "failed": {
+        // The worker's view of jobs and coinbases disagrees with ours: forget what we think it
+        // knows (definitions are re-sent) and give the shares another try.
+        const batch = slot.batches.get(message.id);
+        if (batch === undefined) return;
+        slot.batches.delete(message.id);
+        slot.inFlight -= batch.entries.length;
+        slot.lastProgress = Date.now();
+        slot.knownJobs.clear();
+        slot.knownCoinbases.clear();
+        for (const entry of batch.entries) entry.attempts++;
+        this.#requeue(batch.entries, message.message);
+        this.#scheduleFlush();
+        return;
+      }
+      case "calibrated":
+        slot.calibrated?.(message.rates);
+        slot.calibrated = undefined;
+        return;
+    }
+  }
+
+  /** Terminates the worker of `slot`, starts a new one, and re-queues its unanswered shares. */
+  #replace(slot: Slot): void {
+    if (this.#closed) return;
+    const old = slot.worker;
+    old.onmessage = null;
+    old.onerror = null;
+    old.onmessageerror = null;
+    old.terminate();
+    this.#restarts++;
+    const entries: Pending[] = [];
+    for (const id of [...slot.batches.keys()].sort((a, b) => a - b)) {
+      entries.push(...slot.batches.get(id)!.entries);
+    }
+    slot.batches.clear();
+    slot.inFlight = 0;
+    slot.knownJobs.clear();
+    slot.knownCoinbases.clear();
+    slot.worker = new Worker(new URL("./worker.ts", import.meta.url), {
+      type: "module",
+      name: `share-worker-${slot.index}`,
+    });
+    slot.lastProgress = Date.now();
+    this.#attach(slot);
+    this.#post(slot, { type: "backend", backend: this.#backend });
+    for (const entry of entries) entry.attempts++;
+    this.#requeue(entries, "share worker died");
+    this.#scheduleFlush();
+  }
+
+  /** Puts `entries` back at the front of the queue, rejecting those out of attempts. */
+  #requeue(entries: Pending[], reason: string): void {
+    const retry: Pending[] = [];
+    for (const entry of entries) {
+      if (entry.attempts >= this.#maxAttempts) {
+        entry.reject(new Error(`${reason}; gave up after ${entry.attempts} attempts`));
+      } else {
+        retry.push(entry);
+      }
+    }
+    this.#queue.unshift(...retry);
+  }
+
+  #countDone(n: number): void {
+    this.#checksDone += n;
+    const second = Math.floor(Date.now() / 1000);
+    const i = second % RATE_SECONDS;
+    if (this.#rateSeconds[i] !== second) {
+      this.#rateSeconds[i] = second;
+      this.#rateBuckets[i] = 0;
+    }
+    this.#rateBuckets[i] += n;
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#closed) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  /** Sends queued shares to workers with room, least loaded first, in batches. */
+  #flush(): void {
+    while (this.#queue.length > 0) {
+      let free = 0;
+      let best: Slot | undefined;
+      for (const slot of this.#slots) {
+        if (slot.batches.size >= this.#batchesInFlight) continue;
+        free++;
+        if (best === undefined || slot.inFlight < best.inFlight) best = slot;
+      }
+      if (best === undefined) break;
+      const share = Math.max(Math.ceil(this.#queue.length / free), MIN_SPLIT);
+      const size = Math.min(this.#maxBatch, share, this.#queue.length);
+      this.#send(best, this.#queue.splice(0, size));
+    }
+    this.#armWatchdog();
+  }
+
+  /** Packs `entries` into one batch message for `slot`, with the definitions it lacks. */
+  #send(slot: Slot, entries: Pending[]): void {
+    let bytes = 0;
+    for (const entry of entries) bytes += shareRecordBytes(entry.share);
+    const buffer = new ArrayBuffer(bytes);
+    const data = new Uint8Array(buffer);
+    const view = new DataView(buffer);
+    const jobs: JobSpec[] = [];
+    const coinbases: CoinbaseSpec[] = [];
+    const dropJobs: number[] = [];
+    const dropCoinbases: number[] = [];
+    // Definitions of retired jobs travel with the batch and are dropped right after it.
+    let ephemeral: Map<number, JobSpec> | undefined;
+    let ephemeralCoinbases: Set<number> | undefined;
+    let offset = 0;
+    for (const entry of entries) {
+      const { job, coinbase } = entry;
+      const live = this.#jobs.get(job.seq);
+      if (live !== undefined) {
+        if (!slot.knownJobs.has(job.seq)) {
+          slot.knownJobs.add(job.seq);
+          jobs.push(live.spec);
+        }
+        let spec = live.coinbases.get(coinbase.key);
+        if (spec === undefined) {
+          spec = coinbaseSpecOf(coinbase);
+          live.coinbases.set(coinbase.key, spec);
+        }
+        if (!slot.knownCoinbases.has(coinbase.key)) {
+          slot.knownCoinbases.add(coinbase.key);
+          coinbases.push(spec);
+        }
+      } else {
+        ephemeral ??= new Map();
+        ephemeralCoinbases ??= new Set();
+        if (!ephemeral.has(job.seq) && !slot.knownJobs.has(job.seq)) {
+          const spec = jobSpecOf(job);
+          ephemeral.set(job.seq, spec);
+          jobs.push(spec);
+          dropJobs.push(job.seq);
+        }
+        if (!ephemeralCoinbases.has(coinbase.key) && !slot.knownCoinbases.has(coinbase.key)) {
+          ephemeralCoinbases.add(coinbase.key);
+          coinbases.push(coinbaseSpecOf(coinbase));
+          dropCoinbases.push(coinbase.key);
+        }
+      }
+      const target = this.#targets.get(entry.share.shareTarget);
+      offset = writeShareRecord(data, view, offset, job.seq, coinbase.key, entry.share, target);
+    }
+    const id = this.#nextBatchId++;
+    if (slot.batches.size === 0) slot.lastProgress = Date.now();
+    slot.batches.set(id, { id, entries });
+    slot.inFlight += entries.length;
+    this.#post(slot, {
+      type: "batch",
+      id,
+      count: entries.length,
+      data: buffer,
+      jobs,
+      coinbases,
+      dropJobs,
+      dropCoinbases,
+    }, [buffer]);
+  }
+
+  /** Keeps a stall check running while any worker has work. */
+  #armWatchdog(): void {
+    if (this.#watchdog !== undefined || this.#closed) return;
+    if (!this.#slots.some((slot) => slot.batches.size > 0)) return;
+    const interval = Math.max(10, Math.min(1000, this.#stallTimeoutMs / 4));
+    this.#watchdog = setTimeout(() => {
+      this.#watchdog = undefined;
+      const now = Date.now();
+      for (const slot of this.#slots) {
+        if (slot.batches.size > 0 && now - slot.lastProgress > this.#stallTimeoutMs) {
+          this.#replace(slot);
+        }
+      }
+      this.#armWatchdog();
+    }, interval);
+  }
+
+  async #calibrate(ms: number): Promise<CalibrationRates> {
+    const results = await Promise.all(
+      this.#slots.map((slot) =>
+        new Promise<CalibrationRates>((resolve, reject) => {
+          const timer = setTimeout(
+            () => reject(new Error("share worker calibration timed out")),
+            Math.max(10_000, ms * 20),
+          );
+          slot.calibrated = (rates) => {
+            clearTimeout(timer);
+            resolve(rates);
+          };
+          this.#post(slot, { type: "calibrate", ms });
+        })
+      ),
+    );
+    return {
+      ts: results.reduce((sum, r) => sum + r.ts, 0),
+      webcrypto: results.reduce((sum, r) => sum + r.webcrypto, 0),
+    };
+  }
+}
