@@ -128,8 +128,12 @@ type CloseCause = "flood" | "tls-on-plain";
 
 /** Most bytes queued for a connection that does not read; past it the connection is dropped. */
 const MAX_QUEUED_BYTES = 1 << 20;
-/** Read buffer per connection. */
-const READ_BUFFER_BYTES = 4096;
+/**
+ * Read buffer per connection. Every idle connection pins one (a read is always pending), so it is
+ * sized for the traffic, not for bursts: a submit is ~170 bytes, and a longer burst just takes a
+ * few more reads (the framer joins split lines).
+ */
+const READ_BUFFER_BYTES = 1024;
 /** First byte of a TLS record carrying a handshake (a ClientHello sent to the plain port). */
 const TLS_HANDSHAKE_RECORD = 0x16;
 
