@@ -141,6 +141,8 @@ export interface LoadResults {
   readonly idleRssMiB: number | undefined;
   /** (idle − baseline) / connections, KiB. */
   readonly rssPerIdleConnectionKiB: number | undefined;
+  /** Of that, JS heap and external (ArrayBuffer) memory per connection, KiB (own pool). */
+  readonly heapPerIdleConnection: { heapUsedKiB: number; externalKiB: number } | undefined;
   /** Fan-out rounds. */
   readonly fanout: readonly FanoutRound[];
   /** Load phases. */
@@ -197,10 +199,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
       log(`pool pid ${ready.pid} on port ${port}, hash backend ${ready.backend}`);
     }
 
+    const heap: { heapUsed: number; external: number }[] = [];
     const memory = async (): Promise<number | undefined> => {
       if (pool !== undefined) {
         await pool.send({ cmd: "mem" });
-        return (await pool.next("mem", 30_000)).rss;
+        const m = await pool.next("mem", 30_000);
+        heap.push(m);
+        return m.rss;
       }
       return poolPid === undefined ? undefined : processRssBytes(poolPid);
     };
@@ -252,7 +257,20 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
     const perConnection = baseline !== undefined && idle !== undefined && held > 0
       ? (idle - baseline) / held / 1024
       : undefined;
-    if (perConnection !== undefined) log(`idle RSS per connection ${round(perConnection)} KiB`);
+    const heapPerConnection = heap.length === 2 && held > 0
+      ? {
+        heapUsedKiB: round((heap[1].heapUsed - heap[0].heapUsed) / held / 1024),
+        externalKiB: round((heap[1].external - heap[0].external) / held / 1024),
+      }
+      : undefined;
+    if (perConnection !== undefined) {
+      log(
+        `idle RSS per connection ${round(perConnection)} KiB` +
+          (heapPerConnection
+            ? ` (JS heap ${heapPerConnection.heapUsedKiB} KiB, external ${heapPerConnection.externalKiB} KiB)`
+            : ""),
+      );
+    }
 
     // Fan-out.
     const fanout: FanoutRound[] = [];
@@ -368,6 +386,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
       baselineRssMiB: baseline === undefined ? undefined : round(baseline / 1048576, 1),
       idleRssMiB: idle === undefined ? undefined : round(idle / 1048576, 1),
       rssPerIdleConnectionKiB: perConnection === undefined ? undefined : round(perConnection, 2),
+      heapPerIdleConnection: heapPerConnection,
       fanout,
       phases,
     };
