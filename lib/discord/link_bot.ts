@@ -1,0 +1,127 @@
+/**
+ * The bot side of linking, without a gateway connection: the bot polls the notice channel over
+ * REST (`GET /channels/{id}/messages?after=…`) and reads commands from members:
+ *
+ * - `!link CODE` (or `!notify CODE`) — redeems a one-time code from the saved-workers page and
+ *   links the author's Discord account to that pool user (notifications on);
+ * - `!notify-stop` — turns notifications off for the author's link.
+ *
+ * The command message is deleted (best effort: it needs Manage Messages) so codes do not linger,
+ * and the bot replies in the channel. Where it stopped reading is kept in the store, so a restart
+ * neither skips nor repeats commands. Polling suits a bot that only needs a few commands, keeps
+ * the pool free of a long-lived websocket, and lets tests drive it through `poll()` against a
+ * stand-in API. (Reading message text needs the Message Content intent, or the command must
+ * mention the bot.)
+ *
+ * @module
+ */
+
+import { normaliseOneTimeCode, type PoolStore } from "../store/store.ts";
+import type { DiscordMessage, DiscordRest } from "./rest.ts";
+
+/** Options of {@linkcode DiscordLinkBot}. */
+export interface DiscordLinkBotOptions {
+  /** REST client. */
+  readonly rest: DiscordRest;
+  /** The store (codes, links, cursor). */
+  readonly store: PoolStore;
+  /** Channel the bot reads and answers in. */
+  readonly channelId: string;
+  /** Error sink (default: ignored). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** What one poll did. */
+export interface PollResult {
+  /** Messages read. */
+  readonly read: number;
+  /** Discord users linked. */
+  readonly linked: readonly string[];
+  /** Discord users that turned notifications off. */
+  readonly stopped: readonly string[];
+}
+
+const LINK = /^\s*(?:<@!?\d+>\s*)?!(?:link|notify)\s+(\S+)\s*$/i;
+const STOP = /^\s*(?:<@!?\d+>\s*)?!notify-stop\s*$/i;
+
+/** Reads link commands from the notice channel. */
+export class DiscordLinkBot {
+  readonly #o: DiscordLinkBotOptions;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #poll: Promise<PollResult> | undefined;
+
+  /** A bot for one channel. */
+  constructor(options: DiscordLinkBotOptions) {
+    this.#o = options;
+  }
+
+  /** Polls every `intervalMs`. */
+  start(intervalMs: number): void {
+    this.#timer ??= setInterval(() => {
+      this.poll().catch((e) => this.#o.onError?.(e));
+    }, intervalMs);
+  }
+
+  /** Stops polling and waits for a poll in progress. */
+  async stop(): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#poll?.catch(() => {});
+  }
+
+  /** Reads new messages once and acts on the commands (polls never overlap). */
+  poll(): Promise<PollResult> {
+    this.#poll ??= this.#run().finally(() => this.#poll = undefined);
+    return this.#poll;
+  }
+
+  async #run(): Promise<PollResult> {
+    const { rest, store, channelId } = this.#o;
+    const cursor = await store.discordCursor();
+    const messages = await rest.channelMessages(channelId, cursor);
+    const linked: string[] = [];
+    const stopped: string[] = [];
+    for (const m of messages) {
+      if (!m.author.bot) await this.#handle(m, linked, stopped);
+      // Advance after each message: a crash repeats at most the one in hand.
+      await store.setDiscordCursor(m.id);
+    }
+    return { read: messages.length, linked, stopped };
+  }
+
+  async #handle(m: DiscordMessage, linked: string[], stopped: string[]): Promise<void> {
+    const { rest, store, channelId } = this.#o;
+    const link = LINK.exec(m.content);
+    if (link) {
+      await rest.deleteMessage(channelId, m.id).catch(() => {});
+      const code = normaliseOneTimeCode(link[1]);
+      const userId = code ? await store.redeemCode(code) : undefined;
+      if (userId === undefined) {
+        await this.#reply(
+          m,
+          "That code is not valid any more. Make a new one on the saved-workers page.",
+        );
+        return;
+      }
+      await store.linkDiscord(userId, m.author.id);
+      linked.push(m.author.id);
+      await this.#reply(
+        m,
+        "Linked ✅ You will be pinged here about your saved workers. `!notify-stop` turns it off.",
+      );
+      return;
+    }
+    if (STOP.test(m.content)) {
+      const userId = await store.userForDiscord(m.author.id);
+      if (userId !== undefined) await store.setDiscordNotify(userId, false);
+      stopped.push(m.author.id);
+      await this.#reply(m, userId === undefined ? "You are not linked." : "Notifications off.");
+    }
+  }
+
+  async #reply(m: DiscordMessage, text: string): Promise<void> {
+    await this.#o.rest.createMessage(this.#o.channelId, `<@${m.author.id}> ${text}`, {
+      users: [m.author.id],
+    }).catch((e) => this.#o.onError?.(e));
+  }
+}
