@@ -17,9 +17,23 @@ export interface BanEntry {
   readonly reason: string;
 }
 
+/** Told about every new or lifted ban (the store persists them); expiry is not reported. */
+export interface BanListener {
+  /** A ban was set or lengthened. */
+  onBan?(entry: BanEntry): void;
+  /** A ban was lifted before its end. */
+  onUnban?(key: string): void;
+}
+
 /** Timed bans by key; expired entries vanish on read and on `prune`. */
 export class BanList {
   readonly #entries = new Map<string, BanEntry>();
+  readonly #listener: BanListener | undefined;
+
+  /** An empty list; `listener` hears about bans set and lifted. */
+  constructor(listener?: BanListener) {
+    this.#listener = listener;
+  }
 
   /** Bans `key` for `durationMs` from `now`; a longer existing ban is kept. */
   ban(key: string, reason: string, durationMs: number, now: number): BanEntry {
@@ -28,6 +42,7 @@ export class BanList {
     if (existing !== undefined && existing.until >= until) return existing;
     const entry: BanEntry = { key, until, reason };
     this.#entries.set(key, entry);
+    this.#listener?.onBan?.(entry);
     return entry;
   }
 
@@ -44,7 +59,9 @@ export class BanList {
 
   /** Lifts the ban on `key`; true when there was one. */
   unban(key: string): boolean {
-    return this.#entries.delete(key);
+    const had = this.#entries.delete(key);
+    if (had) this.#listener?.onUnban?.(key);
+    return had;
   }
 
   /** Every active ban, soonest expiry first. */

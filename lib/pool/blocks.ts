@@ -82,6 +82,8 @@ export interface BlockSubmitterOptions {
   readonly submitTimeoutMs?: number;
   /** Called once per block when its status settles (accepted, rejected or stale). */
   readonly onRecord?: (record: FoundBlockRecord) => void;
+  /** Called after every durable journal write and for every journaled block recovered. */
+  readonly onJournal?: (record: FoundBlockRecord) => void;
   /** Clock (ms since the epoch). */
   readonly now?: () => number;
 }
@@ -111,11 +113,18 @@ export function assembleBlock(
   return { hash, hex: parts.join(""), header };
 }
 
+function withoutBlockHex(rec: JournalFile): FoundBlockRecord {
+  const { blockHex: _hex, ...record } = rec;
+  return record;
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Submits found blocks; the only writer of the block journal. */
 export class BlockSubmitter implements BlockSink {
-  #o: Required<Omit<BlockSubmitterOptions, "onRecord">> & Pick<BlockSubmitterOptions, "onRecord">;
+  #o:
+    & Required<Omit<BlockSubmitterOptions, "onRecord" | "onJournal">>
+    & Pick<BlockSubmitterOptions, "onRecord" | "onJournal">;
   #records = new Map<string, JournalFile>();
   #ready: Promise<void>;
 
@@ -203,6 +212,8 @@ export class BlockSubmitter implements BlockSink {
           this.#settle(file, "stale", "tip moved on before the block was submitted");
         }
         await this.#writeJournal(file);
+      } else {
+        this.#o.onJournal?.(withoutBlockHex(file));
       }
       out.push(file);
     }
@@ -289,5 +300,6 @@ export class BlockSubmitter implements BlockSink {
       file.close();
     }
     await Deno.rename(tmp, path);
+    this.#o.onJournal?.(withoutBlockHex(rec));
   }
 }
