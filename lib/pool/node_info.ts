@@ -281,7 +281,9 @@ export class TipHeaders {
       if (typeof reply.time !== "number") break;
       if (times.length === 0) tip = tipHeader(tipHash, reply);
       times.push(reply.time);
-      hash = reply.previousblockhash;
+      // Genesis has no parent: Core leaves the field out, bcoin sends null (asking is an error).
+      const parent: unknown = reply.previousblockhash;
+      hash = typeof parent === "string" && !/^0*$/.test(parent) ? parent : undefined;
     }
     return { times, header: tip };
   }
