@@ -31,7 +31,7 @@ import {
   normaliseOneTimeCode,
   type PoolStore,
   type SavedWorker,
-  workerNameHash,
+  WorkerNameHashes,
 } from "../lib/store/store.ts";
 
 /** Options of {@linkcode createSavedWorkerRoutes}. */
@@ -104,26 +104,12 @@ function fail(c: Context, status: 400 | 401 | 403 | 404 | 409 | 413 | 415, text:
   return c.text(`${text}\n`, status);
 }
 
-/** Name → SHA-256 hex, remembered (names repeat on every poll; the map is bounded). */
-class NameHashes {
-  readonly #map = new Map<string, string>();
-  get(name: string): string {
-    let h = this.#map.get(name);
-    if (h === undefined) {
-      if (this.#map.size >= 65_536) this.#map.clear();
-      h = workerNameHash(name);
-      this.#map.set(name, h);
-    }
-    return h;
-  }
-}
-
 /** Builds the saved-workers JSON for one user from the store and the live workers. */
 export async function savedWorkersView(
   userId: string,
   o: Pick<SavedWorkerRoutesOptions, "store" | "liveWorkers" | "discordEnabled">,
   now: number,
-  hashes: { get(name: string): string } = new NameHashes(),
+  hashes: WorkerNameHashes = new WorkerNameHashes(),
 ): Promise<SavedWorkersResponse> {
   const saved = await o.store.savedWorkers(userId);
   const seen = await o.store.workersSeen(saved.map((w) => w.hash));
@@ -228,7 +214,7 @@ function onlineEntry(
 export function createSavedWorkerRoutes(o: SavedWorkerRoutesOptions): Hono {
   const app = new Hono();
   const now = o.now ?? Date.now;
-  const hashes = new NameHashes();
+  const hashes = new WorkerNameHashes();
   const page = o.savedWorkersPage ?? "/saved-workers";
 
   /** The session, or an error response to return. */

@@ -22,6 +22,15 @@ import { StratumServer, type StratumServerOptions } from "../../stratum/server.t
 import { JobManager } from "./jobs.ts";
 import { BlockSubmitter, type FoundBlockRecord } from "./blocks.ts";
 import { payoutResolver } from "./payout.ts";
+import { BanList } from "./bans.ts";
+import { openStore, storeLocation } from "../store/store.ts";
+import {
+  persistBans,
+  type Persistence,
+  type PersistenceOptions,
+  restoreBans,
+  startPersistence,
+} from "../store/persistence.ts";
 import { startStatusService, type StatusService } from "./status_service.ts";
 
 /** Hooks for embedding the pool (demo, tests). */
@@ -30,6 +39,8 @@ export interface StartPoolOptions {
   readonly log?: (message: string) => void;
   /** Called once per found block when its status settles. */
   readonly onBlock?: (record: FoundBlockRecord) => void;
+  /** Tuning of the store side (history, notifier and bot periods, thresholds). */
+  readonly persistence?: PersistenceOptions;
 }
 
 /** A pool that is running; `stop()` shuts it down cleanly. */
@@ -52,6 +63,8 @@ export interface RunningPool {
   readonly startedAt: number;
   /** Status snapshots and the status/metrics listeners with their bound ports. */
   readonly status: StatusService;
+  /** The store, the auth/saved-worker routes and the Discord side. */
+  readonly persistence: Persistence;
   /** Stops listeners, feed and workers; tells miners first. */
   stop(message?: string): Promise<void>;
 }
@@ -117,8 +130,20 @@ export async function startPool(
     versionMask: config.stratum.versionRollingMask,
     onRetire: (job) => shares.retireJob(job.seq),
   });
+  // The store opens first so bans and found blocks are recorded from the first moment.
+  const store = await openStore(storeLocation(config));
+  // Set once persistence has started (it needs the Stratum registry, made after the submitter).
+  const late: { persistence?: Persistence } = {};
+  const storeError = (e: unknown) => log(`store: ${e instanceof Error ? e.message : e}`);
+  const bans = new BanList(persistBans(store, (p) => void p.catch(storeError)));
+  const restoredBans = await restoreBans(store, bans);
+  if (restoredBans > 0) log(`store: ${restoredBans} ban(s) restored`);
   const blocks = new BlockSubmitter({
     rpc,
+    onJournal: (record) => {
+      if (late.persistence) late.persistence.journalBlock(record);
+      else void store.putBlock(record).catch(storeError);
+    },
     journalDir: `${dataDir}/blocks`,
     isCurrent: (prevhash) => {
       const tip = feed.status().tip?.hash ?? feed.current()?.template.previousblockhash;
@@ -131,6 +156,7 @@ export async function startPool(
       }
       // A block of ours moves the tip: fetch new work at once rather than wait for a notice.
       if (record.status === "accepted") void feed.refresh("manual");
+      late.persistence?.blockSettled(record);
       hooks.onBlock?.(record);
     },
   });
@@ -145,10 +171,16 @@ export async function startPool(
     jobs,
     checker: shares,
     blocks,
+    bans,
     resolvePayout: payoutResolver(network),
     log,
   });
   const stratum = new StratumServer(stratumOptions);
+  const persisted = await startPersistence(
+    { config, store, registry: stratum.registry },
+    { ...hooks.persistence, log },
+  );
+  late.persistence = persisted;
 
   await feed.start();
   jobs.setNotReady(feed.ready ? undefined : feed.notReadyReason);
@@ -166,6 +198,7 @@ export async function startPool(
     status = await startStatusService({ config, rpc, feed, blocks, stratum, shares }, { log });
   } catch (error) {
     await stratum.stop();
+    await persisted.stop();
     await feed.stop();
     shares.close();
     rpc.close();
@@ -183,10 +216,12 @@ export async function startPool(
     stratum,
     startedAt: Date.now(),
     status,
+    persistence: persisted,
     stop(message?: string) {
       stopped ??= (async () => {
         await status.stop();
         await stratum.stop(message);
+        await persisted.stop();
         await feed.stop();
         shares.close();
         rpc.close();
@@ -198,7 +233,10 @@ export async function startPool(
 
 async function stratumOptionsFrom(
   config: Config,
-  parts: Pick<StratumServerOptions, "jobs" | "checker" | "blocks" | "resolvePayout" | "log">,
+  parts: Pick<
+    StratumServerOptions,
+    "jobs" | "checker" | "blocks" | "bans" | "resolvePayout" | "log"
+  >,
 ): Promise<StratumServerOptions> {
   const s = config.stratum;
   const plain = s.listen ? listenAddress(s.listen, "stratum.listen") : undefined;

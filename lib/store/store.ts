@@ -136,6 +136,22 @@ export function workerNameHash(name: string): string {
   return bytesToHex(sha256(new TextEncoder().encode(name)));
 }
 
+/** Worker name → SHA-256 hex, remembered (live names repeat on every pass; bounded). */
+export class WorkerNameHashes {
+  readonly #map = new Map<string, string>();
+
+  /** The hash of `name`. */
+  get(name: string): string {
+    let h = this.#map.get(name);
+    if (h === undefined) {
+      if (this.#map.size >= 65_536) this.#map.clear();
+      h = workerNameHash(name);
+      this.#map.set(name, h);
+    }
+    return h;
+  }
+}
+
 /** True for 64 lowercase or uppercase hex characters. */
 export function isWorkerHash(value: unknown): value is string {
   return typeof value === "string" && /^[0-9a-fA-F]{64}$/.test(value);

@@ -1,0 +1,259 @@
+/**
+ * Persistence wired to a running pool: restores bans and best shares at startup, records found
+ * blocks, samples pool and saved-worker history every minute, and runs the Clerk routes and the
+ * Discord side (notifier, link bot, rate-limited queue) when they are configured.
+ *
+ * @module
+ */
+
+import type { Hono } from "hono";
+import type { Config } from "../config/schema.ts";
+import type { BanList, BanListener } from "../pool/bans.ts";
+import type { FoundBlockRecord } from "../pool/blocks.ts";
+import type { WorkerRegistry } from "../pool/worker_stats.ts";
+import { hexToBytes, reverseBytes } from "../bitcoin/hex.ts";
+import { ClerkVerifier } from "../auth/clerk.ts";
+import { SessionReader } from "../auth/session.ts";
+import { DiscordRest } from "../discord/rest.ts";
+import { MessageQueue } from "../discord/queue.ts";
+import { WorkerNotifier } from "../discord/notifier.ts";
+import { DiscordLinkBot } from "../discord/link_bot.ts";
+import { createAuthRoutes } from "../../routes/auth.ts";
+import { type PoolStore, WorkerNameHashes } from "./store.ts";
+
+/** Tuning of {@linkcode startPersistence} (defaults in brackets); tests shorten them. */
+export interface PersistenceOptions {
+  /** History sampling period, ms [60 000]. */
+  readonly sampleIntervalMs?: number;
+  /** Notifier pass period, ms [30 000]. */
+  readonly notifyIntervalMs?: number;
+  /** Offline threshold, ms [`discord.offline_threshold_seconds`]. */
+  readonly offlineAfterMs?: number;
+  /** Back-online threshold, ms [`discord.online_threshold_seconds`]. */
+  readonly onlineAfterMs?: number;
+  /** Link-bot polling period, ms [5 000]. */
+  readonly pollIntervalMs?: number;
+  /** Least time between two Discord messages, ms [2 000]. */
+  readonly discordMinIntervalMs?: number;
+  /** Operator log. */
+  readonly log?: (message: string) => void;
+}
+
+/** What {@linkcode startPersistence} needs from the pool. */
+export interface PersistenceParts {
+  /** The configuration. */
+  readonly config: Config;
+  /** The open store (closed by `stop`). */
+  readonly store: PoolStore;
+  /** Live workers (and the pool's best shares). */
+  readonly registry: WorkerRegistry;
+}
+
+/** The running persistence side. */
+export interface Persistence {
+  /** The store. */
+  readonly store: PoolStore;
+  /** Session refresh and saved-worker routes for the status app's `auth` mount. */
+  readonly authRoutes: Hono;
+  /** The saved-worker notifier, when Discord is configured. */
+  readonly notifier?: WorkerNotifier;
+  /** The link bot, when Discord is configured. */
+  readonly bot?: DiscordLinkBot;
+  /** The outgoing Discord queue, when Discord is configured. */
+  readonly queue?: MessageQueue;
+  /** Stores a found block record (journal writes and settled blocks). */
+  journalBlock(record: FoundBlockRecord): void;
+  /** Stores a settled block and sends its notice. */
+  blockSettled(record: FoundBlockRecord): void;
+  /** One history pass now (the timer runs it every minute). */
+  sample(): Promise<void>;
+  /** Writes that are still in flight, settled. */
+  flush(): Promise<void>;
+  /** Stops timers and the Discord side, flushes writes and closes the store. */
+  stop(): Promise<void>;
+}
+
+/** A ban listener that writes every ban change to the store (errors go to `log`). */
+export function persistBans(store: PoolStore, track: (p: Promise<unknown>) => void): BanListener {
+  return {
+    onBan: (entry) => track(store.putBan(entry)),
+    onUnban: (key) => track(store.deleteBan(key)),
+  };
+}
+
+/** Puts the stored bans still in force back into `bans`. */
+export async function restoreBans(store: PoolStore, bans: BanList): Promise<number> {
+  const now = Date.now();
+  const stored = await store.bans();
+  for (const b of stored) bans.ban(b.key, b.reason, b.until - now, now);
+  return stored.length;
+}
+
+/** True when Discord is fully configured (bot token, server and channel ids). */
+export function discordConfigured(config: Config): boolean {
+  return config.discord.serverId !== "" && config.discord.channelId !== "" &&
+    config.secrets.discordBotToken !== "";
+}
+
+/** Starts history sampling, the auth routes and (when configured) the Discord side. */
+export async function startPersistence(
+  parts: PersistenceParts,
+  options: PersistenceOptions = {},
+): Promise<Persistence> {
+  const { config, store, registry } = parts;
+  const log = options.log ?? (() => {});
+  const pending = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    const tracked = p.catch((e) => log(`store: ${e instanceof Error ? e.message : e}`))
+      .finally(() => pending.delete(tracked));
+    pending.add(tracked);
+  };
+  const hashes = new WorkerNameHashes();
+
+  // The pool-wide best shares come back into the live table.
+  for (const s of await store.bestShares()) {
+    registry.bestShares.offer(s.worker, s.difficulty, reverseBytes(hexToBytes(s.hash)), s.at);
+  }
+
+  const onlineHashes = () => {
+    const set = new Set<string>();
+    for (const w of registry.list(Date.now())) set.add(hashes.get(w.name));
+    return set;
+  };
+
+  let sessions: SessionReader | undefined;
+  if (config.auth.clerkJwksUrl !== "") {
+    const verifier = new ClerkVerifier({
+      jwksUrl: config.auth.clerkJwksUrl,
+      issuer: config.auth.clerkIssuer,
+      audience: config.auth.clerkAudience,
+      authorizedParties: config.auth.clerkAuthorizedParties,
+    });
+    // Fetched now so a broken URL shows in the log at once; later fetches follow key rotation.
+    await verifier.refresh().catch((e) =>
+      log(`clerk: JWKS: ${e instanceof Error ? e.message : e}`)
+    );
+    sessions = new SessionReader({
+      verifier,
+      cookieName: config.auth.clerkSessionCookieName,
+      onSeen: (userId) => track(store.touchUser(userId)),
+    });
+  }
+
+  const discordOn = discordConfigured(config);
+  const publicUrl = config.server.statusPublicUrl.replace(/\/+$/, "");
+  const statusUrl = publicUrl
+    ? `${publicUrl}/saved-workers`
+    : config.status.brandDomain
+    ? `https://${config.status.brandDomain}/saved-workers`
+    : undefined;
+  let queue: MessageQueue | undefined;
+  let notifier: WorkerNotifier | undefined;
+  let bot: DiscordLinkBot | undefined;
+  if (discordOn) {
+    const rest = new DiscordRest({
+      baseUrl: config.discord.apiBaseUrl,
+      token: config.secrets.discordBotToken,
+    });
+    const channelId = config.discord.channelId;
+    const onError = (e: unknown) => log(`discord: ${e instanceof Error ? e.message : e}`);
+    queue = new MessageQueue({
+      send: async (m) =>
+        void await rest.createMessage(channelId, m.content, { users: m.mentionUserIds }),
+      minIntervalMs: options.discordMinIntervalMs ?? 2_000,
+      onError,
+    });
+    const q = queue;
+    notifier = new WorkerNotifier({
+      store,
+      onlineHashes,
+      enqueue: (m) => void q.enqueue(m),
+      offlineAfterMs: options.offlineAfterMs ?? config.discord.offlineThresholdSeconds * 1000,
+      onlineAfterMs: options.onlineAfterMs ?? config.discord.onlineThresholdSeconds * 1000,
+      statusUrl,
+      onError,
+    });
+    bot = new DiscordLinkBot({ rest, store, channelId, onError });
+    notifier.start(options.notifyIntervalMs ?? 30_000);
+    bot.start(options.pollIntervalMs ?? 5_000);
+  }
+
+  const authRoutes = createAuthRoutes({
+    sessions,
+    publicUrl: publicUrl || undefined,
+    savedWorkers: {
+      store,
+      liveWorkers: (now) => registry.list(now),
+      discordEnabled: discordOn,
+    },
+  });
+
+  let lastBest = "";
+  const sample = async () => {
+    const now = Date.now();
+    const minute = Math.floor(now / 60_000);
+    const live = registry.list(now);
+    await store.putPoolSample({
+      minute,
+      hashrate: registry.totalHashrate(now),
+      workers: live.length,
+    });
+    const byHash = new Map<string, { hashrate: number; best: number }>();
+    for (const w of live) {
+      const h = hashes.get(w.name);
+      const agg = byHash.get(h) ?? { hashrate: 0, best: 0 };
+      agg.hashrate += w.hashrate;
+      agg.best = Math.max(agg.best, w.bestDifficulty);
+      byHash.set(h, agg);
+    }
+    for (const [h, agg] of byHash) {
+      if ((await store.usersWhoSaved(h)).length === 0) continue;
+      await store.putWorkerSample(
+        h,
+        { minute, hashrate: agg.hashrate, bestDifficulty: agg.best },
+        new Date(now),
+      );
+    }
+    const best = registry.bestShares.list();
+    const key = JSON.stringify(best);
+    if (key !== lastBest) {
+      await store.putBestShares(best);
+      lastBest = key;
+    }
+  };
+  const sampler = setInterval(() => track(sample()), options.sampleIntervalMs ?? 60_000);
+
+  let stopped: Promise<void> | undefined;
+  return {
+    store,
+    authRoutes,
+    notifier,
+    bot,
+    queue,
+    journalBlock: (record) => track(store.putBlock(record)),
+    blockSettled(record) {
+      track(store.putBlock(record));
+      if (notifier && record.status === "accepted") track(notifier.notifyBlock(record));
+    },
+    sample: async () => {
+      const run = sample();
+      track(run);
+      await run;
+    },
+    async flush() {
+      while (pending.size > 0) await Promise.all([...pending]);
+    },
+    stop() {
+      stopped ??= (async () => {
+        clearInterval(sampler);
+        await notifier?.stop();
+        await bot?.stop();
+        await queue?.stop();
+        track(sample());
+        while (pending.size > 0) await Promise.all([...pending]);
+        store.close();
+      })();
+      return stopped;
+    },
+  };
+}
