@@ -21,7 +21,11 @@ import type { PoolJob } from "./jobs.ts";
 /** The part of the RPC client the submitter needs. */
 export interface RpcCaller {
   /** Calls `method` on the node and resolves with its result; rejects on transport or RPC error. */
-  call<T>(method: string, params?: unknown[], opts?: { timeoutMs?: number }): Promise<T>;
+  call<T>(
+    method: string,
+    params?: unknown[],
+    opts?: { timeoutMs?: number; retries?: number },
+  ): Promise<T>;
 }
 
 /** Where a found block stands. */
@@ -118,6 +122,25 @@ function withoutBlockHex(rec: JournalFile): FoundBlockRecord {
   return record;
 }
 
+/** Exit code of the test-only crash point (see {@linkcode CRASH_AFTER_JOURNAL_ENV}). */
+export const TEST_CRASH_EXIT_CODE = 86;
+
+/**
+ * TEST ONLY. When this environment variable is set, the process exits with
+ * {@linkcode TEST_CRASH_EXIT_CODE} right after a found block is journaled and before it is
+ * submitted: the crash that `recover()` exists for, made reproducible for
+ * `tests/hardening_blocks_test.ts`. Never set it on a real pool.
+ */
+export const CRASH_AFTER_JOURNAL_ENV = "DENOPOOL_TEST_CRASH_AFTER_JOURNAL";
+
+const CRASH_AFTER_JOURNAL = (() => {
+  try {
+    return Deno.env.get(CRASH_AFTER_JOURNAL_ENV) === "1";
+  } catch {
+    return false; // no env permission: certainly not a test run
+  }
+})();
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Submits found blocks; the only writer of the block journal. */
@@ -181,6 +204,10 @@ export class BlockSubmitter implements BlockSink {
     // The block goes to the node at once; the journal is written while it travels. The verdict is
     // not reported before the journal is durable, so a crash can only lose work the node already has.
     const journaled = this.#writeJournal(record);
+    if (CRASH_AFTER_JOURNAL) {
+      await journaled;
+      Deno.exit(TEST_CRASH_EXIT_CODE);
+    }
     const result = this.#submitWithRetry(record);
     await journaled;
     const done = await result;
@@ -225,8 +252,11 @@ export class BlockSubmitter implements BlockSink {
     for (;;) {
       rec.attempts++;
       try {
+        // No client-side retries: after each failure this loop first asks whether the node has
+        // the block, instead of resending megabytes blind for up to four timeouts.
         const res = await this.#o.rpc.call<string | null>("submitblock", [rec.blockHex], {
           timeoutMs: this.#o.submitTimeoutMs,
+          retries: 0,
         });
         if (res === null || res === undefined || res === "") {
           rec.confirmed = await this.#nodeHasBlock(rec.hash);

@@ -1,0 +1,275 @@
+/**
+ * The pool as a real process (`main.ts`): killed between finding a block and submitting it, then
+ * restarted (the journaled block is resubmitted while current and recorded exactly once); and
+ * stopped by SIGINT and SIGTERM (stops accepting, tells miners, exits 0 within the bound).
+ *
+ * Also in-process: the node rejecting `submitblock`, and `submitblock` timing out although the
+ * node took the block.
+ */
+
+import assert from "node:assert/strict";
+import { stringify } from "smol-toml";
+import { type RegtestNode, startRegtestNode } from "./helpers/regtest.ts";
+import { startTestPool } from "./helpers/pool.ts";
+import { startFaultyNode } from "./helpers/faulty_node.ts";
+import { freePort } from "./helpers/ports.ts";
+import { StratumClient } from "../stratum/client.ts";
+import { bitsToTarget } from "../lib/bitcoin/target.ts";
+import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
+import { CRASH_AFTER_JOURNAL_ENV, TEST_CRASH_EXIT_CODE } from "../lib/pool/blocks.ts";
+
+const USER = `${encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(9))}.proc`;
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const sanitize = { sanitizeOps: false, sanitizeResources: false } as const;
+
+interface PoolProcess {
+  readonly child: Deno.ChildProcess;
+  readonly port: number;
+  readonly dataDir: string;
+  /** stdout + stderr so far. */
+  output(): string;
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number>;
+}
+
+/** Writes a config for `node` and runs `main.ts` on it; resolves once Stratum listens. */
+async function spawnPool(
+  node: RegtestNode,
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<PoolProcess> {
+  const port = freePort();
+  const configPath = `${dataDir}/config.toml`;
+  const secretsPath = `${dataDir}/secrets.toml`;
+  await Deno.writeTextFile(
+    configPath,
+    stringify({
+      server: { data_dir: dataDir, status_listen: `127.0.0.1:${freePort()}` },
+      stratum: { listen: `127.0.0.1:${port}` },
+      node: {
+        network: "regtest",
+        rpc_url: node.rpcUrl,
+        zmq_hashblock: "",
+        zmq_rawblock: "",
+        refresh_interval_seconds: 2,
+      },
+      difficulty: { start: 0.000001, min: 0.000001 },
+      mining: { hash_workers: 1 },
+    }),
+  );
+  await Deno.writeTextFile(secretsPath, stringify({ rpc_user: "x", rpc_password: node.apiKey }));
+  await Deno.chmod(secretsPath, 0o600);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--config", configPath, "--secrets", secretsPath],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const decoder = new TextDecoder();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  };
+  const pumped = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const exited = child.status.then(async (s) => {
+    await pumped;
+    return s.code;
+  });
+  let done = false;
+  exited.then(() => (done = true));
+  const end = Date.now() + 30_000;
+  while (!/stratum listening/.test(text)) {
+    if (done || Date.now() > end) throw new Error(`pool did not start:\n${text}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, port, dataDir, output: () => text, exited };
+}
+
+async function connectMiner(port: number): Promise<StratumClient> {
+  const c = await StratumClient.connect({ host: "127.0.0.1", port, requestTimeoutMs: 30_000 });
+  assert.equal((await c.subscribe("proc-test/1")).error, null);
+  assert.equal((await c.authorize(USER, "x")).result, true);
+  await c.waitFor("mining.notify", () => true, 10_000);
+  return c;
+}
+
+/** Mines a share on the client's job that is a block (meets the job's network target). */
+function findBlock(c: StratumClient, extranonce2Start = 0) {
+  const share = c.findShare({
+    target: bitsToTarget(parseInt(c.job!.nbits, 16)),
+    maxNonces: 1e6,
+    extranonce2Start,
+  });
+  assert.ok(share, "a block within the nonce budget (regtest: half of all hashes)");
+  return share;
+}
+
+async function journal(dir: string): Promise<{ hash: string; status: string }[]> {
+  const out: { hash: string; status: string }[] = [];
+  for await (const e of Deno.readDir(`${dir}/blocks`)) {
+    if (e.name.endsWith(".json")) {
+      out.push(JSON.parse(await Deno.readTextFile(`${dir}/blocks/${e.name}`)));
+    }
+  }
+  return out;
+}
+
+Deno.test({
+  name:
+    "killed between journaling a block and submitting it: the restart submits it, recorded once",
+  ...sanitize,
+  async fn() {
+    const node = await startRegtestNode();
+    const dataDir = await Deno.makeTempDir({ prefix: "denopool-crash-" });
+    try {
+      await node.mine(1);
+      const crashing = await spawnPool(node, dataDir, { [CRASH_AFTER_JOURNAL_ENV]: "1" });
+      const height = await node.height();
+      const miner = await connectMiner(crashing.port);
+      const share = findBlock(miner);
+      await miner.submit(USER, share).catch(() => {}); // the pool dies before it answers
+      assert.equal(await crashing.exited, TEST_CRASH_EXIT_CODE, crashing.output());
+      miner.close();
+      const [entry] = await journal(dataDir);
+      assert.equal(entry.status, "pending", "journaled, never submitted");
+      assert.equal(await node.height(), height, "the node never saw it");
+
+      // Restart (in-process, same data dir): recovery submits it while it is still current.
+      const first = await startTestPool(node, {}, dataDir);
+      try {
+        assert.equal(await node.height(), height + 1);
+        assert.equal(await node.rpc<string>("getbestblockhash"), entry.hash);
+        assert.deepEqual(first.blocks.map((b) => [b.hash, b.status]), [[entry.hash, "accepted"]]);
+      } finally {
+        await first.stop();
+      }
+      const again = await journal(dataDir);
+      assert.deepEqual(again.map((e) => [e.hash, e.status]), [[entry.hash, "accepted"]]);
+
+      // A second restart knows it and records nothing anew.
+      const second = await startTestPool(node, {}, dataDir);
+      try {
+        assert.deepEqual(second.blocks, []);
+        assert.deepEqual(
+          second.pool.blocks.records().map((r) => [r.hash, r.status]),
+          [[entry.hash, "accepted"]],
+        );
+        assert.equal(await node.height(), height + 1);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await node.stop();
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "the node rejects submitblock: the miner is told, the block is recorded rejected once, mining goes on",
+  ...sanitize,
+  async fn() {
+    const node = await startRegtestNode();
+    const proxy = startFaultyNode(node.rpcUrl);
+    const tp = await startTestPool(node, { node: { rpc_url: proxy.url } });
+    try {
+      await node.mine(1);
+      const miner = await connectMiner(tp.port);
+      // The node never sees this block: the proxy answers for it, as a node rejecting it would.
+      proxy.fault("submitblock", {
+        kind: "body",
+        body: '{"result":"bad-txnmrklroot","error":null}',
+      });
+      const height = await node.height();
+      const reply = await miner.submit(USER, findBlock(miner));
+      assert.deepEqual((reply.error as unknown[]).slice(0, 2), [
+        20,
+        "block rejected: bad-txnmrklroot",
+      ]);
+      assert.equal(await node.height(), height);
+      assert.deepEqual(tp.blocks.map((b) => [b.status, b.reason]), [[
+        "rejected",
+        "bad-txnmrklroot",
+      ]]);
+      proxy.clearFaults();
+      const ok = await miner.submit(USER, findBlock(miner, 1));
+      assert.equal(ok.result, true, JSON.stringify(ok.error));
+      assert.equal(await node.height(), height + 1);
+      assert.deepEqual(tp.blocks.map((b) => b.status), ["rejected", "accepted"]);
+      miner.close();
+    } finally {
+      await tp.stop();
+      await proxy.close();
+      await node.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "submitblock times out but the node took the block: accepted, recorded once, not resubmitted",
+  ...sanitize,
+  async fn() {
+    const node = await startRegtestNode();
+    const proxy = startFaultyNode(node.rpcUrl);
+    const tp = await startTestPool(node, { node: { rpc_url: proxy.url } });
+    try {
+      await node.mine(1);
+      const miner = await connectMiner(tp.port);
+      // The answer comes after the submitter's 10 s timeout; the block reaches the node anyway.
+      proxy.fault("submitblock", { kind: "delay", ms: 10_500 });
+      const height = await node.height();
+      const replied = miner.submit(USER, findBlock(miner));
+      const end = Date.now() + 10_000;
+      while ((proxy.calls.get("submitblock") ?? 0) === 0 && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      proxy.clearFaults(); // later calls go straight through; the first is still delayed
+      const reply = await replied;
+      assert.equal(reply.result, true, JSON.stringify(reply.error));
+      assert.equal(await node.height(), height + 1);
+      assert.equal(tp.blocks.length, 1, "recorded once");
+      assert.equal(tp.blocks[0].status, "accepted");
+      assert.ok(tp.blocks[0].attempts <= 2, `${tp.blocks[0].attempts} submitblock calls`);
+      assert.ok((proxy.calls.get("submitblock") ?? 0) <= 2, "no blind resends");
+      miner.close();
+    } finally {
+      await tp.stop();
+      await proxy.close();
+      await node.stop();
+    }
+  },
+});
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.test({
+    name: `${signal}: stops accepting, tells miners, exits 0 within the bound`,
+    ...sanitize,
+    async fn() {
+      const node = await startRegtestNode();
+      const dataDir = await Deno.makeTempDir({ prefix: "denopool-signal-" });
+      try {
+        await node.mine(1);
+        const proc = await spawnPool(node, dataDir);
+        const miners = await Promise.all([1, 2, 3].map(() => connectMiner(proc.port)));
+        const messages = miners.map((m) =>
+          m.waitFor("client.show_message", () => true, 10_000).then((n) => String(n.params[0]))
+        );
+        const t0 = performance.now();
+        proc.child.kill(signal);
+        for (const text of await Promise.all(messages)) assert.match(text, /restarting|reconnect/i);
+        await Promise.all(miners.map((m) => m.closed));
+        const code = await proc.exited;
+        const ms = performance.now() - t0;
+        assert.equal(code, 0, proc.output());
+        assert.ok(ms < 10_000, `exited after ${ms.toFixed(0)} ms`);
+        assert.match(proc.output(), new RegExp(`${signal}: stopping`));
+        await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: proc.port }));
+      } finally {
+        await node.stop();
+        await Deno.remove(dataDir, { recursive: true });
+      }
+    },
+  });
+}
