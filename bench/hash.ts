@@ -24,12 +24,8 @@ import {
 } from "../lib/shares/check.ts";
 import { SharePool } from "../lib/shares/pool.ts";
 import { sha256d64Into } from "../lib/bitcoin/sha256.ts";
-import {
-  shareRecordBytes,
-  targetToLE,
-  VERDICT_BYTES,
-  writeShareRecord,
-} from "../lib/shares/record.ts";
+import { targetToBytesLE } from "../lib/bitcoin/target.ts";
+import { shareRecordBytes, VERDICT_BYTES, writeShareRecord } from "../lib/shares/record.ts";
 import {
   MAINNET_SHAPE,
   REGTEST_SHAPE,
@@ -180,7 +176,7 @@ for (
       job.seq,
       coinbase.key,
       s,
-      targetToLE(s.shareTarget),
+      targetToBytesLE(s.shareTarget),
     )
   );
   const out = new Uint8Array(SHARES * VERDICT_BYTES);

@@ -6,7 +6,8 @@
  */
 
 import { type HashBackend, jobSpecOf, prepareCoinbase, prepareJob, ShareHasher } from "./check.ts";
-import { shareRecordBytes, targetToLE, VERDICT_BYTES, writeShareRecord } from "./record.ts";
+import { targetToBytesLE } from "../bitcoin/target.ts";
+import { shareRecordBytes, VERDICT_BYTES, writeShareRecord } from "./record.ts";
 import { MAINNET_SHAPE, SeededRandom, syntheticShare, syntheticWork } from "./synthetic.ts";
 
 /** Shares in the calibration set (cycled through). */
@@ -28,7 +29,15 @@ export async function calibrate(ms: number): Promise<Record<HashBackend, number>
   const records = new Uint8Array(SAMPLE_SHARES * recordBytes);
   const view = new DataView(records.buffer);
   shares.forEach((share, i) => {
-    writeShareRecord(records, view, i * recordBytes, job.seq, coinbase.key, share, targetToLE(0n));
+    writeShareRecord(
+      records,
+      view,
+      i * recordBytes,
+      job.seq,
+      coinbase.key,
+      share,
+      targetToBytesLE(share.shareTarget),
+    );
   });
   const out = new Uint8Array(SAMPLE_SHARES * VERDICT_BYTES);
   const outView = new DataView(out.buffer);

@@ -4,15 +4,24 @@
  * 256-bit target compares. Two backends: "ts" (the project's TypeScript SHA-256, synchronous and
  * allocation-free per share) and "webcrypto" (`crypto.subtle`, asynchronous).
  *
- * Jobs and coinbases are prepared once (`prepareJob`, `prepareCoinbase`): each job owns an 80-byte
- * header buffer with prevhash and bits already in place, each coinbase a buffer with coinb1 and
- * coinb2 in place and the SHA-256 midstate of coinb1's whole blocks, so a share only writes its own
- * bytes. Shares and verdicts use the binary records of `record.ts`.
+ * Jobs and coinbases are prepared once (`prepareJob`, `prepareCoinbase`): each coinbase keeps a
+ * buffer with coinb1 and coinb2 in place and the SHA-256 midstate of coinb1's whole 64-byte blocks,
+ * so a share only writes its extranonces and hashes the rest. The hasher owns the root, header and
+ * hash scratch. Hashing, merkle fold, header layout, difficulty and target compares are the ones
+ * of `lib/bitcoin/`. Shares and verdicts use the binary records of `record.ts`.
  *
  * @module
  */
 
-import { Sha256, sha256d64Into, sha256dInto } from "../bitcoin/sha256.ts";
+import { buildHeader } from "../bitcoin/header.ts";
+import { merkleRootFromBranchInto } from "../bitcoin/merkle.ts";
+import { Sha256, sha256dInto } from "../bitcoin/sha256.ts";
+import {
+  hashMeetsTarget,
+  hashToDifficulty,
+  MAX_TARGET,
+  targetToBytesLE,
+} from "../bitcoin/target.ts";
 import type { CoinbaseParts, Job, ShareChecker, ShareInput, ShareVerdict } from "../pool/types.ts";
 import {
   FLAG_NETWORK,
@@ -21,12 +30,10 @@ import {
   SHARE_HEADER_BYTES,
   SHARE_TARGET_OFFSET,
   shareRecordBytes,
-  targetToLE,
   VERDICT_BYTES,
   VERDICT_DIFFICULTY_OFFSET,
   VERDICT_FLAGS_OFFSET,
   writeShareRecord,
-  writeTargetLE,
 } from "./record.ts";
 
 /** Which SHA-256 implementation hashes shares. */
@@ -68,7 +75,7 @@ export function jobSpecOf(job: Job): JobSpec {
     seq: job.seq,
     prevhash: job.prevhash,
     bits: job.bits,
-    networkTarget: targetToLE(job.networkTarget),
+    networkTarget: targetToBytesLE(job.networkTarget),
     merkleBranch: branch,
   };
 }
@@ -78,14 +85,14 @@ export function coinbaseSpecOf(parts: CoinbaseParts): CoinbaseSpec {
   return { key: parts.key, coinb1: parts.coinb1, coinb2: parts.coinb2 };
 }
 
-/** A job ready for hashing: its own header buffer with prevhash and bits written once. */
+/** A job ready for hashing. */
 export interface PreparedJob {
   /** The job's `seq`. */
   readonly seq: number;
-  /** 80-byte header scratch: prevhash and bits fixed, the rest written per share. */
-  readonly header: Uint8Array;
-  /** Bytes 36..68 of `header`: where the merkle root goes. */
-  readonly root: Uint8Array;
+  /** Previous block hash, internal byte order. */
+  readonly prevhash: Uint8Array;
+  /** Compact target. */
+  readonly bits: number;
   /** Merkle branch steps (views into one buffer). */
   readonly branch: readonly Uint8Array[];
   /** Network target, 32 little-endian bytes. */
@@ -96,17 +103,15 @@ export interface PreparedJob {
 export function prepareJob(spec: JobSpec): PreparedJob {
   if (spec.merkleBranch.length % 32 !== 0) throw new RangeError("merkle branch length not 32·n");
   if (spec.networkTarget.length !== 32) throw new RangeError("network target is not 32 bytes");
-  const header = new Uint8Array(80);
-  header.set(spec.prevhash, 4);
-  writeU32LE(header, 72, spec.bits);
+  if (spec.prevhash.length !== 32) throw new RangeError("prevhash is not 32 bytes");
   // Own copy: the spec's buffer may be transferred or reused by its sender.
   const steps = spec.merkleBranch.slice();
   const branch: Uint8Array[] = [];
   for (let off = 0; off < steps.length; off += 32) branch.push(steps.subarray(off, off + 32));
   return {
     seq: spec.seq,
-    header,
-    root: header.subarray(36, 68),
+    prevhash: spec.prevhash.slice(),
+    bits: spec.bits,
     branch,
     networkTarget: spec.networkTarget.slice(),
   };
@@ -165,46 +170,6 @@ export function prepareCoinbase(spec: CoinbaseSpec): PreparedCoinbase {
   return new PreparedCoinbase(spec);
 }
 
-/** diff1 target (0x00000000ffff0000…) as a float: the numerator of every difficulty. */
-const DIFF1 = 0xffff * 2 ** 208;
-
-/**
- * Difficulty of a hash in internal byte order (diff1 / hash) as a float; `Infinity` for the zero
- * hash. Reads the 32 bytes most significant first; float rounding is far below what difficulty
- * decisions need (exact decisions use `hashMeetsTarget`).
- */
-export function hashDifficulty(hash: Uint8Array, offset = 0): number {
-  let value = 0;
-  for (let i = offset + 31; i >= offset; i--) value = value * 256 + hash[i];
-  return DIFF1 / value;
-}
-
-/**
- * Exact 256-bit compare: true when the little-endian number in `hash` at `hashOffset` is ≤ the
- * little-endian number in `target` at `targetOffset` (32 bytes each).
- */
-export function hashMeetsTarget(
-  hash: Uint8Array,
-  hashOffset: number,
-  target: Uint8Array,
-  targetOffset: number,
-): boolean {
-  for (let i = 31; i >= 0; i--) {
-    const h = hash[hashOffset + i];
-    const t = target[targetOffset + i];
-    if (h !== t) return h < t;
-  }
-  return true;
-}
-
-/** Writes `value` as a little-endian uint32. */
-function writeU32LE(out: Uint8Array, offset: number, value: number): void {
-  out[offset] = value & 0xff;
-  out[offset + 1] = (value >>> 8) & 0xff;
-  out[offset + 2] = (value >>> 16) & 0xff;
-  out[offset + 3] = value >>> 24;
-}
-
 /** Reads a little-endian uint32. */
 function readU32LE(data: Uint8Array, offset: number): number {
   return (data[offset] | (data[offset + 1] << 8) | (data[offset + 2] << 16) |
@@ -223,28 +188,27 @@ function fillCoinbase(cb: PreparedCoinbase, record: Uint8Array, offset: number):
   return buffer;
 }
 
-/** Writes version, ntime and nonce of the share record at `offset` into `header`. */
-function fillHeaderWords(header: Uint8Array, record: Uint8Array, offset: number): void {
-  for (let i = 0; i < 4; i++) {
-    header[i] = record[offset + 8 + i];
-    header[68 + i] = record[offset + 12 + i];
-    header[76 + i] = record[offset + 16 + i];
-  }
-}
-
-/** Fills the verdict record at `outOffset` from the hash already written there. */
-function finishVerdict(
+/**
+ * Fills the verdict record at `outOffset` from `hash` (32 bytes): the hash itself, its difficulty
+ * and the two exact target compares. `shareTarget` is scratch for the record's target bytes.
+ */
+function writeVerdict(
   job: PreparedJob,
+  hash: Uint8Array,
+  shareTarget: Uint8Array,
   record: Uint8Array,
   offset: number,
   out: Uint8Array,
   outView: DataView,
   outOffset: number,
 ): void {
+  const from = offset + SHARE_TARGET_OFFSET;
+  for (let i = 0; i < 32; i++) shareTarget[i] = record[from + i];
   let flags = 0;
-  if (hashMeetsTarget(out, outOffset, record, offset + SHARE_TARGET_OFFSET)) flags |= FLAG_SHARE;
-  if (hashMeetsTarget(out, outOffset, job.networkTarget, 0)) flags |= FLAG_NETWORK;
-  outView.setFloat64(outOffset + VERDICT_DIFFICULTY_OFFSET, hashDifficulty(out, outOffset), true);
+  if (hashMeetsTarget(hash, shareTarget)) flags |= FLAG_SHARE;
+  if (hashMeetsTarget(hash, job.networkTarget)) flags |= FLAG_NETWORK;
+  out.set(hash, outOffset);
+  outView.setFloat64(outOffset + VERDICT_DIFFICULTY_OFFSET, hashToDifficulty(hash), true);
   out[outOffset + VERDICT_FLAGS_OFFSET] = flags;
 }
 
@@ -254,7 +218,10 @@ function finishVerdict(
  */
 export class ShareHasher {
   readonly #sha = new Sha256();
-  readonly #txid = new Uint8Array(32);
+  readonly #root = new Uint8Array(32);
+  readonly #header = new Uint8Array(80);
+  readonly #hash = new Uint8Array(32);
+  readonly #shareTarget = new Uint8Array(32);
   /** Whether the coinbase txid starts from coinb1's midstate (else hashes the whole buffer). */
   useMidstate: boolean;
 
@@ -278,26 +245,29 @@ export class ShareHasher {
     outOffset: number,
   ): void {
     const coinbase = fillCoinbase(cb, record, offset);
-    const header = job.header;
-    const branch = job.branch;
-    const txid = branch.length === 0 ? job.root : this.#txid;
+    const root = this.#root;
     if (this.useMidstate && cb.midstateBytes > 0) {
-      this.#sha.copyFrom(cb.midstate).update(cb.tail).digestDoubleInto(txid, 0);
+      this.#sha.copyFrom(cb.midstate).update(cb.tail).digestDoubleInto(root, 0);
     } else {
-      sha256dInto(coinbase, txid, 0);
+      sha256dInto(coinbase, root, 0);
     }
-    if (branch.length > 0) {
-      sha256d64Into(txid, branch[0], header, 36);
-      for (let i = 1; i < branch.length; i++) sha256d64Into(job.root, branch[i], header, 36);
-    }
-    fillHeaderWords(header, record, offset);
-    sha256dInto(header, out, outOffset);
-    finishVerdict(job, record, offset, out, outView, outOffset);
+    merkleRootFromBranchInto(root, job.branch, root);
+    const header = buildHeader(
+      readU32LE(record, offset + 8),
+      job.prevhash,
+      root,
+      readU32LE(record, offset + 12),
+      job.bits,
+      readU32LE(record, offset + 16),
+      this.#header,
+    );
+    sha256dInto(header, this.#hash, 0);
+    writeVerdict(job, this.#hash, this.#shareTarget, record, offset, out, outView, outOffset);
   }
 
   /**
    * The same check through `crypto.subtle`. Safe to run many at once: WebCrypto copies its input
-   * when called, so the shared buffers are only written between awaits.
+   * when called, so shared buffers are only written between awaits.
    */
   async checkWebCrypto(
     job: PreparedJob,
@@ -322,13 +292,18 @@ export class ShareHasher {
         digest = await subtle.digest("SHA-256", digest);
       }
     }
-    const header = job.header;
-    job.root.set(new Uint8Array(digest));
-    fillHeaderWords(header, record, offset);
+    const header = buildHeader(
+      readU32LE(record, offset + 8),
+      job.prevhash,
+      new Uint8Array(digest),
+      readU32LE(record, offset + 12),
+      job.bits,
+      readU32LE(record, offset + 16),
+      this.#header,
+    );
     digest = await subtle.digest("SHA-256", header as Uint8Array<ArrayBuffer>);
-    digest = await subtle.digest("SHA-256", digest);
-    out.set(new Uint8Array(digest), outOffset);
-    finishVerdict(job, record, offset, out, outView, outOffset);
+    const hash = new Uint8Array(await subtle.digest("SHA-256", digest));
+    writeVerdict(job, hash, this.#shareTarget, record, offset, out, outView, outOffset);
   }
 }
 
@@ -360,8 +335,8 @@ export class TargetCache {
     let bytes = this.#cache.get(target);
     if (bytes === undefined) {
       if (this.#cache.size >= this.#limit) this.#cache.clear();
-      bytes = new Uint8Array(32);
-      writeTargetLE(target, bytes, 0);
+      // Share targets above 2^256 − 1 (difficulty below diff1 / 2^32) are met by every hash.
+      bytes = targetToBytesLE(target > MAX_TARGET ? MAX_TARGET : target < 0n ? 0n : target);
       this.#cache.set(target, bytes);
     }
     return bytes;

@@ -44,37 +44,9 @@ export const FLAG_SHARE = 1;
 /** Verdict flag: the hash is at or below the network target. */
 export const FLAG_NETWORK = 2;
 
-const MAX_TARGET = (1n << 256n) - 1n;
-
 /** Bytes the share record of `share` takes. */
 export function shareRecordBytes(share: ShareInput): number {
   return SHARE_HEADER_BYTES + share.extranonce1.length + share.extranonce2.length;
-}
-
-/**
- * Writes `value` (0 ≤ value < 2^256) as 32 little-endian bytes into `out` at `offset`. Targets
- * at or above 2^256 are clamped to 2^256 − 1: every hash meets them, as it would the real value.
- */
-export function writeTargetLE(value: bigint, out: Uint8Array, offset: number): void {
-  if (value < 0n) throw new RangeError("target must not be negative");
-  let v = value > MAX_TARGET ? MAX_TARGET : value;
-  // Eight 32-bit limbs keep the bigint work to a few shifts.
-  for (let limb = 0; limb < 8; limb++) {
-    const word = Number(BigInt.asUintN(32, v));
-    const o = offset + limb * 4;
-    out[o] = word & 0xff;
-    out[o + 1] = (word >>> 8) & 0xff;
-    out[o + 2] = (word >>> 16) & 0xff;
-    out[o + 3] = word >>> 24;
-    v >>= 32n;
-  }
-}
-
-/** `value` as 32 little-endian bytes (internal hash order). */
-export function targetToLE(value: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  writeTargetLE(value, out, 0);
-  return out;
 }
 
 /**
