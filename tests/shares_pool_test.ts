@@ -214,3 +214,20 @@ Deno.test("pool: an extranonce longer than a record can carry is rejected up fro
     RangeError,
   );
 });
+
+Deno.test("pool: a worker that cannot start is respawned with back-off, not in a loop", async () => {
+  const broken = new URL("data:application/javascript,throw new Error('cannot start')");
+  const pool = await SharePool.create({ workers: 1, backend: "ts", workerUrl: broken });
+  const [c] = cases(13, REGTEST_SHAPE, 1, 1);
+  // The share goes down with three workers in turn, then is given up (never silently lost).
+  const given = assert.rejects(
+    pool.check(c.work.job, c.work.coinbase, c.share),
+    /gave up after 3 attempts/,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await given;
+  // Two immediate respawns, then 200, 400, 800 ms … apart: a handful in 1.5 s, not thousands.
+  const restarts = pool.stats().workerRestarts;
+  assert.ok(restarts >= 3 && restarts <= 6, `${restarts} restarts`);
+  pool.close();
+});

@@ -50,6 +50,8 @@ export interface SharePoolOptions {
   readonly stallTimeoutMs?: number;
   /** Workers a single share may see die before it is rejected (default 3). */
   readonly maxAttempts?: number;
+  /** Worker module (default `./worker.ts`); tests point it at a broken module. */
+  readonly workerUrl?: URL;
 }
 
 /** Share checks/s each backend reached during calibration (summed over the workers). */
@@ -102,7 +104,11 @@ interface Batch {
 /** One worker and the bookkeeping about it. */
 interface Slot {
   readonly index: number;
-  worker: Worker;
+  /** The worker; undefined while a respawn waits out its back-off. */
+  worker: Worker | undefined;
+  /** Deaths since this slot last answered a batch. */
+  failures: number;
+  respawnTimer?: ReturnType<typeof setTimeout>;
   readonly batches: Map<number, Batch>;
   inFlight: number;
   readonly knownJobs: Set<number>;
@@ -120,6 +126,10 @@ interface JobEntry {
 
 /** A queue shorter than this goes to one worker whole: a message costs more than it saves. */
 const MIN_SPLIT = 32;
+/** Deaths in a row after which respawning a slot backs off (a worker that cannot even start). */
+const FAILURES_BEFORE_BACKOFF = 2;
+/** Longest respawn back-off, in ms. */
+const MAX_BACKOFF_MS = 10_000;
 /** Retired job seqs remembered, so late shares on them do not re-register the job. */
 const RETIRED_MEMORY = 4096;
 /** Rate window for `checksPerSecond`, in 1-second buckets. */
@@ -136,6 +146,7 @@ export class SharePool implements ShareChecker {
   readonly #batchesInFlight: number;
   readonly #stallTimeoutMs: number;
   readonly #maxAttempts: number;
+  readonly #workerUrl: URL;
   #backend: HashBackend = "ts";
   #calibration: CalibrationRates | undefined;
   #flushScheduled = false;
@@ -153,13 +164,27 @@ export class SharePool implements ShareChecker {
     this.#batchesInFlight = Math.max(1, options.batchesInFlight ?? 2);
     this.#stallTimeoutMs = options.stallTimeoutMs ?? 10_000;
     this.#maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+    this.#workerUrl = options.workerUrl ?? new URL("./worker.ts", import.meta.url);
   }
 
   /** Starts the workers (and, for "auto", calibrates); resolves when the pool is ready. */
   static async create(options: SharePoolOptions): Promise<SharePool> {
     const pool = new SharePool(options);
     const count = Math.max(1, Math.floor(options.workers ?? navigator.hardwareConcurrency ?? 1));
-    for (let i = 0; i < count; i++) pool.#slots.push(pool.#spawn(i));
+    for (let i = 0; i < count; i++) {
+      const slot: Slot = {
+        index: i,
+        worker: undefined,
+        failures: 0,
+        batches: new Map(),
+        inFlight: 0,
+        knownJobs: new Set(),
+        knownCoinbases: new Set(),
+        lastProgress: Date.now(),
+      };
+      pool.#slots.push(slot);
+      pool.#start(slot);
+    }
     if (options.backend === "auto") {
       try {
         const calibration = await pool.#calibrate(options.calibrationMs ?? 100);
@@ -269,10 +294,8 @@ export class SharePool implements ShareChecker {
     this.#watchdog = undefined;
     const error = new Error("share pool is closed");
     for (const slot of this.#slots) {
-      slot.worker.onmessage = null;
-      slot.worker.onerror = null;
-      slot.worker.onmessageerror = null;
-      slot.worker.terminate();
+      clearTimeout(slot.respawnTimer);
+      this.#stop(slot);
       for (const batch of slot.batches.values()) {
         for (const entry of batch.entries) entry.reject(error);
       }
@@ -287,26 +310,31 @@ export class SharePool implements ShareChecker {
     this.close();
   }
 
-  #spawn(index: number): Slot {
-    const worker = new Worker(new URL("./worker.ts", import.meta.url), {
+  /** Starts a fresh worker in `slot` (which must have none). */
+  #start(slot: Slot): void {
+    slot.respawnTimer = undefined;
+    const worker = new Worker(this.#workerUrl, {
       type: "module",
-      name: `share-worker-${index}`,
+      name: `share-worker-${slot.index}`,
     });
-    const slot: Slot = {
-      index,
-      worker,
-      batches: new Map(),
-      inFlight: 0,
-      knownJobs: new Set(),
-      knownCoinbases: new Set(),
-      lastProgress: Date.now(),
-    };
-    this.#attach(slot);
-    return slot;
+    slot.worker = worker;
+    slot.lastProgress = Date.now();
+    this.#attach(slot, worker);
   }
 
-  #attach(slot: Slot): void {
+  /** Detaches and terminates the worker of `slot`, if any. */
+  #stop(slot: Slot): void {
     const worker = slot.worker;
+    if (worker === undefined) return;
+    slot.worker = undefined;
+    worker.onmessage = null;
+    worker.onerror = null;
+    worker.onmessageerror = null;
+    worker.terminate();
+  }
+
+  /** Routes the events of `worker` (while it is still the one in `slot`). */
+  #attach(slot: Slot, worker: Worker): void {
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
       if (slot.worker === worker) this.#onMessage(slot, event.data);
     };
@@ -321,7 +349,7 @@ export class SharePool implements ShareChecker {
   }
 
   #post(slot: Slot, message: ToWorker, transfer: Transferable[] = []): void {
-    slot.worker.postMessage(message, transfer);
+    slot.worker?.postMessage(message, transfer);
   }
 
   #onMessage(slot: Slot, message: FromWorker): void {
@@ -332,6 +360,7 @@ export class SharePool implements ShareChecker {
         slot.batches.delete(message.id);
         slot.inFlight -= batch.entries.length;
         slot.lastProgress = Date.now();
+        slot.failures = 0;
         const data = new Uint8Array(message.data);
         const view = new DataView(message.data);
         const entries = batch.entries;
@@ -364,15 +393,16 @@ export class SharePool implements ShareChecker {
     }
   }
 
-  /** Terminates the worker of `slot`, starts a new one, and re-queues its unanswered shares. */
+  /**
+   * Terminates the worker of `slot`, starts a new one, and re-queues its unanswered shares. A slot
+   * whose workers keep dying before answering anything respawns with exponential back-off, so a
+   * worker that cannot start does not turn into a spawn loop.
+   */
   #replace(slot: Slot): void {
     if (this.#closed) return;
-    const old = slot.worker;
-    old.onmessage = null;
-    old.onerror = null;
-    old.onmessageerror = null;
-    old.terminate();
+    this.#stop(slot);
     this.#restarts++;
+    slot.failures++;
     const entries: Pending[] = [];
     for (const id of [...slot.batches.keys()].sort((a, b) => a - b)) {
       entries.push(...slot.batches.get(id)!.entries);
@@ -381,13 +411,17 @@ export class SharePool implements ShareChecker {
     slot.inFlight = 0;
     slot.knownJobs.clear();
     slot.knownCoinbases.clear();
-    slot.worker = new Worker(new URL("./worker.ts", import.meta.url), {
-      type: "module",
-      name: `share-worker-${slot.index}`,
-    });
-    slot.lastProgress = Date.now();
-    this.#attach(slot);
-    this.#post(slot, { type: "backend", backend: this.#backend });
+    const respawn = () => {
+      this.#start(slot);
+      this.#post(slot, { type: "backend", backend: this.#backend });
+      this.#scheduleFlush();
+    };
+    if (slot.failures <= FAILURES_BEFORE_BACKOFF) {
+      respawn();
+    } else {
+      const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** (slot.failures - FAILURES_BEFORE_BACKOFF));
+      slot.respawnTimer = setTimeout(respawn, delay);
+    }
     for (const entry of entries) entry.attempts++;
     this.#requeue(entries, "share worker died");
     this.#scheduleFlush();
@@ -432,7 +466,7 @@ export class SharePool implements ShareChecker {
       let free = 0;
       let best: Slot | undefined;
       for (const slot of this.#slots) {
-        if (slot.batches.size >= this.#batchesInFlight) continue;
+        if (slot.worker === undefined || slot.batches.size >= this.#batchesInFlight) continue;
         free++;
         if (best === undefined || slot.inFlight < best.inFlight) best = slot;
       }
