@@ -31,6 +31,7 @@ import {
   epochMs,
   LatencyHistogram,
   type LatencySummary,
+  processCpuMs,
   processRssBytes,
   round,
   roundSummary,
@@ -89,6 +90,12 @@ export interface FanoutRound {
   readonly notified: number;
   /** Connections held when the block was mined. */
   readonly of: number;
+  /**
+   * Pool CPU time from the block to the last notify, per connection notified, µs (10 ms clock
+   * ticks: coarse for small rounds). Unlike the wall-clock figures it does not grow when other
+   * work on the machine takes the CPU away.
+   */
+  readonly poolCpuMicrosPerNotify: number | undefined;
 }
 
 /** One load phase. */
@@ -113,6 +120,11 @@ export interface LoadPhase {
   readonly held: number;
   /** Pool CPU in the window, % of one core (when the pool's pid is known). */
   readonly poolCpuPercent: number | undefined;
+  /**
+   * Pool CPU time per answered share, µs (window + drain): the cost of a share whatever else
+   * the machine is doing; 2 cores / this = the pool's ceiling on this machine when idle.
+   */
+  readonly poolCpuMicrosPerShare: number | undefined;
   /** Each generator's own CPU, % of one core (a saturated generator would skew the figures). */
   readonly generatorCpuPercent: readonly number[];
   /** Longest gap between generator ticks, ms (scheduling stalls show here). */
@@ -279,6 +291,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
         for (const g of generators) await g.send({ cmd: "arm" });
         pool?.drain("job");
         await sleep(200);
+        const cpuBefore = poolPid === undefined ? undefined : processCpuMs(poolPid);
         const mineStart = epochMs();
         await node.mine(1);
         const tip = epochMs();
@@ -291,6 +304,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
             return await g.next("fanout", 5_000);
           }
         }));
+        const fanoutCpuMs = cpuBefore === undefined
+          ? undefined
+          : processCpuMs(poolPid!) - cpuBefore;
         const jobs = pool?.drain("job") ?? [];
         const cleanJob = jobs.find((j) => j.clean && j.height === height + 1);
         const notified = reports.reduce((n, r) => n + r.count, 0);
@@ -306,11 +322,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
           toLastMs: round(last - tip, 3),
           notified,
           of,
+          poolCpuMicrosPerNotify: fanoutCpuMs === undefined || notified === 0
+            ? undefined
+            : round((fanoutCpuMs * 1000) / notified, 1),
         };
         fanout.push(r);
         log(
           `block ${height}: node answered in ${r.mineRpcMs} ms; then pool job +${r.toPoolJobMs} ms, ` +
-            `first notify +${r.toFirstMs} ms, last +${r.toLastMs} ms (${notified}/${of})`,
+            `first notify +${r.toFirstMs} ms, last +${r.toLastMs} ms (${notified}/${of}); ` +
+            `pool CPU ${r.poolCpuMicrosPerNotify} µs per notify`,
         );
         await sleep(500);
       }
@@ -360,6 +380,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
         latency: roundSummary(latency.summary()),
         held: heldNow,
         poolCpuPercent: cpuPercent === undefined ? undefined : round(cpuPercent, 1),
+        poolCpuMicrosPerShare: cpuPercent === undefined || answered === 0 ? undefined : round(
+          (cpuPercent / 100) * (windowMs + options.drainSeconds * 1000) * 1000 / answered,
+          1,
+        ),
         generatorCpuPercent: results.map((r) => round(r.generatorCpuPercent, 1)),
         generatorLagMaxMs: round(lagMax, 1),
         poolRssMiB: poolPid === undefined
@@ -371,7 +395,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
         `  answered ${phase.answeredPerSecond}/s, accepted ${accepted}, rejected ${
           JSON.stringify(rejected)
         }, unanswered ${unanswered}; latency p50 ${phase.latency.p50} p95 ${phase.latency.p95} ` +
-          `p99 ${phase.latency.p99} max ${phase.latency.max} ms; pool CPU ${phase.poolCpuPercent}%`,
+          `p99 ${phase.latency.p99} max ${phase.latency.max} ms; pool CPU ${phase.poolCpuPercent}% ` +
+          `(${phase.poolCpuMicrosPerShare} µs per share)`,
       );
       await sleep(1000);
     }
