@@ -172,6 +172,12 @@ Deno.test({
       assert.ok(typeof entry.last_share === "string" && typeof entry.connection_seq === "number");
       assert.ok(!entry.name.includes(WORKER.split(".")[0]), "the display name is censored");
 
+      // The notifier has seen it online (its first sight takes the state without a notice).
+      await waitUntil(async () => {
+        const states = await pool!.persistence.store.notifyStates<{ state: string }>("user_e2e");
+        return states.get(workerNameHash(WORKER))?.state === "online";
+      }, "the notifier's first look");
+
       // Offline after a disconnect, with a notice once the threshold has passed.
       client.close();
       await waitUntil(async () => (await savedWorkers()).offline_workers.length === 1, "offline");
