@@ -6,7 +6,7 @@
  *   deno run -A bench/hash.ts [--seconds 1] [--workers N] [--json out.json]
  *
  * Every measurement runs for a fixed time after a half-second warm-up, so the whole run is bounded
- * (19 measurements × (seconds + 0.5 s), about 40 s with the default). Each reports the median and
+ * (20 measurements × (seconds + 0.5 s), about 40 s with the default). Each reports the median and
  * the best of 10 slices: on a shared machine the median shows what you get, the best what the
  * code does when it gets the cores. Random shares use a fixed seed; the first verdict of each
  * measurement is compared with the plain reference computation so a fast wrong answer cannot win.
@@ -294,12 +294,50 @@ for (
   }
 }
 
+// Where the time goes, part 1: the pool's own cost per share (promise, record, message, verdict)
+// with workers that answer every batch at once without hashing.
+const echoWorker = new URL(
+  "data:application/javascript," + encodeURIComponent(
+    "onmessage = (e) => { const m = e.data; if (m.type !== 'batch') return;" +
+      " const out = new ArrayBuffer(m.count * 48);" +
+      " postMessage({ type: 'done', id: m.id, data: out }, [out]); };",
+  ),
+);
+{
+  const random = new SeededRandom(0xec40);
+  const { job, coinbase } = syntheticWork(MAINNET_SHAPE, random);
+  const shares = Array.from({ length: SHARES }, () => syntheticShare(MAINNET_SHAPE, random));
+  const pool = await SharePool.create({ workers, backend: "ts", workerUrl: echoWorker });
+  try {
+    let next = 0;
+    const submit = () =>
+      Promise.all(
+        Array.from({ length: 2048 }, () => pool.check(job, coinbase, shares[next++ % SHARES])),
+      );
+    const window = [submit(), submit(), submit()];
+    record(
+      "any",
+      "ts",
+      "machinery only (no hash)",
+      `pool ×${workers}`,
+      await measure(async () => {
+        await window.shift();
+        window.push(submit());
+        return 2048;
+      }, seconds),
+    );
+    await Promise.all(window);
+  } finally {
+    pool.close();
+  }
+}
+
 const auto = await SharePool.create({ workers, backend: "auto" });
 const calibration = { backend: auto.backend, ...auto.calibration };
 auto.close();
 console.error(`auto calibration: ${JSON.stringify(calibration)}`);
 
-// Where the time goes: one merkle step (sha256d of 64 bytes = 3 compressions) on this thread.
+// Where the time goes, part 2: one merkle step (sha256d of 64 bytes = 3 compressions) on this thread.
 const left = new Uint8Array(32).fill(1);
 const right = new Uint8Array(32).fill(2);
 const merkleStep = await measure(() => {

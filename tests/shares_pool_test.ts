@@ -231,3 +231,11 @@ Deno.test("pool: a worker that cannot start is respawned with back-off, not in a
   assert.ok(restarts >= 3 && restarts <= 6, `${restarts} restarts`);
   pool.close();
 });
+
+Deno.test("pool: auto falls back to the TypeScript backend when calibration cannot run", async () => {
+  const broken = new URL("data:application/javascript,throw new Error('cannot start')");
+  const pool = await SharePool.create({ workers: 2, backend: "auto", workerUrl: broken });
+  assert.equal(pool.backend, "ts");
+  assert.equal(pool.calibration, undefined);
+  pool.close();
+});

@@ -115,7 +115,8 @@ interface Slot {
   readonly knownCoinbases: Set<number>;
   /** Last time the worker showed progress (answered, or got work while idle). */
   lastProgress: number;
-  calibrated?: (rates: CalibrationRates) => void;
+  /** Pending calibration answer (undefined when the worker died instead). */
+  calibrated?: (rates: CalibrationRates | undefined) => void;
 }
 
 /** What the pool keeps about a live job. */
@@ -186,14 +187,11 @@ export class SharePool implements ShareChecker {
       pool.#start(slot);
     }
     if (options.backend === "auto") {
-      try {
-        const calibration = await pool.#calibrate(options.calibrationMs ?? 100);
-        pool.#calibration = calibration;
-        pool.#backend = calibration.webcrypto > calibration.ts ? "webcrypto" : "ts";
-      } catch (error) {
-        pool.close();
-        throw error;
-      }
+      const calibration = await pool.#calibrate(options.calibrationMs ?? 100);
+      pool.#calibration = calibration;
+      pool.#backend = calibration !== undefined && calibration.webcrypto > calibration.ts
+        ? "webcrypto"
+        : "ts";
     } else {
       pool.#backend = options.backend;
     }
@@ -206,7 +204,7 @@ export class SharePool implements ShareChecker {
     return this.#backend;
   }
 
-  /** Calibration rates, when the backend was chosen by "auto". */
+  /** Calibration rates, when the backend was chosen by "auto" (undefined if calibration failed). */
   get calibration(): CalibrationRates | undefined {
     return this.#calibration;
   }
@@ -402,6 +400,8 @@ export class SharePool implements ShareChecker {
     if (this.#closed) return;
     this.#stop(slot);
     this.#restarts++;
+    slot.calibrated?.(undefined);
+    slot.calibrated = undefined;
     slot.failures++;
     const entries: Pending[] = [];
     for (const id of [...slot.batches.keys()].sort((a, b) => a - b)) {
@@ -561,25 +561,34 @@ export class SharePool implements ShareChecker {
     }, interval);
   }
 
-  async #calibrate(ms: number): Promise<CalibrationRates> {
-    const results = await Promise.all(
+  /**
+   * Runs the calibration in every worker at once and sums the rates. Undefined when a worker died
+   * or took too long (the caller then keeps the TypeScript backend).
+   */
+  async #calibrate(ms: number): Promise<CalibrationRates | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), Math.max(10_000, ms * 20));
+    });
+    const all = Promise.all(
       this.#slots.map((slot) =>
-        new Promise<CalibrationRates>((resolve, reject) => {
-          const timer = setTimeout(
-            () => reject(new Error("share worker calibration timed out")),
-            Math.max(10_000, ms * 20),
-          );
-          slot.calibrated = (rates) => {
-            clearTimeout(timer);
-            resolve(rates);
-          };
+        new Promise<CalibrationRates | undefined>((resolve) => {
+          slot.calibrated = resolve;
           this.#post(slot, { type: "calibrate", ms });
         })
       ),
     );
-    return {
-      ts: results.reduce((sum, r) => sum + r.ts, 0),
-      webcrypto: results.reduce((sum, r) => sum + r.webcrypto, 0),
-    };
+    try {
+      const results = await Promise.race([all, timeout]);
+      if (results === undefined || results.some((r) => r === undefined)) return undefined;
+      const rates = results as CalibrationRates[];
+      return {
+        ts: rates.reduce((sum, r) => sum + r.ts, 0),
+        webcrypto: rates.reduce((sum, r) => sum + r.webcrypto, 0),
+      };
+    } finally {
+      clearTimeout(timer);
+      for (const slot of this.#slots) slot.calibrated = undefined;
+    }
   }
 }
