@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SharePool } from "../lib/shares/pool.ts";
+import { SharePool, SharePoolBusyError } from "../lib/shares/pool.ts";
 import type { HashBackend } from "../lib/shares/check.ts";
 import {
   MAINNET_SHAPE,
@@ -238,4 +238,24 @@ Deno.test("pool: auto falls back to the TypeScript backend when calibration cann
   assert.equal(pool.backend, "ts");
   assert.equal(pool.calibration, undefined);
   pool.close();
+});
+
+Deno.test("pool: beyond maxQueue waiting shares, check refuses with SharePoolBusyError", async () => {
+  using pool = await SharePool.create({ workers: 1, backend: "ts", maxQueue: 100, maxBatch: 50 });
+  const all = cases(14, REGTEST_SHAPE, 1, 300);
+  const results = await Promise.allSettled(
+    all.map((c) => pool.check(c.work.job, c.work.coinbase, c.share)),
+  );
+  // All 300 arrive in one tick, before any batch leaves: the first 100 wait, the rest are refused.
+  results.forEach((r, i) => {
+    if (i < 100) {
+      assert.equal(r.status, "fulfilled");
+      if (r.status === "fulfilled") assertVerdict(r.value, all[i].expected, `share ${i}`);
+    } else {
+      assert.equal(r.status, "rejected");
+      if (r.status === "rejected") assert.ok(r.reason instanceof SharePoolBusyError);
+    }
+  });
+  // Once the queue drains, shares are accepted again.
+  await checkAll(pool, all.slice(100, 110));
 });

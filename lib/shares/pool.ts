@@ -50,8 +50,19 @@ export interface SharePoolOptions {
   readonly stallTimeoutMs?: number;
   /** Workers a single share may see die before it is rejected (default 3). */
   readonly maxAttempts?: number;
+  /** Shares that may wait for a batch before `check` refuses with `SharePoolBusyError` (200,000). */
+  readonly maxQueue?: number;
   /** Worker module (default `./worker.ts`); tests point it at a broken module. */
   readonly workerUrl?: URL;
+}
+
+/** `check` was refused because too many shares already wait (the workers cannot keep up). */
+export class SharePoolBusyError extends Error {
+  /** An error naming the queue limit that was hit. */
+  constructor(limit: number) {
+    super(`share checker overloaded: ${limit} shares already waiting`);
+    this.name = "SharePoolBusyError";
+  }
 }
 
 /** Share checks/s each backend reached during calibration (summed over the workers). */
@@ -147,6 +158,7 @@ export class SharePool implements ShareChecker {
   readonly #batchesInFlight: number;
   readonly #stallTimeoutMs: number;
   readonly #maxAttempts: number;
+  readonly #maxQueue: number;
   readonly #workerUrl: URL;
   #backend: HashBackend = "ts";
   #calibration: CalibrationRates | undefined;
@@ -165,6 +177,7 @@ export class SharePool implements ShareChecker {
     this.#batchesInFlight = Math.max(1, options.batchesInFlight ?? 2);
     this.#stallTimeoutMs = options.stallTimeoutMs ?? 10_000;
     this.#maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+    this.#maxQueue = Math.max(1, options.maxQueue ?? 200_000);
     this.#workerUrl = options.workerUrl ?? new URL("./worker.ts", import.meta.url);
   }
 
@@ -212,6 +225,9 @@ export class SharePool implements ShareChecker {
   /** Hashes one share of `job` with `coinbase` and judges it against both targets. */
   check(job: Job, coinbase: CoinbaseParts, share: ShareInput): Promise<ShareVerdict> {
     if (this.#closed) return Promise.reject(new Error("share pool is closed"));
+    if (this.#queue.length >= this.#maxQueue) {
+      return Promise.reject(new SharePoolBusyError(this.#maxQueue));
+    }
     if (
       share.extranonce1.length > MAX_EXTRANONCE_BYTES ||
       share.extranonce2.length > MAX_EXTRANONCE_BYTES
