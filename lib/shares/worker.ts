@@ -17,7 +17,7 @@ import {
   ShareHasher,
 } from "./check.ts";
 import type { FaultMode, FromWorker, ToWorker } from "./protocol.ts";
-import { shareRecordLength, VERDICT_BYTES } from "./record.ts";
+import { SHARE_HEADER_BYTES, shareRecordLength, VERDICT_BYTES } from "./record.ts";
 import { calibrate } from "./calibrate.ts";
 
 /** The parts of the worker global scope this module uses. */
@@ -59,7 +59,12 @@ function resolve(
   const coinbasesOf: PreparedCoinbase[] = new Array(count);
   let offset = 0;
   for (let i = 0; i < count; i++) {
-    if (offset + 56 > data.length) throw new Error(`batch truncated at share ${i}`);
+    if (
+      offset + SHARE_HEADER_BYTES > data.length ||
+      offset + shareRecordLength(data, offset) > data.length
+    ) {
+      throw new Error(`batch truncated at share ${i}`);
+    }
     const job = jobs.get(recordJobSeq(data, offset));
     const cb = coinbases.get(recordCoinbaseKey(data, offset));
     if (job === undefined || cb === undefined) {
