@@ -222,7 +222,8 @@ Deno.test({
         assert.equal(n.node_network, "regtest");
         assert.equal(n.genesis_hash, genesis);
         assert.equal(n.genesis_expected, regtest.genesisHash);
-        assert.equal(n.genesis_match, genesis === regtest.genesisHash);
+        assert.equal(genesis, regtest.genesisHash, "bcoin's regtest genesis is Core's");
+        assert.equal(n.genesis_match, true);
         assert.ok(n.node_blocks >= 3 && n.node_blocks <= blockHeight);
         assert.equal(n.node_pruned, false);
         assert.equal(n.node_peer_cleanup_enabled, false);
@@ -410,8 +411,21 @@ Deno.test({
     await node.mine(1);
     let tp: TestPool | undefined;
     let client: Deno.HttpClient | undefined;
+    // A price source answering like CoinGecko; it counts how often the pool asks.
+    let priceRequests = 0;
+    const priceServer = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+      priceRequests++;
+      return Response.json({ bitcoin: { eur: 91234.5 } });
+    });
     try {
-      tp = await startTestPool(node, { server: { status_tls_listen: "127.0.0.1:0" } });
+      tp = await startTestPool(node, {
+        server: { status_tls_listen: "127.0.0.1:0" },
+        status: {
+          overview_refresh_seconds: 1,
+          price_url: `http://127.0.0.1:${priceServer.addr.port}/simple/price`,
+          fiat_currency: "eur",
+        },
+      });
       const { http, https } = tp.pool.status;
       assert.ok(http && https && http.port !== https.port);
       const redirect = await get(`http://127.0.0.1:${http.port}`, "/api/blocks?limit=5");
@@ -423,10 +437,25 @@ Deno.test({
       // The self-signed pair was created in the data dir; trust it as the CA.
       const cert = await Deno.readTextFile(`${tp.dataDir}/tls_cert.pem`);
       client = Deno.createHttpClient({ caCerts: [cert] });
-      const res = await fetch(`https://localhost:${https.port}/api/overview`, { client });
-      assert.equal(res.status, 200);
-      assert.deepEqual(validate(ENDPOINTS["/api/overview"].schema, await res.json()), []);
+      const overview = async () => {
+        const res = await fetch(`https://localhost:${https.port}/api/overview`, { client });
+        assert.equal(res.status, 200);
+        const body = await res.json();
+        assert.deepEqual(validate(ENDPOINTS["/api/overview"].schema, body), []);
+        return body;
+      };
+      await waitUntil(
+        async () => "btc_price_fiat" in await overview(),
+        "the price in the overview",
+      );
+      const o = await overview();
+      assert.equal(o.btc_price_fiat, 91234.5);
+      assert.equal(o.fiat_currency, "EUR");
+      assert.match(o.btc_price_updated_at, RFC3339);
+      await new Promise((r) => setTimeout(r, 1_500)); // another overview rebuild or two
+      assert.equal(priceRequests, 1, "the quote is kept (30 min), not fetched per rebuild");
     } finally {
+      await priceServer.shutdown();
       client?.close();
       await tp?.stop();
       await node.stop();

@@ -65,13 +65,16 @@ export class PriceFeed {
 
   /** A feed that fetches on the first {@linkcode quote}. */
   constructor(options: PriceFeedOptions) {
+    // `??` rather than a spread of defaults: an option passed as `undefined` means "default".
     this.#o = {
-      maxAgeMs: 30 * 60_000,
-      retryMs: 60_000,
-      timeoutMs: 10_000,
-      fetch: globalThis.fetch,
-      now: Date.now,
-      ...options,
+      url: options.url,
+      currency: options.currency,
+      maxAgeMs: options.maxAgeMs ?? 30 * 60_000,
+      retryMs: options.retryMs ?? 60_000,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      fetch: options.fetch ?? globalThis.fetch,
+      now: options.now ?? Date.now,
+      onError: options.onError,
     };
   }
 

@@ -147,6 +147,9 @@ export class LiveStatusSources implements StatusSources, MetricsSource {
         currency: s.fiatCurrency,
         now: this.#now,
         fetch: options.fetch,
+        // At most one line a minute (the retry period) while the price source is failing.
+        onError: (error) =>
+          this.#log(`price: ${error instanceof Error ? error.message : String(error)}`),
       })
       : undefined;
     this.#sampleMs = options.sampleIntervalMs ?? s.poolHashrateRefreshSeconds * 1000;
