@@ -202,6 +202,9 @@ Deno.test("node facts: one fetch per TTL, genesis asked once, the slow peer disc
   assert.equal(rpc.calls.filter((c) => c.startsWith("getblockhash")).length, 1);
   assert.equal(second.genesisHash, "00".repeat(32));
   assert.equal(cache.disconnectedPeers, 1, "600 ms is slow, but only 2 peers are left");
+  cache.invalidate(); // a new tip: asked again at once
+  await cache.get();
+  assert.equal(rpc.calls.filter((c) => c === "getblockchaininfo").length, 3);
 });
 
 Deno.test("confirmations: asked once per block per tip; settled blocks counted from heights", async () => {

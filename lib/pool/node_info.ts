@@ -123,6 +123,11 @@ export class NodeInfoCache {
     return this.#disconnected;
   }
 
+  /** Forgets the cached facts (e.g. on a new tip), so the next {@linkcode get} asks the node. */
+  invalidate(): void {
+    this.#cached = undefined;
+  }
+
   /** The cached facts, or fresh ones when older than the TTL; rejects when the node cannot answer. */
   get(): Promise<NodeInfo> {
     const cached = this.#cached;

@@ -453,6 +453,8 @@ export class LiveStatusSources implements StatusSources, MetricsSource {
   }
 
   #followTip(hash: string): void {
+    // Node facts would otherwise show the old height for up to 30 s beside the new tip.
+    this.#node.invalidate();
     void this.#headers.update(hash).then(() => {
       if (this.#headers.tip !== hash) return;
       for (const listener of this.#tipListeners) listener();
