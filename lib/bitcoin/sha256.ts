@@ -274,6 +274,23 @@ export function sha256dHeaderWords(
   hashDigestWords(S1, 0, out, outOffset);
 }
 
+/**
+ * sha256d of a message whose leading whole blocks produced `midstate` and whose remaining bytes,
+ * already padded (0x80, zeros, 64-bit bit length of the whole message), are the big-endian words
+ * `paddedTail` (a multiple of 16). Writes 8 words into `out` at `outOffset`. A caller that keeps
+ * the padded tail as words can change a few bytes of it per message and rehash at once.
+ */
+export function sha256dFromMidstateWords(
+  midstate: Int32Array,
+  paddedTail: Int32Array,
+  out: Int32Array,
+  outOffset: number,
+): void {
+  S1.set(midstate);
+  for (let o = 0; o < paddedTail.length; o += 16) compressWords(S1, paddedTail, o);
+  hashDigestWords(S1, 0, out, outOffset);
+}
+
 /** The SHA-256 chaining state after the first 64 bytes of `header80` (reusable midstate). */
 export function headerMidstate(header80: Uint8Array): Int32Array {
   const state = new Int32Array(8);

@@ -4,18 +4,29 @@
  * 256-bit target compares. Two backends: "ts" (the project's TypeScript SHA-256, synchronous and
  * allocation-free per share) and "webcrypto" (`crypto.subtle`, asynchronous).
  *
- * Jobs and coinbases are prepared once (`prepareJob`, `prepareCoinbase`): each coinbase keeps a
- * buffer with coinb1 and coinb2 in place and the SHA-256 midstate of coinb1's whole 64-byte blocks,
- * so a share only writes its extranonces and hashes the rest. The hasher owns the root, header and
- * hash scratch. Hashing, merkle fold, header layout, difficulty and target compares are the ones
- * of `lib/bitcoin/`. Shares and verdicts use the binary records of `record.ts`.
+ * Jobs and coinbases are prepared once (`prepareJob`, `prepareCoinbase`). A coinbase keeps the
+ * SHA-256 midstate of coinb1's whole 64-byte blocks and the rest of the message already padded and
+ * converted to big-endian words, so a share only rewrites the few words its extranonces touch and
+ * compresses the tail blocks. From there the TypeScript path stays in words: the txid, the merkle
+ * fold (`sha256d64Words`, the job's branch pre-converted) and the 80-byte header (`sha256dHeaderWords`;
+ * version, ntime and nonce are stored little-endian in the share record, which read as big-endian
+ * words are exactly the header's words), and converts to bytes once, for the verdict. A header
+ * midstate is of no use here: the merkle root sits in the header's first 64 bytes and changes with
+ * every extranonce2. Shares and verdicts use the binary records of `record.ts`.
  *
  * @module
  */
 
 import { buildHeader } from "../bitcoin/header.ts";
-import { merkleRootFromBranchInto } from "../bitcoin/merkle.ts";
-import { Sha256, sha256dInto } from "../bitcoin/sha256.ts";
+import {
+  readWordsBE,
+  Sha256,
+  sha256d64Words,
+  sha256dFromMidstateWords,
+  sha256dHeaderWords,
+  sha256dInto,
+  writeWordsBE,
+} from "../bitcoin/sha256.ts";
 import {
   hashMeetsTarget,
   hashToDifficulty,
@@ -97,6 +108,17 @@ export interface PreparedJob {
   readonly branch: readonly Uint8Array[];
   /** Network target, 32 little-endian bytes. */
   readonly networkTarget: Uint8Array;
+  /** The merkle branch as big-endian words, 8 per step. */
+  readonly branchWords: Int32Array;
+  /** The prevhash as the header's words 1..8. */
+  readonly prevhashWords: Int32Array;
+  /** `bits` as the header's word 18 (its little-endian bytes read big-endian). */
+  readonly bitsWord: number;
+}
+
+/** Reverses the byte order of a 32-bit word. */
+function byteSwap32(v: number): number {
+  return ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
 }
 
 /** Prepares `spec` for hashing. */
@@ -114,13 +136,18 @@ export function prepareJob(spec: JobSpec): PreparedJob {
     bits: spec.bits,
     branch,
     networkTarget: spec.networkTarget.slice(),
+    branchWords: readWordsBE(steps, 0, steps.length / 4, new Int32Array(steps.length / 4)),
+    prevhashWords: readWordsBE(spec.prevhash, 0, 8, new Int32Array(8)),
+    bitsWord: byteSwap32(spec.bits),
   };
 }
 
 /**
  * Coinbase parts ready for hashing: one buffer `coinb1 ‖ en1 ‖ en2 ‖ coinb2` sized for the
- * extranonce lengths last seen (they are fixed per connection and almost always per pool), and
- * the SHA-256 midstate after coinb1's whole 64-byte blocks.
+ * extranonce lengths last seen (they are fixed per connection and almost always per pool), the
+ * SHA-256 midstate after coinb1's whole 64-byte blocks, and the message after the midstate
+ * padded and as big-endian words (`tailWords`), of which a share rewrites only the words its
+ * extranonces touch (`wordsFrom` up to `wordsTo`).
  */
 export class PreparedCoinbase {
   /** The parts' `key`. */
@@ -137,6 +164,14 @@ export class PreparedCoinbase {
   buffer: Uint8Array = new Uint8Array(0);
   /** The part of `buffer` after the midstate. */
   tail: Uint8Array = new Uint8Array(0);
+  /** The tail with SHA-256 padding (a multiple of 64 bytes). */
+  paddedTail: Uint8Array = new Uint8Array(0);
+  /** `paddedTail` as big-endian words (16 per block). */
+  tailWords: Int32Array = new Int32Array(0);
+  /** First word of `tailWords` an extranonce byte falls in. */
+  wordsFrom = 0;
+  /** One past the last such word. */
+  wordsTo = 0;
   #en1Len = -1;
   #en2Len = -1;
 
@@ -149,15 +184,29 @@ export class PreparedCoinbase {
     this.midstate = new Sha256().update(this.coinb1.subarray(0, this.midstateBytes));
   }
 
-  /** Sizes `buffer` for the extranonce lengths (a no-op when they did not change). */
+  /** Sizes `buffer` and the padded tail for the extranonce lengths (a no-op when unchanged). */
   fit(en1Len: number, en2Len: number): Uint8Array {
     if (en1Len !== this.#en1Len || en2Len !== this.#en2Len) {
       const len1 = this.coinb1.length;
-      const buffer = new Uint8Array(len1 + en1Len + en2Len + this.coinb2.length);
+      const total = len1 + en1Len + en2Len + this.coinb2.length;
+      const buffer = new Uint8Array(total);
       buffer.set(this.coinb1, 0);
       buffer.set(this.coinb2, len1 + en1Len + en2Len);
       this.buffer = buffer;
       this.tail = buffer.subarray(this.midstateBytes);
+      const tailLen = total - this.midstateBytes;
+      const padded = new Uint8Array((tailLen + 9 + 63) & ~63);
+      padded.set(this.tail);
+      padded[tailLen] = 0x80;
+      const bits = total * 8;
+      const view = new DataView(padded.buffer);
+      view.setUint32(padded.length - 8, Math.floor(bits / 0x100000000));
+      view.setUint32(padded.length - 4, bits >>> 0);
+      this.paddedTail = padded;
+      this.tailWords = readWordsBE(padded, 0, padded.length / 4, new Int32Array(padded.length / 4));
+      const enStart = len1 - this.midstateBytes;
+      this.wordsFrom = enStart >> 2;
+      this.wordsTo = (enStart + en1Len + en2Len + 3) >> 2;
       this.#en1Len = en1Len;
       this.#en2Len = en2Len;
     }
@@ -189,6 +238,20 @@ function fillCoinbase(cb: PreparedCoinbase, record: Uint8Array, offset: number):
 }
 
 /**
+ * Writes the extranonces of the share record at `offset` into the padded tail of `cb` (sized by a
+ * `fit` for this record's lengths) and refreshes the tail words they touch.
+ */
+function fillTailWords(cb: PreparedCoinbase, record: Uint8Array, offset: number): void {
+  const padded = cb.paddedTail;
+  const src = offset + SHARE_HEADER_BYTES;
+  const dst = cb.coinb1.length - cb.midstateBytes;
+  const n = record[offset + 20] + record[offset + 21];
+  for (let i = 0; i < n; i++) padded[dst + i] = record[src + i];
+  const from = cb.wordsFrom;
+  readWordsBE(padded, from * 4, cb.wordsTo - from, cb.tailWords, from);
+}
+
+/**
  * Fills the verdict record at `outOffset` from `hash` (32 bytes): the hash itself, its difficulty
  * and the two exact target compares. `shareTarget` is scratch for the record's target bytes.
  */
@@ -217,11 +280,15 @@ function writeVerdict(
  * synchronous path reuses for every share.
  */
 export class ShareHasher {
-  readonly #sha = new Sha256();
   readonly #root = new Uint8Array(32);
   readonly #header = new Uint8Array(80);
   readonly #hash = new Uint8Array(32);
   readonly #shareTarget = new Uint8Array(32);
+  /** The txid, then each merkle node, as words, followed by the branch step (16 words). */
+  readonly #node = new Int32Array(16);
+  /** The 80-byte header as 20 words, and its hash. */
+  readonly #headerWords = new Int32Array(20);
+  readonly #hashWords = new Int32Array(8);
   /** Whether the coinbase txid starts from coinb1's midstate (else hashes the whole buffer). */
   useMidstate: boolean;
 
@@ -233,7 +300,7 @@ export class ShareHasher {
   /**
    * Checks the share record at `offset` of `record` on `job` with `cb` (both must be the ones
    * the record names) with the TypeScript SHA-256, writing the verdict record into `out` at
-   * `outOffset`. Allocates nothing.
+   * `outOffset`. Allocates nothing (once `cb` has seen the record's extranonce lengths).
    */
   checkTs(
     job: PreparedJob,
@@ -244,24 +311,32 @@ export class ShareHasher {
     outView: DataView,
     outOffset: number,
   ): void {
+    const node = this.#node;
     const coinbase = fillCoinbase(cb, record, offset);
-    const root = this.#root;
-    if (this.useMidstate && cb.midstateBytes > 0) {
-      this.#sha.copyFrom(cb.midstate).update(cb.tail).digestDoubleInto(root, 0);
+    if (this.useMidstate) {
+      // txid: the tail blocks from coinb1's midstate, then the second hash, all in words.
+      fillTailWords(cb, record, offset);
+      sha256dFromMidstateWords(cb.midstate.state, cb.tailWords, node, 0);
     } else {
-      sha256dInto(coinbase, root, 0);
+      sha256dInto(coinbase, this.#root, 0);
+      readWordsBE(this.#root, 0, 8, node, 0);
     }
-    merkleRootFromBranchInto(root, job.branch, root);
-    const header = buildHeader(
-      readU32LE(record, offset + 8),
-      job.prevhash,
-      root,
-      readU32LE(record, offset + 12),
-      job.bits,
-      readU32LE(record, offset + 16),
-      this.#header,
-    );
-    sha256dInto(header, this.#hash, 0);
+    // Merkle fold: node = sha256d(node ‖ step), in place.
+    const branch = job.branchWords;
+    for (let o = 0; o < branch.length; o += 8) {
+      for (let i = 0; i < 8; i++) node[8 + i] = branch[o + i];
+      sha256d64Words(node, 0, node, 0);
+    }
+    // Header words: version, prevhash, root, ntime, bits, nonce.
+    const header = this.#headerWords;
+    readWordsBE(record, offset + 8, 1, header, 0);
+    header.set(job.prevhashWords, 1);
+    for (let i = 0; i < 8; i++) header[9 + i] = node[i];
+    readWordsBE(record, offset + 12, 1, header, 17);
+    header[18] = job.bitsWord;
+    readWordsBE(record, offset + 16, 1, header, 19);
+    sha256dHeaderWords(header, 0, this.#hashWords, 0);
+    writeWordsBE(this.#hashWords, 0, 8, this.#hash, 0);
     writeVerdict(job, this.#hash, this.#shareTarget, record, offset, out, outView, outOffset);
   }
 
