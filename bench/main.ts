@@ -8,7 +8,7 @@
 
 import { parseArgs } from "node:util";
 import { runLoad } from "./load.ts";
-import { runHash } from "./hash_suite.ts";
+import { runHash } from "./hash.ts";
 import { runApi } from "./api.ts";
 import { defaultReportPath, makeReport, writeReport } from "./stats.ts";
 
@@ -29,7 +29,7 @@ load   Stratum miners against a pool (ours on a regtest node, or --url)
   --url HOST:PORT      a running pool instead of our own (needs --address)
   --address A          payout address for the workers
   --pid N              pid of the pool at --url, for its RSS and CPU
-hash   share checks in process (TS vs WebCrypto, single vs batched, worker pool)
+hash   share checks in process (TS vs WebCrypto, single vs batched, worker pool; CPU µs/check)
   --seconds S          seconds per measurement (1)
   --workers N          worker pool size (one per core)
 api    HTTP requests/s and latency on /api/overview and /api/pool-hashrate
