@@ -144,7 +144,8 @@ class TableNode implements NodeRpc {
     { addr: "203.0.113.2:8333", pingtime: 0.9, conntime: 1_700_000_100, inbound: true },
     { addr: "203.0.113.3:8333", pingtime: 0.6, conntime: 1_700_000_200, inbound: false },
   ];
-  headers = new Map<string, { confirmations: number }>();
+  /** Main-chain block hash by height. */
+  chain = new Map<number, string>([[0, "00".repeat(32)]]);
   call<T>(method: string, params: readonly unknown[] = []): Promise<T> {
     this.calls.push(params.length ? `${method} ${params[0]}` : method);
     const answer = ((): unknown => {
@@ -155,16 +156,14 @@ class TableNode implements NodeRpc {
           return { subversion: "/Satoshi:27.1.0/", connections: this.peers.length };
         case "getpeerinfo":
           return this.peers;
-        case "getblockhash":
-          return "00".repeat(32);
+        case "getblockhash": {
+          const hash = this.chain.get(Number(params[0]));
+          if (hash === undefined) throw new Error("Block height out of range");
+          return hash;
+        }
         case "disconnectnode":
           this.peers = this.peers.filter((p) => p.addr !== params[0]);
           return null;
-        case "getblockheader": {
-          const header = this.headers.get(String(params[0]));
-          if (!header) throw new Error("Block not found");
-          return header;
-        }
       }
       throw new Error(`unexpected ${method}`);
     })();
@@ -207,22 +206,23 @@ Deno.test("node facts: one fetch per TTL, genesis asked once, the slow peer disc
   assert.equal(rpc.calls.filter((c) => c === "getblockchaininfo").length, 3);
 });
 
-Deno.test("confirmations: asked once per block per tip; settled blocks counted from heights", async () => {
+Deno.test("confirmations: main-chain check once per block per tip; -1 off the main chain", async () => {
   const rpc = new TableNode();
   const confirmations = new BlockConfirmations(rpc);
-  rpc.headers.set("young", { confirmations: 2 });
-  rpc.headers.set("old", { confirmations: 100 });
-  rpc.headers.set("orphan", { confirmations: -1 });
+  rpc.chain.set(9, "young");
+  rpc.chain.set(100, "old");
+  rpc.chain.set(8, "winner"); // "orphan" lost height 8 to it
+  const asked = (hash: number) => rpc.calls.filter((c) => c === `getblockhash ${hash}`).length;
   assert.equal(await confirmations.get("young", 9, "tip10", 10), 2);
   assert.equal(await confirmations.get("young", 9, "tip10", 10), 2);
-  assert.equal(rpc.calls.filter((c) => c === "getblockheader young").length, 1);
-  rpc.headers.set("young", { confirmations: 3 });
+  assert.equal(asked(9), 1, "once per tip");
   assert.equal(await confirmations.get("young", 9, "tip11", 11), 3, "a new tip: asked again");
-  assert.equal(await confirmations.get("orphan", 9, "tip11", 11), -1);
+  assert.equal(asked(9), 2);
+  assert.equal(await confirmations.get("orphan", 8, "tip11", 11), -1);
   assert.equal(await confirmations.get("old", 100, "tip199", 199), 100);
   assert.equal(await confirmations.get("old", 100, "tip250", 250), 151, "no RPC once settled");
-  assert.equal(rpc.calls.filter((c) => c === "getblockheader old").length, 1);
-  assert.equal(await confirmations.get("unknown", 1, "tip11", 11), undefined);
+  assert.equal(asked(100), 1);
+  assert.equal(await confirmations.get("future", 500, "tip11", 11), undefined, "node cannot tell");
 });
 
 Deno.test("price answers: CoinGecko, mempool.space, blockchain.info, plain", () => {

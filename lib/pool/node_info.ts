@@ -6,8 +6,9 @@
  * - {@linkcode TipHeaders}: header times of the tip and the 3 blocks before it, fetched only when
  *   the tip changes;
  * - {@linkcode BlockConfirmations}: confirmations of found blocks, asked once per block per new tip
- *   (the reference pool asks once per block per status rebuild), and not at all once a block is
- *   deeper than any reorg the pool cares about.
+ *   (`getblockhash <height>`: is it still the main chain's block there?) where the reference pool
+ *   asks once per block per status rebuild, and not at all once a block is deeper than any reorg
+ *   the pool cares about.
  *
  * @module
  */
@@ -319,7 +320,7 @@ function tipHeader(hash: string, reply: HeaderReply): TipHeader | undefined {
 /** Depth past which a block's confirmations are counted from heights instead of asked. */
 export const SETTLED_DEPTH = 100;
 
-/** Confirmations of found blocks, asked once per block per tip. */
+/** Confirmations of found blocks (`getblockhash <height>` once per block per tip). */
 export class BlockConfirmations {
   readonly #rpc: NodeRpc;
   readonly #known = new Map<string, { tip: string; confirmations: number; tipHeight: number }>();
@@ -346,14 +347,13 @@ export class BlockConfirmations {
       if (known.confirmations >= SETTLED_DEPTH) return tipHeight - height + 1;
     }
     try {
-      const header = await this.#rpc.call<HeaderReply>("getblockheader", [hash, true], {
+      // Main-chain membership by height rather than `getblockheader.confirmations`: bcoin counts a
+      // side-chain block's confirmations as if it were on the main chain; this works on both.
+      const atHeight = await this.#rpc.call<string>("getblockhash", [height], {
         timeoutMs: 5_000,
         retries: 0,
       });
-      const confirmations = typeof header.confirmations === "number"
-        ? header.confirmations
-        : undefined;
-      if (confirmations === undefined) return undefined;
+      const confirmations = atHeight === hash ? Math.max(1, tipHeight - height + 1) : -1;
       this.#known.set(hash, { tip, confirmations, tipHeight });
       return confirmations;
     } catch {
