@@ -36,6 +36,11 @@ export interface ServeStatusOptions {
   readonly app: FetchApp;
   /** Aborting it shuts the listeners down. */
   readonly signal?: AbortSignal;
+  /**
+   * Longest `shutdown()` waits for requests in flight (default 2 s). `Deno.serve` waits for ever
+   * for a client that never finishes sending its request; past this, shutdown returns anyway.
+   */
+  readonly shutdownGraceMs?: number;
 }
 
 /** The running listeners. */
@@ -44,7 +49,7 @@ export interface StatusServer {
   readonly http?: ListenAddress;
   /** Bound HTTPS address, when listening. */
   readonly https?: ListenAddress;
-  /** Closes the listeners and waits for open requests to finish. */
+  /** Closes the listeners and waits (boundedly, see `shutdownGraceMs`) for open requests. */
   shutdown(): Promise<void>;
   /** Settles when every listener has closed. */
   readonly finished: Promise<void>;
@@ -132,7 +137,13 @@ export function serveStatus(options: ServeStatusOptions): StatusServer {
     http,
     https,
     shutdown: async () => {
-      await Promise.all(servers.map((s) => s.shutdown()));
+      // A slow or hostile client holding a half-sent request must not hold the pool's stop.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, options.shutdownGraceMs ?? 2_000);
+      });
+      await Promise.race([Promise.all(servers.map((s) => s.shutdown())), grace]);
+      clearTimeout(timer);
     },
     finished: Promise.all(servers.map((s) => s.finished)).then(() => {}),
   };
