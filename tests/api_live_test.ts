@@ -360,6 +360,35 @@ Deno.test({
         assert.equal(head.status, 200);
         assert.equal(await head.text(), "");
       });
+
+      await t.step(
+        "node RPC down: the errors reach the pool page and the server page",
+        async () => {
+          await node.stopRpc();
+          try {
+            await waitUntil(async () => {
+              const p = JSON.parse((await get(base, "/api/pool-page")).text);
+              const s = JSON.parse((await get(base, "/api/server")).text);
+              return p.error_history?.some((e: { type: string }) => e.type === "rpc") &&
+                p.rpc_errors > 0 && s.rpc_healthy === false && typeof s.rpc_error === "string";
+            }, "RPC errors in /api/pool-page and rpc_healthy false in /api/server");
+            const p = await json("/api/pool-page");
+            assert.deepEqual(validate(ENDPOINTS["/api/pool-page"].schema, p), []);
+            for (const e of p.error_history) assert.match(e.at, RFC3339);
+            const s = await json("/api/server");
+            assert.deepEqual(validate(ENDPOINTS["/api/server"].schema, s), []);
+            assert.ok(s.rpc_disconnects >= 1);
+          } finally {
+            await node.restart();
+          }
+          // The feed's own retry may be up to 20 s away; ask for a template now.
+          await pool.feed.refresh("manual");
+          await waitUntil(
+            async () => JSON.parse((await get(base, "/api/server")).text).rpc_reconnects >= 1,
+            "the RPC link to come back",
+          );
+        },
+      );
     } finally {
       for (const c of clients) c.close();
       await tp?.stop();
@@ -420,6 +449,7 @@ Deno.test({
     try {
       tp = await startTestPool(node, {
         server: { status_tls_listen: "127.0.0.1:0" },
+        bans: { invalid_threshold: 3 },
         status: {
           overview_refresh_seconds: 1,
           price_url: `http://127.0.0.1:${priceServer.addr.port}/simple/price`,
@@ -448,7 +478,26 @@ Deno.test({
         async () => "btc_price_fiat" in await overview(),
         "the price in the overview",
       );
+      // A miner sending garbage earns an invalid-share ban, listed censored with its reason.
+      const bad = await connectMiner(tp.port, minerB, "junkminer/0.1");
+      for (let i = 0; i < 3; i++) {
+        const reply = await bad.submit(minerB, {
+          jobId: bad.job!.jobId,
+          extranonce2: "00000000",
+          ntime: "nothex!!",
+          nonce: "00000000",
+        });
+        assert.equal(reply.result ?? false, false);
+      }
+      bad.close();
+      await waitUntil(async () => (await overview()).banned_workers.length === 1, "the ban listed");
       const o = await overview();
+      const [ban] = o.banned_workers;
+      assert.equal(ban.name, censorWorker(minerB));
+      assert.equal(ban.banned, true);
+      assert.equal(ban.ban_reason, "too many invalid shares");
+      assert.ok(Date.parse(ban.banned_until) > Date.now());
+      assert.ok(!JSON.stringify(o).includes(minerB.split(".")[0]), "no full address");
       assert.equal(o.btc_price_fiat, 91234.5);
       assert.equal(o.fiat_currency, "EUR");
       assert.match(o.btc_price_updated_at, RFC3339);
