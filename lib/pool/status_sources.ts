@@ -240,15 +240,13 @@ export class LiveStatusSources implements StatusSources, MetricsSource {
       else if (r.status === "rejected" || r.status === "stale") blocksErrored++;
     }
     const rejected = registry.totals().rejectedByReason;
-    let sharesPerMinute = 0;
-    for (const w of registry.list(now)) sharesPerMinute += w.sharesPerMinute;
     return {
       blocksAccepted,
       blocksErrored,
       // Errors are what a working miner should never send: not stale work, not low difficulty.
       shareErrors: rejected.invalid + rejected.duplicate + rejected.unauthorized +
         rejected["not-subscribed"],
-      sharesPerMinute,
+      sharesPerMinute: registry.totalSharesPerMinute(now),
       hashrate: registry.totalHashrate(now),
     };
   }

@@ -362,6 +362,13 @@ export class WorkerRegistry {
     return sum;
   }
 
+  /** Sum of the accepted shares per minute of every registered worker at `now`. */
+  totalSharesPerMinute(now: number): number {
+    let sum = 0;
+    for (const w of this.#workers.values()) sum += w.sharesPerMinute(now);
+    return sum;
+  }
+
   /** Live authorized workers per miner client name, most used first. */
   minerTypes(): MinerTypeCount[] {
     const counts = new Map<string, number>();
