@@ -67,7 +67,7 @@ Deno.test({
     await Deno.writeTextFile(
       configPath,
       stringify({
-        server: { data_dir: dir, status_listen: "", status_public_url: SITE },
+        server: { data_dir: dir, status_listen: "127.0.0.1:0", status_public_url: SITE },
         stratum: { listen: "127.0.0.1:0" },
         node: {
           network: "regtest",
@@ -108,9 +108,10 @@ Deno.test({
     try {
       pool = await start();
       await node.mine(1);
-      const auth = () => pool!.persistence.authRoutes;
+      // Over real HTTP to the pool's status server (SITE is its public URL, for the origin checks).
+      const base = () => `http://127.0.0.1:${pool!.status.http!.port}`;
       const post = (path: string, body: Record<string, unknown>, cookie?: string) =>
-        auth().request(`${SITE}${path}`, {
+        fetch(`${base()}${path}`, {
           method: "POST",
           headers: {
             "content-type": "application/json",
@@ -125,7 +126,7 @@ Deno.test({
       assert.equal(refreshed.status, 200);
       const cookie = refreshed.headers.get("set-cookie")!.split(";")[0];
       const savedWorkers = async () => {
-        const res = await auth().request(`${SITE}/api/saved-workers`, { headers: { cookie } });
+        const res = await fetch(`${base()}/api/saved-workers`, { headers: { cookie } });
         assert.equal(res.status, 200);
         return await res.json();
       };
@@ -139,10 +140,11 @@ Deno.test({
       assert.equal((await savedWorkers()).discord_notify_enabled, true);
 
       // Save the worker (page action), then mine with it.
-      const save = await auth().request(`${SITE}/worker/save`, {
+      const save = await fetch(`${base()}/worker/save`, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded", origin: SITE, cookie },
         body: new URLSearchParams({ worker: WORKER }).toString(),
+        redirect: "manual",
       });
       assert.equal(save.status, 303);
       const connect = async () => {

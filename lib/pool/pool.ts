@@ -195,7 +195,10 @@ export async function startPool(
   );
   let status: StatusService;
   try {
-    status = await startStatusService({ config, rpc, feed, blocks, stratum, shares }, { log });
+    status = await startStatusService({ config, rpc, feed, blocks, stratum, shares }, {
+      log,
+      auth: persisted.authRoutes,
+    });
   } catch (error) {
     await stratum.stop();
     await persisted.stop();

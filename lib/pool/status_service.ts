@@ -12,6 +12,7 @@ import { parseHostPort } from "../config/fields.ts";
 import { type ListenAddress, serveStatus, type StatusServer } from "../status/server.ts";
 import { SnapshotCache } from "../status/snapshots.ts";
 import { loadOrCreateCert } from "../tls/selfsigned.ts";
+import type { Hono } from "hono";
 import { createStatusApp } from "../../routes/app.ts";
 import { createMetricsRoutes } from "../../routes/metrics.ts";
 import { createPageRoutes, sourcesWorkerLookup } from "../../routes/pages.ts";
@@ -42,6 +43,8 @@ export interface StatusService {
 export interface StatusServiceOptions extends LiveStatusOptions {
   /** Software version shown in `/api/openapi.json`. */
   readonly version?: string;
+  /** Authenticated routes (session refresh, saved workers, page actions), when persistence runs. */
+  readonly auth?: Hono;
 }
 
 function address(value: string, key: string): ListenAddress | undefined {
@@ -139,6 +142,7 @@ export async function startStatusService(
       const app = createStatusApp({
         snapshots: cache,
         noJson: server.noJson,
+        auth: options.auth,
         pages,
         openApi: {
           title: `${config.status.brandName} JSON API`,
