@@ -41,6 +41,7 @@ import {
   encodeError,
   encodeNotification,
   encodeNotify,
+  encodeNotifyBytes,
   encodeResult,
   encodeSetDifficulty,
   encodeShowMessage,
@@ -103,6 +104,12 @@ export interface SessionConfig {
 export interface SessionTransport {
   /** Queues one complete line (newline included). */
   write(line: string): void;
+  /**
+   * Queues one complete line already encoded as UTF-8, in order with `write`; the bytes may be
+   * shared with other connections and must not be modified. Optional: without it the session
+   * writes the text instead.
+   */
+  writeBytes?(line: Uint8Array): void;
   /** Closes the connection once queued lines are written. */
   close(): void;
 }
@@ -176,6 +183,8 @@ export class Session {
   #workStarted = false;
   #paused = false;
   #notifyCounter = 0;
+  #targetDifficulty = NaN;
+  #target = 0n;
   #closed = false;
 
   /** A session for a new connection; it does nothing until lines arrive. */
@@ -595,15 +604,29 @@ export class Session {
       job,
       coinbase,
       difficulty,
-      shareTarget: existing?.difficulty === difficulty
-        ? existing.shareTarget
-        : difficultyToTarget(difficulty),
+      shareTarget: this.#targetOf(difficulty),
     });
     if (this.#recent.size > this.#config.recentJobs) {
       this.#recent.delete(this.#recent.keys().next().value!);
     }
-    this.#transport.write(encodeNotify(notifyId, job, coinbase, clean));
+    // The encoded line is shared by every session on this coinbase: one encode per new block
+    // and payout script, not one per connection.
+    const transport = this.#transport;
+    if (transport.writeBytes !== undefined) {
+      transport.writeBytes(encodeNotifyBytes(notifyId, job, coinbase, clean));
+    } else {
+      transport.write(encodeNotify(notifyId, job, coinbase, clean));
+    }
     this.stats.noteNotify(now);
+  }
+
+  /** The share target of `difficulty`, computed once per difficulty change (bigint work). */
+  #targetOf(difficulty: number): bigint {
+    if (difficulty !== this.#targetDifficulty) {
+      this.#target = difficultyToTarget(difficulty);
+      this.#targetDifficulty = difficulty;
+    }
+    return this.#target;
   }
 
   #sendExtranonce(): void {
@@ -690,8 +713,10 @@ export class Session {
     const ntimeOk = ntime >= job.mintime &&
       ntime <= Math.max(job.curtime, nowSec) + this.#config.ntimeMaxForwardSec;
     const current = host.jobs.current();
-    const staleTip = current !== undefined && current !== job &&
-      current.prevhashStratum !== job.prevhashStratum;
+    const staleTip = host.jobs.isStale
+      ? host.jobs.isStale(job)
+      : current !== undefined && current !== job &&
+        current.prevhashStratum !== job.prevhashStratum;
 
     const key = ShareDeduper.key(this.#extranonce1, en2Hex, ntime, nonce, version);
     if (!host.dedupe.add(job.seq, job.id, key)) {
@@ -735,7 +760,8 @@ export class Session {
     staleTip: boolean,
   ): Promise<void> {
     const host = this.#host;
-    if (verdict.meetsNetworkTarget) {
+    // A second block on a tip the pool already solved could only orphan its own block.
+    if (verdict.meetsNetworkTarget && !host.jobs.isSolved?.(notified.job)) {
       // Submit first: nothing (policy, a closed connection) stands between a block and the node.
       let accepted = false;
       let reason = "";

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { startRegtestNode } from "./helpers/regtest.ts";
 import { startTestPool } from "./helpers/pool.ts";
-import { StratumClient } from "../stratum/client.ts";
+import { findShareOnJob, StratumClient } from "../stratum/client.ts";
 import { addressToScript } from "../lib/bitcoin/address.ts";
 import { NETWORKS } from "../lib/bitcoin/networks.ts";
 import { bytesToHex, hexToBytes } from "../lib/bitcoin/hex.ts";
@@ -104,9 +104,20 @@ Deno.test({
       const user = `${minerAddress}.rig1`;
       const client = await connectMiner(tp.port, user);
       const before = await node.height();
+      const solvedJob = client.job!;
       const { reply } = await mineAndSubmit(client, user);
       assert.equal(reply.error, null, `submit answered ${JSON.stringify(reply.error)}`);
       assert.equal(reply.result, true);
+      assert.equal(await node.height(), before + 1);
+
+      // A second block on the tip the pool just solved would only orphan its own block: stale.
+      const again = findShareOnJob(solvedJob, {
+        extranonce1: client.extranonce1!,
+        extranonce2Size: client.extranonce2Size!,
+        difficulty: client.difficulty,
+      }, { extranonce2Start: 1000, maxNonces: 1 << 22 })!;
+      const late = await client.submit(user, again);
+      assert.deepEqual((late.error as unknown[]).slice(0, 1), [21]);
       assert.equal(await node.height(), before + 1);
       const tip = await node.rpc<string>("getbestblockhash");
       const [coinbase] = await blockTxs(node.rpc.bind(node), tip);

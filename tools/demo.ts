@@ -115,7 +115,13 @@ async function main(): Promise<number> {
   Deno.removeSignalListener("SIGTERM", onSignal);
 
   const height = await node.height();
-  const accepted = pool.blocks.records().filter((r) => r.status === "accepted").length;
+  // Count what the node's main chain holds: two blocks found at once at one height both reach
+  // the node, but only one of them can stay.
+  let accepted = 0;
+  for (const r of pool.blocks.records()) {
+    if (r.status !== "accepted") continue;
+    if (await node.rpc<string>("getblockhash", [r.height]).catch(() => "") === r.hash) accepted++;
+  }
   say(
     `stopping: miner sent ${stats.accepted} accepted / ${stats.rejected} rejected shares; ` +
       `the pool found ${accepted} block(s); node height ${height}`,

@@ -59,7 +59,7 @@ export interface FoundBlockRecord {
   reason?: string;
   /** submitblock calls made so far. */
   attempts: number;
-  /** True once `getblockheader` showed the block on the node's main chain. */
+  /** True when, as it settled, the block was on the node's main chain at its height. */
   confirmed?: boolean;
   /** When the status last changed (ms since the epoch). */
   updatedAt: number;
@@ -231,7 +231,7 @@ export class BlockSubmitter implements BlockSink {
       this.#records.set(file.hash, file);
       if (file.status === "pending") {
         if (await this.#nodeHasBlock(file.hash)) {
-          file.confirmed = true;
+          file.confirmed = await this.#onMainChain(file.hash, file.height);
           this.#settle(file, "accepted");
         } else if (this.#o.isCurrent(file.prevhash)) {
           await this.#submitWithRetry(file);
@@ -259,7 +259,7 @@ export class BlockSubmitter implements BlockSink {
           retries: 0,
         });
         if (res === null || res === undefined || res === "") {
-          rec.confirmed = await this.#nodeHasBlock(rec.hash);
+          rec.confirmed = await this.#onMainChain(rec.hash, rec.height);
           this.#settle(rec, "accepted");
           return { accepted: true, hash: rec.hash };
         }
@@ -267,7 +267,7 @@ export class BlockSubmitter implements BlockSink {
           (res === "duplicate" || res === "inconclusive" || res === "duplicate-inconclusive") &&
           await this.#nodeHasBlock(rec.hash)
         ) {
-          rec.confirmed = true;
+          rec.confirmed = await this.#onMainChain(rec.hash, rec.height);
           this.#settle(rec, "accepted");
           return { accepted: true, hash: rec.hash };
         }
@@ -278,7 +278,7 @@ export class BlockSubmitter implements BlockSink {
         rec.reason = reason;
         // A timeout may still have delivered the block.
         if (await this.#nodeHasBlock(rec.hash)) {
-          rec.confirmed = true;
+          rec.confirmed = await this.#onMainChain(rec.hash, rec.height);
           this.#settle(rec, "accepted");
           return { accepted: true, hash: rec.hash };
         }
@@ -290,6 +290,16 @@ export class BlockSubmitter implements BlockSink {
         }
         await sleep(this.#o.retryDelayMs);
       }
+    }
+  }
+
+  /** True when the node's main chain has `hash` at `height` (side-chain blocks do not count). */
+  async #onMainChain(hash: string, height: number): Promise<boolean> {
+    try {
+      return await this.#o.rpc.call<string>("getblockhash", [height], { timeoutMs: 5_000 }) ===
+        hash;
+    } catch {
+      return false;
     }
   }
 

@@ -85,6 +85,7 @@ export class JobManager implements JobSource {
   #listeners = new Set<(job: Job) => void>();
   #seq = 0;
   #notReady: string | undefined = "waiting for the first block template";
+  #solved = new Set<string>();
   #now: () => number;
 
   /** Creates a manager with the payout and coinbase settings. */
@@ -169,6 +170,25 @@ export class JobManager implements JobSource {
     return cur === job || (cur.height === job.height && equalBytes(cur.prevhash, job.prevhash));
   }
 
+  /** Records that the pool's block on `prevhash` (RPC hex) was accepted: its jobs are done. */
+  markSolved(prevhashRpc: string): void {
+    this.#solved.add(prevhashRpc);
+    // Only recent tips matter; keep the set as small as the job window.
+    if (this.#solved.size > (this.#opts.keepJobs ?? 16)) {
+      this.#solved.delete(this.#solved.values().next().value!);
+    }
+  }
+
+  /** True when the pool already found a block on `job`'s tip. */
+  isSolved(job: Job): boolean {
+    return this.#solved.size > 0 && this.#solved.has(bytesToHex(reverseBytes(job.prevhash)));
+  }
+
+  /** True when shares on `job` can no longer make a main-chain block. */
+  isStale(job: Job): boolean {
+    return !this.isCurrentTip(job) || this.isSolved(job);
+  }
+
   #build(t: TemplateData, clean: boolean): PoolJob {
     const opts = this.#opts;
     const seq = ++this.#seq;
@@ -187,7 +207,7 @@ export class JobManager implements JobSource {
     const cache = new Map<string, CoinbaseParts>();
     const height = t.height;
     const coinbaseFor = (payoutScript: Uint8Array): CoinbaseParts => {
-      const cacheKey = bytesToHex(payoutScript);
+      const cacheKey = scriptKey(payoutScript);
       const hit = cache.get(cacheKey);
       if (hit) return hit;
       const outputs = splitPayout({
@@ -243,6 +263,22 @@ export class JobManager implements JobSource {
       coinbaseFor,
     };
   }
+}
+
+/**
+ * Payout scripts as hex cache keys, remembered per script array: every session asks for its
+ * coinbase on every new job with the same array, and a new block must not cost one hex encoding
+ * per connection. (Callers never modify a payout script once made.)
+ */
+const scriptKeys = new WeakMap<Uint8Array, string>();
+
+function scriptKey(script: Uint8Array): string {
+  let key = scriptKeys.get(script);
+  if (key === undefined) {
+    key = bytesToHex(script);
+    scriptKeys.set(script, key);
+  }
+  return key;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -155,7 +155,10 @@ export async function startPool(
         log(`block ${record.height} ${record.hash}: stale (${record.reason})`);
       }
       // A block of ours moves the tip: fetch new work at once rather than wait for a notice.
-      if (record.status === "accepted") void feed.refresh("manual");
+      if (record.status === "accepted") {
+        jobs.markSolved(record.prevhash);
+        void feed.refresh("manual");
+      }
       late.persistence?.blockSettled(record);
       hooks.onBlock?.(record);
     },

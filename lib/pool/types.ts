@@ -94,6 +94,13 @@ export interface JobSource {
   readonly ready: boolean;
   /** Why the pool is not ready, for `client.show_message`. */
   readonly notReadyReason: string | undefined;
+  /**
+   * True when shares on `job` can no longer make a main-chain block: a newer tip replaced it, or
+   * the pool already found the block on its tip. When absent, staleness is judged by prevhash.
+   */
+  isStale?(job: Job): boolean;
+  /** True when the pool already found (and the node accepted) a block on `job`'s tip. */
+  isSolved?(job: Job): boolean;
 }
 
 /** The miner-chosen parts of one share, already parsed and validated for format. */
