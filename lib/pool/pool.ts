@@ -225,8 +225,10 @@ export async function startPool(
     persistence: persisted,
     stop(message?: string) {
       stopped ??= (async () => {
-        await status.stop();
+        // Miners first: they hear why and can fail over while the rest winds down.
         await stratum.stop(message);
+        await status.stop();
+        // Last, the store: everything above may still write to it while stopping.
         await persisted.stop();
         await feed.stop();
         shares.close();
