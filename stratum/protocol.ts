@@ -131,22 +131,23 @@ export function encodeSetDifficulty(difficulty: number): string {
   return `{"id":null,"method":"mining.set_difficulty","params":[${difficulty}]}\n`;
 }
 
-/** `mining.notify` params after the job id and before clean_jobs, cached per coinbase. */
-const notifyBodies = new WeakMap<CoinbaseParts, string>();
+/** A coinbase's `mining.notify` lines under the job's own id, text and UTF-8, built once. */
+interface NotifyLines {
+  /** `mining.notify` params after the job id and before clean_jobs. */
+  readonly body: string;
+  /** The whole line with clean_jobs false / true. */
+  text: [string | undefined, string | undefined];
+  bytes: [Uint8Array | undefined, Uint8Array | undefined];
+}
 
-/**
- * Encodes `mining.notify [job_id, prevhash, coinb1, coinb2, branch, version, nbits, ntime, clean]`.
- * The middle is built once per job and payout script and reused for every notify.
- */
-export function encodeNotify(
-  notifyId: string,
-  job: Job,
-  coinbase: CoinbaseParts,
-  clean: boolean,
-): string {
-  let body = notifyBodies.get(coinbase);
-  if (body === undefined) {
-    body = JSON.stringify([
+/** Notify lines per coinbase (a coinbase belongs to one job, so it keys the job too). */
+const notifyLines = new WeakMap<CoinbaseParts, NotifyLines>();
+const utf8 = new TextEncoder();
+
+function linesOf(job: Job, coinbase: CoinbaseParts): NotifyLines {
+  let lines = notifyLines.get(coinbase);
+  if (lines === undefined) {
+    const body = JSON.stringify([
       job.prevhashStratum,
       coinbase.coinb1Hex,
       coinbase.coinb2Hex,
@@ -155,11 +156,51 @@ export function encodeNotify(
       job.bitsHex,
       hex32(job.curtime),
     ]).slice(1, -1);
-    notifyBodies.set(coinbase, body);
+    lines = { body, text: [undefined, undefined], bytes: [undefined, undefined] };
+    notifyLines.set(coinbase, lines);
   }
+  return lines;
+}
+
+function notifyText(notifyId: string, body: string, clean: boolean): string {
   return `{"id":null,"method":"mining.notify","params":[${JSON.stringify(notifyId)},${body},${
     clean ? "true" : "false"
   }]}\n`;
+}
+
+/**
+ * Encodes `mining.notify` for `job` with `coinbase` under `notifyId`. The params that do not
+ * depend on the id are built once per coinbase, and the whole line once per coinbase and
+ * clean_jobs value when `notifyId` is the job's own id (the usual case).
+ */
+export function encodeNotify(
+  notifyId: string,
+  job: Job,
+  coinbase: CoinbaseParts,
+  clean: boolean,
+): string {
+  const lines = linesOf(job, coinbase);
+  if (notifyId !== job.id) return notifyText(notifyId, lines.body, clean);
+  const i = clean ? 1 : 0;
+  return lines.text[i] ??= notifyText(notifyId, lines.body, clean);
+}
+
+/**
+ * `encodeNotify` as UTF-8 bytes. For the job's own id the bytes are encoded once per coinbase
+ * and clean_jobs value and shared by every connection that gets them (miners paid to the same
+ * script share a coinbase), so a new block costs one encode per distinct coinbase, not one per
+ * connection. The result must not be modified.
+ */
+export function encodeNotifyBytes(
+  notifyId: string,
+  job: Job,
+  coinbase: CoinbaseParts,
+  clean: boolean,
+): Uint8Array {
+  if (notifyId !== job.id) return utf8.encode(encodeNotify(notifyId, job, coinbase, clean));
+  const lines = linesOf(job, coinbase);
+  const i = clean ? 1 : 0;
+  return lines.bytes[i] ??= utf8.encode(encodeNotify(notifyId, job, coinbase, clean));
 }
 
 /** Formats a 32-bit unsigned number as 8 lowercase hex digits. */

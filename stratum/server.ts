@@ -2,9 +2,11 @@
  * The Stratum v1 server ("connector"): plain TCP and TLS listeners, admission control, one
  * {@link Session} per connection, the job fan-out and a once-a-second upkeep sweep.
  *
- * I/O shape per connection: one reused read buffer fed to a {@link LineFramer}; writes queued as
- * strings and flushed once per microtask tick (a burst of replies and notifies becomes one write);
- * TCP_NODELAY on. Idle connections are closed by the sweep rather than by a timer per connection.
+ * I/O shape per connection: one reused read buffer fed to a {@link LineFramer}; writes queued (text,
+ * or UTF-8 bytes shared between connections such as a new block's `mining.notify`) and flushed at
+ * the end of the tick by one shared microtask for all connections (a burst of replies and notifies
+ * becomes one write per socket); TCP_NODELAY on. Idle connections are closed by the sweep rather
+ * than by a timer per connection.
  *
  * @module
  */
@@ -139,6 +141,44 @@ const TLS_HANDSHAKE_RECORD = 0x16;
 
 const encoder = new TextEncoder();
 
+/** A queued line: text, or UTF-8 bytes shared with other connections (never modified). */
+type Chunk = string | Uint8Array;
+
+/** The queued chunks as one byte array (the common single-chunk case without a copy of bytes). */
+function encodeChunks(chunks: readonly Chunk[]): Uint8Array {
+  if (chunks.length === 1) {
+    const only = chunks[0];
+    return typeof only === "string" ? encoder.encode(only) : only;
+  }
+  let text = true;
+  for (const c of chunks) if (typeof c !== "string") text = false;
+  if (text) return encoder.encode(chunks.join(""));
+  const parts = chunks.map((c) => typeof c === "string" ? encoder.encode(c) : c);
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/**
+ * Connections with queued lines, flushed together at the end of the current tick: one microtask
+ * for a whole fan-out or a burst of replies, not one per connection.
+ */
+const pendingFlush: Connection[] = [];
+let flushQueued = false;
+
+function flushPending(): void {
+  flushQueued = false;
+  // Connections queued during this pass (a flush that fails closes and may write) go next tick.
+  const batch = pendingFlush.splice(0);
+  for (const c of batch) c.flushQueued();
+}
+
 /** One socket: the read loop, the batched writer, and its session. */
 class Connection implements SessionTransport {
   readonly session: Session;
@@ -147,7 +187,7 @@ class Connection implements SessionTransport {
   readonly done: Promise<void>;
   readonly #conn: Deno.Conn;
   readonly #framer: LineFramer;
-  #queue: string[] = [];
+  #queue: Chunk[] = [];
   #queuedBytes = 0;
   #flushScheduled = false;
   #writing = false;
@@ -184,9 +224,17 @@ class Connection implements SessionTransport {
   }
 
   write(line: string): void {
+    this.#enqueue(line, line.length);
+  }
+
+  writeBytes(line: Uint8Array): void {
+    this.#enqueue(line, line.length);
+  }
+
+  #enqueue(chunk: Chunk, size: number): void {
     if (this.#closed || this.#closing) return;
-    this.#queue.push(line);
-    this.#queuedBytes += line.length;
+    this.#queue.push(chunk);
+    this.#queuedBytes += size;
     if (this.#queuedBytes > MAX_QUEUED_BYTES) {
       // The miner is not reading; holding more would let one socket eat memory.
       this.#queue.length = 0;
@@ -206,10 +254,17 @@ class Connection implements SessionTransport {
   #scheduleFlush(): void {
     if (this.#flushScheduled || this.#writing) return;
     this.#flushScheduled = true;
-    queueMicrotask(() => {
-      this.#flushScheduled = false;
-      void this.#flush();
-    });
+    pendingFlush.push(this);
+    if (!flushQueued) {
+      flushQueued = true;
+      queueMicrotask(flushPending);
+    }
+  }
+
+  /** Starts writing what is queued (called by the shared end-of-tick flush). */
+  flushQueued(): void {
+    this.#flushScheduled = false;
+    void this.#flush();
   }
 
   async #flush(): Promise<void> {
@@ -217,13 +272,12 @@ class Connection implements SessionTransport {
     this.#writing = true;
     try {
       while (this.#queue.length > 0 && !this.#closed) {
-        const text = this.#queue.length === 1 ? this.#queue[0] : this.#queue.join("");
+        const bytes = encodeChunks(this.#queue);
         this.#queue.length = 0;
         this.#queuedBytes = 0;
-        const bytes = encoder.encode(text);
         let offset = 0;
         while (offset < bytes.length) {
-          offset += await this.#conn.write(bytes.subarray(offset));
+          offset += await this.#conn.write(offset === 0 ? bytes : bytes.subarray(offset));
         }
       }
     } catch {
