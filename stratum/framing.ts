@@ -18,11 +18,16 @@ const INITIAL_PENDING_BYTES = 512;
 /** Result of feeding a chunk: `ok`, or `oversize` when a line passed the cap (stop reading). */
 export type FrameResult = "ok" | "oversize";
 
+/**
+ * One decoder for every connection: lines are decoded whole (never in streaming mode), so it
+ * holds no state between calls and a per-connection instance would only cost memory.
+ */
+const LINE_DECODER = new TextDecoder("utf-8", { fatal: false });
+
 /** Splits a byte stream into lines; one per connection. */
 export class LineFramer {
   /** Cap on one line in bytes. */
   readonly maxLineBytes: number;
-  readonly #decoder = new TextDecoder("utf-8", { fatal: false });
   #pending: Uint8Array | undefined;
   #pendingLength = 0;
   #oversizeHead = "";
@@ -65,7 +70,7 @@ export class LineFramer {
         this.#pendingLength = 0;
       } else {
         if (nl - start > this.maxLineBytes) {
-          this.#oversizeHead = this.#decoder.decode(chunk.subarray(start, start + 4096));
+          this.#oversizeHead = LINE_DECODER.decode(chunk.subarray(start, start + 4096));
           return "oversize";
         }
         line = this.#decodeLine(chunk.subarray(start, nl));
@@ -88,16 +93,15 @@ export class LineFramer {
         break;
       }
     }
-    return blank ? "" : this.#decoder.decode(bytes.subarray(0, n));
+    return blank ? "" : LINE_DECODER.decode(bytes.subarray(0, n));
   }
 
   #keep(bytes: Uint8Array): FrameResult {
     const total = this.#pendingLength + bytes.length;
     if (total > this.maxLineBytes) {
       const held = Math.min(this.#pendingLength, 4096);
-      this.#oversizeHead =
-        (held > 0 ? this.#decoder.decode(this.#pending!.subarray(0, held)) : "") +
-        this.#decoder.decode(bytes.subarray(0, 4096 - held));
+      this.#oversizeHead = (held > 0 ? LINE_DECODER.decode(this.#pending!.subarray(0, held)) : "") +
+        LINE_DECODER.decode(bytes.subarray(0, 4096 - held));
       this.#pendingLength = 0;
       return "oversize";
     }

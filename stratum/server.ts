@@ -135,7 +135,7 @@ const MAX_QUEUED_BYTES = 1 << 20;
  * sized for the traffic, not for bursts: a submit is ~170 bytes, and a longer burst just takes a
  * few more reads (the framer joins split lines).
  */
-const READ_BUFFER_BYTES = 1024;
+const READ_BUFFER_BYTES = 512;
 /** First byte of a TLS record carrying a handshake (a ClientHello sent to the plain port). */
 const TLS_HANDSHAKE_RECORD = 0x16;
 

@@ -167,8 +167,10 @@ export class Session {
   readonly #config: SessionConfig;
   readonly #transport: SessionTransport;
   readonly #vardiff: Vardiff;
-  readonly #invalid: InvalidShareCounter;
-  readonly #recent = new Map<string, NotifiedJob>();
+  /** Invalid-share counter; made with the first share (an idle connection never needs one). */
+  #invalid: InvalidShareCounter | undefined;
+  /** Jobs notified to this connection by notify id; made with the first work sent. */
+  #recent: Map<string, NotifiedJob> | undefined;
 
   #extranonce1 = -1;
   #extranonce1Bytes: Uint8Array | undefined;
@@ -197,7 +199,6 @@ export class Session {
     const now = host.now();
     this.lastActivity = now;
     this.#vardiff = new Vardiff(this.#config.vardiff, this.#config.initialDifficulty, now);
-    this.#invalid = new InvalidShareCounter(this.#config.invalidShares);
   }
 
   /** True once the miner subscribed. */
@@ -228,8 +229,10 @@ export class Session {
   /** Txids of a notified job (by its notify id), or of the newest one when no id is given. */
   #transactionsOf(jobId: unknown): readonly string[] {
     let notified: NotifiedJob | undefined;
-    if (typeof jobId === "string") notified = this.#recent.get(jobId);
-    else for (const n of this.#recent.values()) notified = n;
+    const recent = this.#recent;
+    if (recent === undefined) return [];
+    if (typeof jobId === "string") notified = recent.get(jobId);
+    else for (const n of recent.values()) notified = n;
     return notified?.job.txids ?? [];
   }
 
@@ -594,20 +597,21 @@ export class Session {
     // Same job at a new difficulty gets a new id, so shares on the earlier notify keep being
     // judged at the difficulty they were sent with.
     let notifyId = job.id;
-    const existing = this.#recent.get(notifyId);
+    const recent = this.#recent ??= new Map();
+    const existing = recent.get(notifyId);
     if (existing !== undefined && existing.difficulty !== difficulty) {
       notifyId = `${job.id}.${(++this.#notifyCounter).toString(16)}`;
     }
     const coinbase = job.coinbaseFor(user.script);
-    this.#recent.delete(notifyId);
-    this.#recent.set(notifyId, {
+    recent.delete(notifyId);
+    recent.set(notifyId, {
       job,
       coinbase,
       difficulty,
       shareTarget: this.#targetOf(difficulty),
     });
-    if (this.#recent.size > this.#config.recentJobs) {
-      this.#recent.delete(this.#recent.keys().next().value!);
+    if (recent.size > this.#config.recentJobs) {
+      recent.delete(recent.keys().next().value!);
     }
     // The encoded line is shared by every session on this coinbase: one encode per new block
     // and payout script, not one per connection.
@@ -655,8 +659,10 @@ export class Session {
   #noteInvalid(): void {
     const user = this.#user;
     const now = this.#host.now();
-    if (user === undefined || !this.#invalid.noteInvalid(now)) return;
-    const banMs = this.#invalid.options.banMs;
+    if (user === undefined) return;
+    const invalid = this.#invalid ??= new InvalidShareCounter(this.#config.invalidShares);
+    if (!invalid.noteInvalid(now)) return;
+    const banMs = invalid.options.banMs;
     const ban = this.#host.bans.ban(user.name, "too many invalid shares", banMs, now);
     this.#host.log(`banned ${user.name} until ${new Date(ban.until).toISOString()}: ${ban.reason}`);
     this.showMessage(`Banned until ${new Date(ban.until).toISOString()}: ${ban.reason}`);
@@ -684,7 +690,7 @@ export class Session {
         "unauthorized",
       );
     }
-    const notified = this.#recent.get(params[1]);
+    const notified = this.#recent?.get(params[1]);
     if (notified === undefined) return this.#reject(id, Code.STALE, "job not found", "stale");
     const { job } = notified;
 
@@ -827,7 +833,7 @@ export class Session {
     this.#transport.write(encodeTrue(id));
     this.stats.noteAccepted(notified.difficulty, verdict.difficulty, now);
     this.#host.registry.bestShares.offer(this.stats.name, verdict.difficulty, verdict.hash, now);
-    this.#invalid.noteAccepted();
+    this.#invalid?.noteAccepted();
     if (this.#vardiff.onShare(now) !== undefined && !this.#paused) {
       const job = this.#host.jobs.current();
       if (job !== undefined) this.#sendWork(job, false);

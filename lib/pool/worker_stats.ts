@@ -150,7 +150,8 @@ export class WorkerStats {
   #decayedShares = 0;
   #decayedAt: number;
   #notifiedAt: number | undefined = undefined;
-  readonly #latencies: Float64Array;
+  /** Notify → first share latencies, allocated with the first sample (idle miners have none). */
+  #latencies: Float64Array | undefined;
   #latencyCount = 0;
 
   /** Stats for a connection made at `connectedAt`. */
@@ -166,8 +167,12 @@ export class WorkerStats {
     this.tls = tls;
     this.connectedAt = connectedAt;
     this.#decayedAt = connectedAt;
-    this.#options = { ...DEFAULT_WORKER_STATS_OPTIONS, ...options };
-    this.#latencies = new Float64Array(this.#options.latencySamples);
+    // Connections share the default options object rather than each holding a copy.
+    let custom = false;
+    for (const _ in options) custom = true;
+    this.#options = custom
+      ? { ...DEFAULT_WORKER_STATS_OPTIONS, ...options }
+      : DEFAULT_WORKER_STATS_OPTIONS;
   }
 
   /** Notes that fresh work was notified at `now` (starts a latency measurement). */
@@ -242,7 +247,7 @@ export class WorkerStats {
       notifyToFirstShareMs: this.lastLatencyMs,
       notifyToFirstShareP50Ms: lat?.[0],
       notifyToFirstShareP95Ms: lat?.[1],
-      notifyToFirstShareSamples: Math.min(this.#latencyCount, this.#latencies.length),
+      notifyToFirstShareSamples: Math.min(this.#latencyCount, this.#options.latencySamples),
     };
   }
 
@@ -251,14 +256,16 @@ export class WorkerStats {
     const latency = now - this.#notifiedAt;
     this.#notifiedAt = undefined;
     this.lastLatencyMs = latency;
-    this.#latencies[this.#latencyCount % this.#latencies.length] = latency;
+    const ring = this.#latencies ??= new Float64Array(this.#options.latencySamples);
+    ring[this.#latencyCount % ring.length] = latency;
     this.#latencyCount++;
   }
 
   #latencyPercentiles(): [number, number] | undefined {
-    const n = Math.min(this.#latencyCount, this.#latencies.length);
-    if (n === 0) return undefined;
-    const sorted = this.#latencies.slice(0, n).sort();
+    const ring = this.#latencies;
+    const n = Math.min(this.#latencyCount, ring?.length ?? 0);
+    if (ring === undefined || n === 0) return undefined;
+    const sorted = ring.slice(0, n).sort();
     const at = (p: number) => sorted[Math.min(n - 1, Math.floor(p * n))];
     return [at(0.5), at(0.95)];
   }
