@@ -10,9 +10,10 @@ import { parseArgs } from "node:util";
 import { runLoad } from "./load.ts";
 import { runHash } from "./hash.ts";
 import { runApi } from "./api.ts";
+import { runFanout } from "./fanout.ts";
 import { defaultReportPath, makeReport, writeReport } from "./stats.ts";
 
-const USAGE = `usage: deno task bench <load|hash|api|all> [flags]
+const USAGE = `usage: deno task bench <load|hash|api|fanout|all> [flags]
 
 load   Stratum miners against a pool (ours on a regtest node, or --url)
   --connections N      connections to open (1000)
@@ -36,6 +37,11 @@ api    HTTP requests/s and latency on /api/overview and /api/pool-hashrate
   --seconds S          seconds per endpoint and concurrency (3)
   --concurrency C[,C]  requests in flight (1,32)
   --miners N           idle miners connected meanwhile (100)
+fanout new-block fan-out alone: server in process, miners in a child process
+  --connections N      miners (1000)
+  --blocks N           new blocks (10)
+  --addresses N        distinct payout addresses among the miners (1)
+  --steps N            merkle branch steps of the job (12)
 all    hash, api and load with their defaults
 common
   --json PATH          report path (artifacts/bench/<bench>-<time>.json)
@@ -79,12 +85,16 @@ async function main(): Promise<number> {
       workers: { type: "string" },
       concurrency: { type: "string" },
       miners: { type: "string" },
+      addresses: { type: "string" },
+      steps: { type: "string" },
       json: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   const which = positionals[0];
-  if (values.help || which === undefined || !["load", "hash", "api", "all"].includes(which)) {
+  if (
+    values.help || which === undefined || !["load", "hash", "api", "fanout", "all"].includes(which)
+  ) {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
@@ -104,6 +114,15 @@ async function main(): Promise<number> {
       seconds: positive(values.seconds, 3, "seconds"),
       concurrency: numberList(values.concurrency ?? "1,32"),
       miners: positive(values.miners, 100, "miners"),
+      log,
+    });
+  }
+  if (which === "fanout") {
+    results.fanout = await runFanout({
+      connections: positive(values.connections, 1000, "connections"),
+      blocks: positive(values.blocks, 10, "blocks"),
+      addresses: positive(values.addresses, 1, "addresses"),
+      steps: positive(values.steps, 12, "steps"),
       log,
     });
   }
