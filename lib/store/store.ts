@@ -196,6 +196,7 @@ export class PoolStore {
   readonly kv: Deno.Kv;
   readonly #now: () => number;
   #closed = false;
+  #writeTail: Promise<unknown> = Promise.resolve();
 
   /** Wraps an open database. */
   constructor(kv: Deno.Kv, options: { now?: () => number } = {}) {
@@ -568,15 +569,25 @@ export class PoolStore {
    * lock waits for the lock; any other failure (a checked key moved) retries at once, at most
    * {@linkcode MAX_RETRIES} times. `attempt` may return no operation to finish without writing.
    */
-  async #transact<R>(
+  #transact<R>(
     attempt: () => Promise<{ op?: Deno.AtomicOperation; result: R }>,
   ): Promise<R> {
-    for (let conflicts = 0; conflicts < MAX_RETRIES;) {
-      const { op, result } = await attempt();
-      if (op === undefined || (await op.commit()).ok) return result;
-      if (!(await waitForBackupLock(this.kv))) conflicts++;
-    }
-    throw new Error("store: too much contention");
+    // Writes from this process go one at a time: they are few (never per share), and racing
+    // each other on the same keys only burns retries. Conflicts left are with other processes
+    // sharing a remote store; those back off with jitter.
+    const run = this.#writeTail.then(async () => {
+      for (let conflicts = 0; conflicts < MAX_RETRIES;) {
+        const { op, result } = await attempt();
+        if (op === undefined || (await op.commit()).ok) return result;
+        if (!(await waitForBackupLock(this.kv))) {
+          conflicts++;
+          await new Promise((r) => setTimeout(r, Math.random() * 5 * conflicts));
+        }
+      }
+      throw new Error("store: too much contention");
+    });
+    this.#writeTail = run.catch(() => {});
+    return run;
   }
 
   async #write(mutate: (op: Deno.AtomicOperation) => void): Promise<void> {
