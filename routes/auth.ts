@@ -8,6 +8,10 @@
  * fails; else the cookie is set (HttpOnly, SameSite=Lax, Secure over TLS or with an https public
  * URL, expiring with the token) and `{"ok":true,"expires_at":…}` is returned.
  *
+ * Sign-out: `GET /logout` (the page's link) and `POST /logout` clear the session cookie (empty,
+ * `Max-Age=0`, an expiry in 1970) and answer `303` to `/`. Both carry the same-origin guard, so
+ * another site cannot sign a user out; 404 when Clerk is not configured.
+ *
  * @module
  */
 
@@ -44,6 +48,20 @@ export function textError(
 ) {
   c.header("Cache-Control", PRIVATE);
   return c.text(`${text}\n`, status);
+}
+
+/** Options of {@linkcode clearedSessionCookie}. */
+export interface ClearedCookieOptions {
+  /** Cookie name (`[auth].clerk_session_cookie_name`). */
+  readonly name: string;
+  /** Set `Secure` like the cookie being cleared (a browser ignores a mismatched clear). */
+  readonly secure: boolean;
+}
+
+/** `Set-Cookie` value that removes the session cookie: empty, `Max-Age=0`, expired in 1970. */
+export function clearedSessionCookie(o: ClearedCookieOptions): string {
+  return `${o.name}=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; ` +
+    `SameSite=Lax${o.secure ? "; Secure" : ""}`;
 }
 
 /** The session refresh and, when configured, the saved-worker routes. */
@@ -87,6 +105,24 @@ export function createAuthRoutes(options: AuthRoutesOptions): Hono {
     c.header("Cache-Control", PRIVATE);
     return c.json({ ok: true, expires_at: expiresAt.toISOString() });
   });
+
+  const logout = (c: Context) => {
+    if (!sessions) return textError(c, 404, "not found");
+    if (!isSameOriginRequest(c.req.raw.headers, canonicalHost(publicUrl, c.req.raw))) {
+      return textError(c, 403, "forbidden");
+    }
+    c.header(
+      "Set-Cookie",
+      clearedSessionCookie({
+        name: sessions.cookieName,
+        secure: wantsSecureCookie(c.req.raw, publicUrl),
+      }),
+    );
+    c.header("Cache-Control", PRIVATE);
+    return c.redirect("/", 303);
+  };
+  app.get("/logout", logout);
+  app.post("/logout", logout);
 
   if (options.savedWorkers) {
     app.route(

@@ -317,3 +317,20 @@ Deno.test("a backup taken while writers run is one consistent state", async () =
     }
   });
 });
+
+Deno.test("flush settles every queued write, also those queued while it waits", async () => {
+  await withStore(async (store) => {
+    let done = 0;
+    for (let i = 0; i < 20; i++) {
+      void store.saveWorker("user_f", `${WORKER}-${i}`).then(() => done++);
+    }
+    const flushed = store.flush();
+    // Queued after flush started (a ban set while the pool stops): flush waits for it too.
+    void store.putBan({ key: "ip:192.0.2.7", until: Date.UTC(2025, 0, 2), reason: "late" });
+    await flushed;
+    assert.equal(done, 20);
+    // Reads are not queued: what they see right after flush was committed before it resolved.
+    assert.equal((await store.savedWorkers("user_f")).length, 20);
+    assert.deepEqual((await store.bans()).map((b) => b.key), ["ip:192.0.2.7"]);
+  });
+});

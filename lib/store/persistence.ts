@@ -251,6 +251,8 @@ export async function startPersistence(
         await queue?.stop();
         track(sample());
         while (pending.size > 0) await Promise.all([...pending]);
+        // Writes not tracked here (bans from the Stratum side) are queued in the store itself.
+        await store.flush();
         store.close();
       })();
       return stopped;

@@ -204,6 +204,18 @@ export class PoolStore {
     this.#now = options.now ?? Date.now;
   }
 
+  /**
+   * Settles every write queued so far, including ones queued while waiting (a ban set during
+   * shutdown). Failed writes are settled too: their callers saw the error.
+   */
+  async flush(): Promise<void> {
+    let tail: Promise<unknown>;
+    do {
+      tail = this.#writeTail;
+      await tail;
+    } while (tail !== this.#writeTail);
+  }
+
   /** Closes the database; later calls fail. Safe to call twice. */
   close(): void {
     if (this.#closed) return;
