@@ -1,5 +1,6 @@
 /**
- * Saved workers: `GET /api/saved-workers`, the notify switches, the Discord one-time codes, and
+ * Saved workers: `GET /api/saved-workers`, one worker's 24 h per-minute history
+ * (`GET /api/saved-workers/history?hash=`), the notify switches, the Discord one-time codes, and
  * the page actions `POST /worker/save` / `POST /worker/remove`.
  *
  * Every route needs a Clerk session (401 `unauthorized` without one; 404 everywhere when Clerk is
@@ -26,6 +27,7 @@ import {
 import type { ClerkSession } from "../lib/auth/clerk.ts";
 import type { SessionReader } from "../lib/auth/session.ts";
 import {
+  HISTORY_MINUTES,
   isWorkerHash,
   MAX_SAVED_WORKERS,
   normaliseOneTimeCode,
@@ -95,6 +97,26 @@ export interface SavedWorkersResponse {
   best_difficulty: number;
   online_workers: SavedWorkerEntry[];
   offline_workers: SavedWorkerEntry[];
+}
+
+/** One minute of a saved worker's history. */
+export interface SavedWorkerHistoryPoint {
+  /** Start of the minute, RFC3339. */
+  at: string;
+  /** Hashrate summed over the worker's connections in that minute (H/s). */
+  hashrate: number;
+  /** Best share difficulty seen on its live connections in that minute. */
+  best_difficulty: number;
+}
+
+/** The `GET /api/saved-workers/history` body. */
+export interface SavedWorkerHistoryResponse {
+  updated_at: string;
+  hash: string;
+  name: string;
+  interval_seconds: number;
+  window_seconds: number;
+  history: SavedWorkerHistoryPoint[];
 }
 
 const PRIVATE = "private, no-store";
@@ -171,6 +193,36 @@ export async function savedWorkersView(
   return body;
 }
 
+/**
+ * One saved worker's history for `userId`: the minutes of the last 24 h in which it was online,
+ * oldest first. Undefined when the user has not saved `hash`.
+ */
+export async function savedWorkerHistory(
+  userId: string,
+  hash: string,
+  store: PoolStore,
+  now: number,
+): Promise<SavedWorkerHistoryResponse | undefined> {
+  const h = hash.toLowerCase();
+  const worker = (await store.savedWorkers(userId)).find((w) => w.hash === h);
+  if (worker === undefined) return undefined;
+  // The store keeps an hour more than the window (expiry is lazy); the answer is the window.
+  const since = Math.floor(now / 60_000) - HISTORY_MINUTES + 1;
+  const samples = await store.workerHistory(h, since);
+  return {
+    updated_at: new Date(now).toISOString(),
+    hash: h,
+    name: worker.name,
+    interval_seconds: 60,
+    window_seconds: HISTORY_MINUTES * 60,
+    history: samples.map((s) => ({
+      at: new Date(s.minute * 60_000).toISOString(),
+      hashrate: s.hashrate,
+      best_difficulty: s.bestDifficulty,
+    })),
+  };
+}
+
 function onlineEntry(
   w: SavedWorker,
   live: WorkerSnapshot,
@@ -239,6 +291,17 @@ export function createSavedWorkerRoutes(o: SavedWorkerRoutesOptions): Hono {
     const s = await authed(c, false);
     if (s instanceof Response) return s;
     const body = await savedWorkersView(s.userId, o, now(), hashes);
+    c.header("Cache-Control", PRIVATE);
+    return c.json(body);
+  });
+
+  app.get("/api/saved-workers/history", async (c) => {
+    const s = await authed(c, false);
+    if (s instanceof Response) return s;
+    const hash = c.req.query("hash");
+    if (!isWorkerHash(hash)) return fail(c, 400, "invalid hash");
+    const body = await savedWorkerHistory(s.userId, hash, o.store, now());
+    if (body === undefined) return fail(c, 404, "worker not found");
     c.header("Cache-Control", PRIVATE);
     return c.json(body);
   });
