@@ -1,23 +1,28 @@
 /**
  * Snapshots through a shared Deno KV store: what the pool publishes, a mirror reads back byte for
  * byte with the original times, payloads larger than one KV value travel in chunks, old chunks are
- * cleaned up, and a mirror built on KV serves the same API bodies as the pool.
+ * cleaned up, and a mirror built on KV serves the same API bodies as the pool. The publisher's
+ * stop leaves the last refresh in KV, the reader follows the pool's cadences, and
+ * `status.mirror_publish` decides whether a pool publishes at all.
  */
 
 import assert from "node:assert/strict";
 import { createStatusApp } from "../routes/app.ts";
 import { ManualClock, memorySources, sampleStatusData } from "../lib/status/memory.ts";
-import { SnapshotCache } from "../lib/status/snapshots.ts";
+import { DEFAULT_INTERVALS, SnapshotCache } from "../lib/status/snapshots.ts";
 import type { StatusStatic } from "../lib/status/sources.ts";
 import {
   KV_CHUNK_BYTES,
   KV_PREFIX,
+  KV_READ_LAG_MS,
   KvSnapshotPublisher,
   KvSnapshotReader,
   readKvSnapshot,
   writeKvSnapshot,
 } from "../lib/mirror/kv.ts";
 import { createMirror, mirrorConfigFromEnv } from "../lib/mirror/mirror.ts";
+import { publishesSnapshots } from "../lib/mirror/publish.ts";
+import { loadConfig } from "../lib/config/load.ts";
 
 const STATICS: StatusStatic = {
   peerCleanup: { enabled: false, maxPingMs: 250, minPeers: 30 },
@@ -37,8 +42,8 @@ async function withKv(fn: (kv: Deno.Kv) => Promise<void>): Promise<void> {
 }
 
 /** A pool's cache over sample data with a full day of minute history (> 64 KiB with history). */
-async function poolCache() {
-  const now = Date.now();
+async function poolCache(clock = new ManualClock(Date.now())) {
+  const now = clock.now();
   const data = sampleStatusData(now);
   data.hashrateHistory = Array.from({ length: 1440 }, (_, i) => ({
     at: now - (1440 - i) * 60_000,
@@ -48,7 +53,7 @@ async function poolCache() {
   const cache = new SnapshotCache({
     sources: memorySources(data),
     statics: STATICS,
-    clock: new ManualClock(now),
+    clock,
   });
   await cache.refresh();
   return cache;
@@ -159,6 +164,88 @@ Deno.test("a KV reader picks up a newer payload and keeps the last one when KV f
     assert.equal(await reader.read("overview"), false, "a closed store fails the read");
     assert.equal(reader.stale(), true);
     assert.equal(reader.store.overview()!.updatedAt, 30, "the last good payload stays");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the publisher's stop waits for a write in flight and publishes the last refresh", async () => {
+  await withKv(async (kv) => {
+    const clock = new ManualClock(Date.now());
+    const cache = await poolCache(clock);
+    const written: string[] = [];
+    const publisher = new KvSnapshotPublisher(cache, {
+      kv,
+      checkMs: 60_000,
+      onWritten: (name) => written.push(name),
+    });
+    await publisher.start();
+    assert.equal(written.length, 6, "every snapshot at start");
+    // A refresh the timer has not seen yet, then a stop racing a publish already running.
+    await clock.advance(1_000);
+    await cache.refresh("overview");
+    const latest = cache.overview()!;
+    const racing = publisher.publish();
+    await publisher.stop();
+    assert.equal(await racing, 1);
+    const back = await readKvSnapshot(kv, "overview");
+    assert.equal(back?.updatedAt, latest.updatedAt);
+    assert.deepEqual(back?.body, latest.body);
+    assert.deepEqual(written.slice(6), ["overview"], "written once, not twice");
+    // Stopped is stopped: a second stop publishes nothing.
+    await clock.advance(1_000);
+    await cache.refresh("node");
+    await publisher.stop();
+    assert.notEqual((await readKvSnapshot(kv, "node"))?.updatedAt, cache.node()!.updatedAt);
+  });
+});
+
+Deno.test("a KV reader looks again just after each payload's next update, at most a cadence apart", async () => {
+  await withKv(async (kv) => {
+    const now = 1_700_000_000_000;
+    const clock = new ManualClock(now);
+    const reader = new KvSnapshotReader({ kv, clock });
+    assert.equal(reader.nextReadIn("overview"), DEFAULT_INTERVALS.overview, "nothing read yet");
+    const publish = (updatedAt: number, nextUpdateAt: number) =>
+      writeKvSnapshot(kv, "overview", {
+        body: new TextEncoder().encode('{"api_version":"1"}'),
+        updatedAt,
+        nextUpdateAt,
+      });
+    // A pool refreshing every 2 s: read 2 s + the publish lag later.
+    await publish(now, now + 2_000);
+    await reader.read("overview");
+    assert.equal(reader.nextReadIn("overview"), 2_000 + KV_READ_LAG_MS);
+    // Every 60 s: still read at the default pace, so an early refresh (new block) shows soon.
+    await publish(now + 1, now + 60_000);
+    await reader.read("overview");
+    assert.equal(reader.nextReadIn("overview"), DEFAULT_INTERVALS.overview);
+    // Overdue (the pool stopped): the default pace, never a tight loop.
+    await clock.advance(120_000);
+    assert.equal(reader.nextReadIn("overview"), DEFAULT_INTERVALS.overview);
+    assert.equal(reader.stale(), false, "an old payload is the pages' call, not a failed read");
+  });
+});
+
+Deno.test("status.mirror_publish: auto publishes with a store_url, on and off decide alone", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "denopool-cfg-" });
+  try {
+    const load = async (status: string) => {
+      const configPath = `${dir}/config.toml`;
+      await Deno.writeTextFile(configPath, `[status]\n${status}\n`);
+      return (await loadConfig({ configPath, warn: () => {} })).status;
+    };
+    const defaults = await load("");
+    assert.equal(defaults.mirrorPublish, "auto");
+    assert.equal(publishesSnapshots(defaults), false, "the private default file: no");
+    assert.equal(publishesSnapshots(await load(`store_url = "shared.kv"`)), true);
+    assert.equal(publishesSnapshots(await load(`store_url = "https://kv.example/db"`)), true);
+    assert.equal(publishesSnapshots(await load(`mirror_publish = "on"`)), true);
+    assert.equal(
+      publishesSnapshots(await load(`store_url = "s.kv"\nmirror_publish = "off"`)),
+      false,
+    );
+    await assert.rejects(load("mirror_publish = true"), /mirror_publish.*"auto", "on", "off"/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -75,7 +75,13 @@ async function startUpstream() {
     site: { brandName: "upstream", stratumPort: 3333 },
     workers: sourcesWorkerLookup(sources),
   });
-  const app = createStatusApp({ snapshots: cache, auth, pages });
+  // Titled as a pool with the default brand titles it (`startStatusService`).
+  const app = createStatusApp({
+    snapshots: cache,
+    auth,
+    pages,
+    openApi: { title: "denopool JSON API" },
+  });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
   return {
     url: `http://127.0.0.1:${server.addr.port}`,

@@ -32,6 +32,7 @@ export {
   type DiscordConfig,
   type HashBackend,
   type MiningConfig,
+  type MirrorPublish,
   NETWORK_NAMES,
   type NodeConfig,
   type Secrets,

@@ -189,6 +189,12 @@ export interface DiscordConfig {
   readonly onlineThresholdSeconds: number;
 }
 
+/**
+ * Whether the pool publishes its public status snapshots to its store for status mirrors: "auto"
+ * does when `store_url` is set (a store others can reach), "on" always, "off" never.
+ */
+export type MirrorPublish = "auto" | "on" | "off";
+
 /** `[status]`: status snapshots, branding and the store. */
 export interface StatusConfig {
   /** Refresh period of `/api/overview`, seconds. */
@@ -219,6 +225,8 @@ export interface StatusConfig {
   readonly peerCleanupMinPeers: number;
   /** Deno KV store location ("" = a local file under the data dir). */
   readonly storeUrl: string;
+  /** Publish the public snapshots to the store for status mirrors. */
+  readonly mirrorPublish: MirrorPublish;
 }
 
 /** The sections of `config.toml`, typed. */
@@ -404,6 +412,7 @@ export const CONFIG_SCHEMA: ConfigSchema = {
     peerCleanupMaxPingMs: integerField(250, 1, 60_000),
     peerCleanupMinPeers: integerField(30, 0, 1000),
     storeUrl: stringField(""),
+    mirrorPublish: choiceField<MirrorPublish>("auto", ["auto", "on", "off"]),
   },
 };
 

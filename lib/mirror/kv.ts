@@ -22,6 +22,12 @@ export const KV_PREFIX: readonly string[] = ["denopool", "status"];
 /** Largest chunk written (bytes). */
 export const KV_CHUNK_BYTES = 60_000;
 
+/**
+ * How long after a payload's `nextUpdateAt` a reader looks for its successor (ms): the publisher
+ * checks every second, and a write takes a moment.
+ */
+export const KV_READ_LAG_MS = 1_500;
+
 /** The snapshot names published, in order. */
 export const KV_NAMES: readonly SnapshotName[] = [
   "overview",
@@ -137,37 +143,56 @@ export interface KvLoopOptions {
   readonly onError?: (name: SnapshotName, error: unknown) => void;
 }
 
+/** Options of {@linkcode KvSnapshotPublisher}. */
+export interface KvPublisherOptions extends KvLoopOptions {
+  /** How often to look for refreshed snapshots (ms, 1000). */
+  readonly checkMs?: number;
+  /** Told about every payload written. */
+  readonly onWritten?: (name: SnapshotName, meta: KvSnapshotMeta) => void;
+}
+
 /**
  * Publishes a pool's snapshots to KV: every `checkMs` (1 s) it writes each payload whose
- * `updatedAt` changed since it last wrote it.
+ * `updatedAt` changed since it last wrote it, so every refresh reaches KV within about a second
+ * (a refresh that another one replaces within that second is skipped: only the newest matters).
  */
 export class KvSnapshotPublisher {
   readonly #snapshots: JsonSnapshots;
-  readonly #options: KvLoopOptions;
+  readonly #options: KvPublisherOptions;
   readonly #clock: Clock;
   readonly #checkMs: number;
   readonly #written = new Map<SnapshotName, number>();
   #timer: unknown;
   #running = false;
+  #inFlight: Promise<number> | undefined;
 
   /** A publisher of `snapshots`; call {@linkcode start} or {@linkcode publish}. */
-  constructor(snapshots: JsonSnapshots, options: KvLoopOptions & { checkMs?: number }) {
+  constructor(snapshots: JsonSnapshots, options: KvPublisherOptions) {
     this.#snapshots = snapshots;
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#checkMs = options.checkMs ?? 1_000;
   }
 
-  /** Writes every changed payload now; resolves with how many were written. Never rejects. */
-  async publish(): Promise<number> {
+  /**
+   * Writes every changed payload now; resolves with how many were written. Never rejects. A
+   * publish already running is joined, so two never write the same payload at once.
+   */
+  publish(): Promise<number> {
+    this.#inFlight ??= this.#publishChanged().finally(() => this.#inFlight = undefined);
+    return this.#inFlight;
+  }
+
+  async #publishChanged(): Promise<number> {
     let written = 0;
     for (const name of KV_NAMES) {
       const snap = widest(this.#snapshots, name);
       if (!snap || this.#written.get(name) === snap.updatedAt) continue;
       try {
-        await writeKvSnapshot(this.#options.kv, name, snap, this.#options.prefix);
+        const meta = await writeKvSnapshot(this.#options.kv, name, snap, this.#options.prefix);
         this.#written.set(name, snap.updatedAt);
         written++;
+        this.#options.onWritten?.(name, meta);
       } catch (error) {
         this.#options.onError?.(name, error);
       }
@@ -182,24 +207,35 @@ export class KvSnapshotPublisher {
     this.#loop();
   }
 
-  /** Stops the timer. */
-  stop(): void {
+  /**
+   * Stops the timer, waits for a write in flight and publishes what changed since, so the store
+   * holds the pool's last snapshots; after it resolves the KV store may be closed.
+   */
+  async stop(): Promise<void> {
+    const wasRunning = this.#running;
     this.#running = false;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#inFlight) await this.#inFlight;
+    if (wasRunning) await this.publish();
   }
 
   #loop(): void {
     if (!this.#running) return;
     this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
       this.publish().finally(() => this.#loop());
     }, this.#checkMs);
   }
 }
 
 /**
- * Fills a {@linkcode MirrorSnapshots} from KV on the pool's cadences. A read that fails marks the
- * mirror stale; a payload that simply has not changed does not.
+ * Fills a {@linkcode MirrorSnapshots} from KV. Each snapshot is read again shortly after the
+ * `nextUpdateAt` it was published with (so a pool's own cadences are followed, whatever they are
+ * configured to), but at least as often as the default cadences (so an early refresh on a new block
+ * shows within seconds). A payload that has not changed costs one KV read. A read that fails marks
+ * the mirror stale; a payload that simply has not changed does not (the pages judge its age by its
+ * own times, so a pool that stopped publishing shows as stale there).
  */
 export class KvSnapshotReader {
   /** The snapshots read (serve these). */
@@ -215,6 +251,16 @@ export class KvSnapshotReader {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.store = options.store ?? new MirrorSnapshots();
+  }
+
+  /** Milliseconds until `name` is read again. */
+  nextReadIn(name: SnapshotName): number {
+    const most = DEFAULT_INTERVALS[name];
+    const payload = this.store.get(name);
+    if (!payload) return most;
+    const wait = payload.nextUpdateAt + KV_READ_LAG_MS - this.#clock.now();
+    // Overdue: the pool is late or gone; keep looking at the default pace, not in a tight loop.
+    return wait > 0 ? Math.min(wait, most) : most;
   }
 
   /** True while the latest read of any snapshot failed. */
@@ -261,7 +307,7 @@ export class KvSnapshotReader {
       name,
       this.#clock.setTimeout(() => {
         this.read(name).finally(() => this.#schedule(name));
-      }, DEFAULT_INTERVALS[name]),
+      }, this.nextReadIn(name)),
     );
   }
 }

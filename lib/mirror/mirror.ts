@@ -159,6 +159,11 @@ export async function createMirror(
     };
   }
   const pages = await createPageRoutes({ snapshots, site: config.site, workers, stale });
-  const app = createStatusApp({ snapshots, pages });
+  // Titled as the pool titles its own (`<brand> JSON API`), so the same brand gives the same bytes.
+  const app = createStatusApp({
+    snapshots,
+    pages,
+    openApi: { title: `${config.site.brandName} JSON API` },
+  });
   return { app, snapshots, stale, start, stop };
 }

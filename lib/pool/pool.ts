@@ -32,6 +32,7 @@ import {
   startPersistence,
 } from "../store/persistence.ts";
 import { startStatusService, type StatusService } from "./status_service.ts";
+import { publishesSnapshots, startSnapshotPublishing } from "../mirror/publish.ts";
 
 /** Hooks for embedding the pool (demo, tests). */
 export interface StartPoolOptions {
@@ -210,6 +211,11 @@ export async function startPool(
     rpc.close();
     throw error;
   }
+  // Status mirrors fed from the shared store (`deno task mirror` with KV_URL) read what this writes.
+  const publishing = publishesSnapshots(config.status)
+    ? await startSnapshotPublishing(status.cache, persisted.store.kv, { log })
+    : undefined;
+  if (publishing) log("status snapshots published to the store for mirrors");
 
   let stopped: Promise<void> | undefined;
   return {
@@ -228,6 +234,8 @@ export async function startPool(
         // Miners first: they hear why and can fail over while the rest winds down.
         await stratum.stop(message);
         await status.stop();
+        // The last snapshots go to the store before it closes: mirrors keep serving them.
+        await publishing?.stop();
         // Last, the store: everything above may still write to it while stopping.
         await persisted.stop();
         await feed.stop();
