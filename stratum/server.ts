@@ -21,6 +21,7 @@ import { BanList, type InvalidShareOptions } from "../lib/pool/bans.ts";
 import type { BlockSink, JobSource, ShareChecker } from "../lib/pool/types.ts";
 import type { VardiffOptions } from "../lib/pool/vardiff.ts";
 import { WorkerRegistry, WorkerStats } from "../lib/pool/worker_stats.ts";
+import { FANOUT_BUCKETS, type HistogramSnapshot, LatencyHistogram } from "../lib/status/metrics.ts";
 import { ShareDeduper } from "./dedupe.ts";
 import { DEFAULT_MAX_LINE_BYTES, LineFramer } from "./framing.ts";
 import { encodeShowMessage, sniffId } from "./protocol.ts";
@@ -350,6 +351,8 @@ export class StratumServer {
   readonly bans: BanList;
   /** Admission control of new connections (also holds the IP bans). */
   readonly admission: Admission;
+  /** New job → every connection's `mining.notify` handed to its socket, seconds (`/metrics`). */
+  readonly #fanout = new LatencyHistogram(FANOUT_BUCKETS);
 
   readonly #options: StratumServerOptions;
   readonly #host: SessionHost;
@@ -448,6 +451,14 @@ export class StratumServer {
     };
   }
 
+  /**
+   * Fan-out latency of every new job since start: from the job to the last connection's
+   * `mining.notify` handed to its socket (seconds, cumulative buckets).
+   */
+  fanoutLatency(): HistogramSnapshot {
+    return this.#fanout.snapshot();
+  }
+
   /** Binds the listeners and starts accepting. */
   start(): void {
     if (this.#running) throw new Error("StratumServer already started");
@@ -481,8 +492,13 @@ export class StratumServer {
     }
     this.#running = true;
     this.#unsubscribe = o.jobs.onJob((job) => {
+      const started = performance.now();
       this.#host.dedupe.retain((id) => o.jobs.get(id) !== undefined);
       for (const c of this.#connections) c.session.onJob(job);
+      if (this.#connections.size === 0) return;
+      // The pass above queued the notifies and the shared end-of-tick flush; a microtask queued
+      // now runs after that flush has handed every queued line to its socket.
+      queueMicrotask(() => this.#fanout.observe((performance.now() - started) / 1000));
     });
     this.#sweepTimer = setInterval(() => this.#sweep(), o.sweepIntervalMs ?? 1000);
   }

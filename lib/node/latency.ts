@@ -1,7 +1,8 @@
 /**
  * Round-trip latency of node RPC calls, per method: the last and largest ever, a count, and
  * min/avg/max over a rolling window (default one hour) kept in fixed time buckets so memory stays
- * bounded however often a method is called.
+ * bounded however often a method is called; plus an all-time cumulative histogram (fixed latency
+ * bounds, count and sum) for Prometheus.
  *
  * @module
  */
@@ -24,6 +25,38 @@ export interface LatencySnapshot {
   readonly windowCount: number;
 }
 
+/** An all-time cumulative histogram: `buckets[i].count` calls took ≤ `buckets[i].le` seconds. */
+export interface LatencyHistogramSnapshot {
+  /** Upper bounds (seconds, ascending) with cumulative counts; the `+Inf` bucket is `count`. */
+  readonly buckets: readonly { readonly le: number; readonly count: number }[];
+  /** Sum of all latencies (seconds). */
+  readonly sum: number;
+  /** Number of calls. */
+  readonly count: number;
+}
+
+/**
+ * Histogram bounds (seconds) of RPC latency: a local node answers in a few ms, a busy mainnet
+ * getblocktemplate in up to seconds, and a timed-out call lands past 10 s.
+ */
+export const RPC_LATENCY_BUCKETS: readonly number[] = Object.freeze([
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+]);
+
 /** Options for {@linkcode LatencyStats}. */
 export interface LatencyOptions {
   /** Length of the rolling window in ms; default one hour. */
@@ -32,6 +65,8 @@ export interface LatencyOptions {
   readonly bucketMs?: number;
   /** Clock in ms since the epoch; default `Date.now`. */
   readonly now?: () => number;
+  /** Histogram bounds (seconds, ascending); default {@linkcode RPC_LATENCY_BUCKETS}. */
+  readonly histogramBuckets?: readonly number[];
 }
 
 /** One time bucket of samples. */
@@ -49,9 +84,13 @@ class MethodLatency {
   last = 0;
   max = 0;
   count = 0;
+  sum = 0;
   readonly buckets: Bucket[];
+  /** Per-bound counts (not cumulative; cumulated when read). */
+  readonly histogram: Float64Array;
 
-  constructor(bucketCount: number) {
+  constructor(bucketCount: number, histogramBounds: number) {
+    this.histogram = new Float64Array(histogramBounds);
     this.buckets = Array.from({ length: bucketCount }, () => ({
       slot: -1,
       count: 0,
@@ -77,6 +116,7 @@ export class LatencyStats {
   readonly #bucketMs: number;
   readonly #bucketCount: number;
   readonly #now: () => number;
+  readonly #bounds: readonly number[];
   readonly #methods = new Map<string, MethodLatency>();
 
   /** Creates empty statistics. */
@@ -88,6 +128,7 @@ export class LatencyStats {
     }
     this.#bucketCount = Math.ceil(windowMs / this.#bucketMs);
     this.#now = options.now ?? Date.now;
+    this.#bounds = options.histogramBuckets ?? RPC_LATENCY_BUCKETS;
   }
 
   /** Records one call of `method` that took `seconds`. */
@@ -95,12 +136,20 @@ export class LatencyStats {
     if (!Number.isFinite(seconds) || seconds < 0) return;
     let stats = this.#methods.get(method);
     if (!stats) {
-      stats = new MethodLatency(this.#bucketCount);
+      stats = new MethodLatency(this.#bucketCount, this.#bounds.length);
       this.#methods.set(method, stats);
     }
     stats.last = seconds;
     if (seconds > stats.max) stats.max = seconds;
     stats.count++;
+    stats.sum += seconds;
+    const bounds = this.#bounds;
+    for (let i = 0; i < bounds.length; i++) {
+      if (seconds <= bounds[i]) {
+        stats.histogram[i]++;
+        break;
+      }
+    }
     const slot = Math.floor(this.#now() / this.#bucketMs);
     const bucket = stats.buckets[slot % this.#bucketCount];
     if (bucket.slot !== slot) {
@@ -142,6 +191,22 @@ export class LatencyStats {
       windowMaxSec: max,
       windowCount: count,
     };
+  }
+
+  /** All-time cumulative histogram of `method` (all zero if it was never recorded). */
+  histogram(method: string): LatencyHistogramSnapshot {
+    const stats = this.#methods.get(method);
+    let running = 0;
+    const buckets = this.#bounds.map((le, i) => ({
+      le,
+      count: running += stats?.histogram[i] ?? 0,
+    }));
+    return { buckets, sum: stats?.sum ?? 0, count: stats?.count ?? 0 };
+  }
+
+  /** The methods recorded so far, in first-call order. */
+  methods(): string[] {
+    return [...this.#methods.keys()];
   }
 
   /** Figures for every recorded method. */

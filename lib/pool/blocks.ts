@@ -65,6 +65,21 @@ export interface FoundBlockRecord {
   updatedAt: number;
 }
 
+/** The latest failure to write or read the block journal. */
+export interface JournalError {
+  /** What failed, without file paths (it is shown on the public server page). */
+  readonly message: string;
+  /** When (ms since the epoch). */
+  readonly at: number;
+}
+
+/** An I/O error as a short reason: Deno's `… (os error N): open '/path'` without the path. */
+function ioReason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const os = /^(.*?\(os error \d+\))/.exec(text);
+  return os ? os[1] : text.replace(/'[^']*'/g, "'…'");
+}
+
 interface JournalFile extends FoundBlockRecord {
   /** The serialized block, hex. */
   blockHex: string;
@@ -150,6 +165,8 @@ export class BlockSubmitter implements BlockSink {
     & Pick<BlockSubmitterOptions, "onRecord" | "onJournal">;
   #records = new Map<string, JournalFile>();
   #ready: Promise<void>;
+  #journalError: JournalError | undefined;
+  #journalErrors = 0;
 
   /** Creates the submitter; the journal directory is created on first use. */
   constructor(opts: BlockSubmitterOptions) {
@@ -160,7 +177,21 @@ export class BlockSubmitter implements BlockSink {
       now: Date.now,
       ...opts,
     };
-    this.#ready = Deno.mkdir(opts.journalDir, { recursive: true });
+    // A journal that cannot be created must not stop the pool (nor be an unhandled rejection):
+    // blocks still go to the node, and the failure is shown as the accounting error.
+    this.#ready = Deno.mkdir(opts.journalDir, { recursive: true }).catch((error) =>
+      this.#noteJournalError("cannot create the block journal directory", error)
+    );
+  }
+
+  /** The latest journal failure (write, read or directory), if any since start. */
+  get journalError(): JournalError | undefined {
+    return this.#journalError;
+  }
+
+  /** Journal failures since start. */
+  get journalErrors(): number {
+    return this.#journalErrors;
   }
 
   /** Every known found block, newest first. */
@@ -219,7 +250,14 @@ export class BlockSubmitter implements BlockSink {
   async recover(): Promise<FoundBlockRecord[]> {
     await this.#ready;
     const out: FoundBlockRecord[] = [];
-    for await (const entry of Deno.readDir(this.#o.journalDir)) {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(this.#o.journalDir));
+    } catch (error) {
+      this.#noteJournalError("cannot read the block journal", error);
+      return out;
+    }
+    for (const entry of entries) {
       if (!entry.isFile || !entry.name.endsWith(".json")) continue;
       let file: JournalFile;
       try {
@@ -327,19 +365,33 @@ export class BlockSubmitter implements BlockSink {
     }
   }
 
+  /**
+   * Writes `rec` durably. A failure is recorded ({@linkcode journalError}), not thrown: the block
+   * and the node's verdict on it matter more than the journal, and the miner gets that verdict.
+   */
   async #writeJournal(rec: JournalFile): Promise<void> {
     await this.#ready;
     const path = `${this.#o.journalDir}/${rec.height}-${rec.hash}.json`;
     const tmp = `${path}.tmp`;
-    const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
     try {
-      const bytes = new TextEncoder().encode(JSON.stringify(rec));
-      for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
-      await file.syncData();
-    } finally {
-      file.close();
+      const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+      try {
+        const bytes = new TextEncoder().encode(JSON.stringify(rec));
+        for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
+        await file.syncData();
+      } finally {
+        file.close();
+      }
+      await Deno.rename(tmp, path);
+    } catch (error) {
+      this.#noteJournalError(`cannot journal block ${rec.height}`, error);
+      return;
     }
-    await Deno.rename(tmp, path);
     this.#o.onJournal?.(withoutBlockHex(rec));
+  }
+
+  #noteJournalError(what: string, error: unknown): void {
+    this.#journalErrors++;
+    this.#journalError = { message: `${what}: ${ioReason(error)}`, at: this.#o.now() };
   }
 }

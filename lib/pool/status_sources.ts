@@ -15,7 +15,7 @@ import type { Config } from "../config/schema.ts";
 import type { RpcClient } from "../node/rpc.ts";
 import type { TemplateFeed } from "../node/template_feed.ts";
 import type { SharePool } from "../shares/pool.ts";
-import type { MetricsSnapshot, MetricsSource } from "../status/metrics.ts";
+import type { HistogramSnapshot, MetricsSnapshot, MetricsSource } from "../status/metrics.ts";
 import type {
   BestShareRecord,
   ChainTip,
@@ -311,9 +311,14 @@ export class LiveStatusSources implements StatusSources, MetricsSource {
       : health;
   }
 
-  /** The block journal reports its errors to the submitter's caller, not here: always undefined. */
+  /**
+   * The block journal's latest failure with its time, for an hour after it (as the pool errors);
+   * the journal is the pool's record of found blocks, so a failure there is an accounting error.
+   */
   accountingError(): string | undefined {
-    return undefined;
+    const error = this.#parts.blocks.journalError;
+    if (error === undefined || this.#now() - error.at > POOL_ERROR_WINDOW_MS) return undefined;
+    return `${error.message} (at ${new Date(error.at).toISOString().replace(/\.\d{3}Z$/, "Z")})`;
   }
 
   /** Template feed and ZMQ state. */
@@ -388,9 +393,9 @@ export class LiveStatusSources implements StatusSources, MetricsSource {
 
   // ---- MetricsSource ------------------------------------------------------------------------
 
-  /** Counters and gauges for `/metrics`. */
+  /** Counters, gauges and histograms for `/metrics`, every one from a live part. */
   metrics(): MetricsSnapshot {
-    const { stratum, shares, blocks } = this.#parts;
+    const { stratum, shares, blocks, rpc } = this.#parts;
     const totals = stratum.registry.totals();
     const sharesByResult: Record<string, number> = { accepted: totals.accepted };
     for (const [reason, n] of Object.entries(totals.rejectedByReason)) {
@@ -405,14 +410,24 @@ export class LiveStatusSources implements StatusSources, MetricsSource {
     for (const r of blocks.records()) blocksByResult[r.status]++;
     const counts = stratum.counts();
     const stats = shares?.stats();
+    const rpcLatency: Record<string, HistogramSnapshot> = {};
+    // The two that matter are always listed (zero before their first call: a true count, and a
+    // series that exists from the start is one alerts can rely on).
+    for (const method of new Set(["getblocktemplate", "submitblock", ...rpc.latency.methods()])) {
+      rpcLatency[method] = rpc.latency.histogram(method);
+    }
     return {
       sharesByResult,
       blocksByResult,
       connectionsByTransport: { tcp: counts.plain, tls: counts.tls },
+      authorizedConnections: counts.authorized,
+      connectionsRefused: counts.refused,
       hashChecks: stats?.checksDone ?? 0,
       hashChecksPerSecond: stats?.checksPerSecond ?? 0,
       poolHashrate: stratum.registry.totalHashrate(this.#now()),
-      rpcLatency: {},
+      rpcLatency,
+      fanoutLatency: stratum.fanoutLatency(),
+      journalErrors: blocks.journalErrors,
     };
   }
 
