@@ -16,6 +16,7 @@ import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
 import { base58CheckEncode } from "../lib/bitcoin/base58.ts";
 import { bytesToHex, reverseBytes } from "../lib/bitcoin/hex.ts";
 import { censorWorker } from "../lib/status/censor.ts";
+import { parsePrometheus, type PrometheusFamily } from "../lib/status/metrics.ts";
 
 const regtest = NETWORKS.regtest;
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
@@ -130,7 +131,11 @@ Deno.test({
     let tp: TestPool | undefined;
     const clients: StratumClient[] = [];
     try {
-      tp = await startTestPool(node, { status: CADENCE, difficulty: DIFFICULTY });
+      tp = await startTestPool(node, {
+        status: CADENCE,
+        difficulty: DIFFICULTY,
+        server: { metrics_listen: "127.0.0.1:0" },
+      });
       const pool = tp.pool;
       const base = `http://127.0.0.1:${pool.status.http!.port}`;
 
@@ -216,6 +221,53 @@ Deno.test({
         assert.equal("error_history" in p, false, "nothing went wrong");
       });
 
+      await t.step(
+        "/metrics: every series from the running pool, in valid text format",
+        async () => {
+          const res = await get(`http://127.0.0.1:${pool.status.metrics!.port}`, "/metrics");
+          assert.equal(res.status, 200);
+          const families = parsePrometheus(res.text);
+          const value = (family: string, suffix = "", labels: Record<string, string> = {}) => {
+            const f: PrometheusFamily | undefined = families.get(`denopool_${family}`);
+            assert.ok(f, `family ${family}`);
+            const s = f.samples.find((s) =>
+              s.name === f.name + suffix &&
+              Object.entries(labels).every(([k, v]) => s.labels[k] === v)
+            );
+            assert.ok(s, `${family}${suffix} ${JSON.stringify(labels)}`);
+            return s.value;
+          };
+          const registry = pool.stratum.registry.totals();
+          // A: 3 shares, the block, 1 share after it; B: 3 shares before it left.
+          assert.equal(value("shares_total", "", { result: "accepted" }), 8);
+          assert.equal(registry.accepted, 8);
+          for (const reason of ["stale", "low_difficulty", "duplicate", "invalid"]) {
+            assert.equal(value("shares_total", "", { result: reason }), 0, reason);
+          }
+          assert.equal(value("blocks_total", "", { result: "accepted" }), 1);
+          assert.equal(value("blocks_total", "", { result: "rejected" }), 0);
+          assert.equal(value("blocks_total", "", { result: "stale" }), 0);
+          assert.equal(value("connections", "", { transport: "tcp" }), 1, "A is still on");
+          assert.equal(value("connections", "", { transport: "tls" }), 0);
+          assert.equal(value("connections_authorized"), 1);
+          assert.ok(value("hash_checks_total") >= 8, "at least every accepted share was hashed");
+          assert.ok(value("hash_checks_per_second") > 0);
+          assert.ok(value("pool_hashrate") > 0);
+          for (const method of ["getblocktemplate", "submitblock"]) {
+            const count = value("rpc_latency_seconds", "_count", { method });
+            assert.equal(value("rpc_latency_seconds", "_bucket", { method, le: "+Inf" }), count);
+            assert.ok(value("rpc_latency_seconds", "_sum", { method }) > 0, method);
+            if (method === "submitblock") assert.equal(count, 1);
+            else assert.ok(count >= 2, "the first template and the one after the block");
+          }
+          // At least the job of the new tip went out to A and B.
+          assert.ok(value("notify_fanout_seconds", "_count") >= 1);
+          assert.ok(value("notify_fanout_seconds", "_sum") > 0);
+          assert.equal(value("block_journal_errors_total"), 0);
+          assert.equal((await get(base, "/metrics")).status, 404, "not on the public listener");
+        },
+      );
+
       await t.step("node: what the node says, with the genesis check", async () => {
         const n = await json("/api/node");
         const genesis = await node.rpc<string>("getblockhash", [0]);
@@ -246,6 +298,7 @@ Deno.test({
         );
         assert.equal(parseInt(s.job_feed.block_bits, 16), regtest.powLimitBits);
         assert.equal(s.job_feed.zmq_healthy, false, "no ZMQ configured");
+        assert.equal("accounting_error" in s, false, "the block journal was written");
       });
 
       await t.step("pool-hashrate: block timer, recent block times, fees, history", async () => {
@@ -505,6 +558,64 @@ Deno.test({
       assert.equal(priceRequests, 1, "the quote is kept (30 min), not fetched per rebuild");
     } finally {
       await priceServer.shutdown();
+      client?.close();
+      await tp?.stop();
+      await node.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "a block journal that cannot be written: the block still counts, /api/server says so",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const node = await startRegtestNode();
+    await node.mine(1);
+    // The journal goes to <data dir>/blocks; a regular file there makes every write fail, even
+    // for root (chmod would not stop root in CI).
+    const dataDir = await Deno.makeTempDir({ prefix: "denopool-test-" });
+    await Deno.writeTextFile(`${dataDir}/blocks`, "not a directory");
+    let tp: TestPool | undefined;
+    let client: StratumClient | undefined;
+    try {
+      tp = await startTestPool(node, {
+        difficulty: DIFFICULTY,
+        server: { metrics_listen: "127.0.0.1:0" },
+      }, dataDir);
+      const base = `http://127.0.0.1:${tp.pool.status.http!.port}`;
+      const server = async () => {
+        const res = await get(base, "/api/server");
+        assert.equal(res.status, 200);
+        const body = JSON.parse(res.text);
+        assert.deepEqual(validate(ENDPOINTS["/api/server"].schema, body), []);
+        return body;
+      };
+      // Start-up could not read the journal: shown from the first snapshot on.
+      assert.match((await server()).accounting_error, /^cannot (create|read) the block journal/);
+
+      client = await connectMiner(tp.port, minerA, "cgminer/4.12.1");
+      const blockHash = await submitBlock(client, minerA);
+      await waitUntil(() => tp!.blocks.length === 1, "the block record");
+      assert.equal(tp.blocks[0].status, "accepted", "the node's verdict, journal or not");
+      assert.equal(await node.rpc("getbestblockhash"), blockHash);
+      await tp.pool.status.cache.refresh();
+      const s = await server();
+      const height = tp.blocks[0].height;
+      assert.match(
+        s.accounting_error,
+        new RegExp(
+          `^cannot journal block ${height}: .*\\(os error \\d+\\) \\(at \\d{4}-\\d\\d-\\d\\dT[\\d:]{8}Z\\)$`,
+        ),
+      );
+      assert.ok(!s.accounting_error.includes(dataDir), "no file path in public JSON");
+      assert.ok(!s.accounting_error.includes(blockHash), "no block hash in public JSON");
+      const metrics = parsePrometheus(
+        (await get(`http://127.0.0.1:${tp.pool.status.metrics!.port}`, "/metrics")).text,
+      );
+      const errors = metrics.get("denopool_block_journal_errors_total")!.samples[0].value;
+      assert.ok(errors >= 3, `start-up (1–2) and the block's writes (2), got ${errors}`);
+    } finally {
       client?.close();
       await tp?.stop();
       await node.stop();
