@@ -223,6 +223,12 @@ Deno.test("mirror configuration comes from the environment and rejects nonsense"
   assert.equal(c.port, 9000);
   assert.equal(c.site.stratumHost, "pool.example");
   assert.equal(c.site.stratumPort, 3333);
+  assert.equal(c.hostname, "0.0.0.0");
+  // HOSTNAME is the machine's own name in shells and containers: never a listen address.
+  const listen = (vars: Record<string, string>) =>
+    mirrorConfigFromEnv(env({ UPSTREAM_URL: "https://p.example", ...vars })).hostname;
+  assert.equal(listen({ HOSTNAME: "a1b2c3d4" }), "0.0.0.0");
+  assert.equal(listen({ HOSTNAME: "a1b2c3d4", LISTEN_HOST: "127.0.0.1" }), "127.0.0.1");
   assert.deepEqual(mirrorConfigFromEnv(env({ KV_URL: "default" })).source, {
     kind: "kv",
     url: "default",

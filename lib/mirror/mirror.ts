@@ -4,8 +4,9 @@
  * node, no authenticated routes (they answer 404), no file writes: it runs on Deno Deploy as is.
  *
  * Environment: `UPSTREAM_URL` or `KV_URL` (`default` = the platform's KV, else a path or URL),
- * `PORT` (8080), `HOSTNAME` (0.0.0.0), `BRAND_NAME`, `NETWORK`, `STRATUM_HOST`, `STRATUM_PORT`,
- * `STRATUM_TLS_PORT`, `POOL_FEE_PERCENT`.
+ * `PORT` (8080; 0 = any free port), `LISTEN_HOST` (0.0.0.0; not `HOSTNAME`, which shells and
+ * containers set to the machine's own name), `BRAND_NAME`, `NETWORK`, `STRATUM_HOST`,
+ * `STRATUM_PORT`, `STRATUM_TLS_PORT`, `POOL_FEE_PERCENT`.
  *
  * @module
  */
@@ -96,7 +97,7 @@ export function mirrorConfigFromEnv(env: (name: string) => string | undefined): 
   return {
     source,
     port: port(env, "PORT") ?? 8080,
-    hostname: env("HOSTNAME") || "0.0.0.0",
+    hostname: env("LISTEN_HOST") || "0.0.0.0",
     site,
   };
 }
