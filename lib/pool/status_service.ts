@@ -11,13 +11,7 @@
 
 import type { Config } from "../config/schema.ts";
 import { parseHostPort } from "../config/fields.ts";
-import {
-  httpsRedirect,
-  type ListenAddress,
-  serveStatus,
-  type ServeStatusOptions,
-  type StatusServer,
-} from "../status/server.ts";
+import { type ListenAddress, serveStatus, type StatusServer } from "../status/server.ts";
 import { statusRateGate, type StatusRateGateOptions } from "../status/client_ip.ts";
 import { SnapshotCache } from "../status/snapshots.ts";
 import { loadOrCreateCert } from "../tls/selfsigned.ts";
@@ -162,17 +156,19 @@ export async function startStatusService(
         },
       });
       const gate = statusRateGate({ trustedProxies: server.trustedProxies, ...options.rateLimits });
-      status = serveWithPeer({
+      status = serveStatus({
         listen,
         tlsListen,
         cert,
         key,
         publicUrl: server.statusPublicUrl || undefined,
-        app,
-      }, (request, info) => {
-        const peer = (info.remoteAddr as Deno.NetAddr).hostname;
-        // Deno.serve's info is Hono's env on Deno (hono/deno getConnInfo reads it).
-        return gate(request, peer) ?? app.fetch(request, info);
+        app: {
+          fetch: (request, info) => {
+            const peer = (info.remoteAddr as Deno.NetAddr).hostname;
+            // Deno.serve's info is Hono's env on Deno (hono/deno getConnInfo reads it).
+            return gate(request, peer) ?? app.fetch(request, info);
+          },
+        },
       });
       servers.push(status);
     }
@@ -201,67 +197,6 @@ export async function startStatusService(
     };
   } catch (error) {
     await stopAll();
-    throw error;
-  }
-}
-
-/**
- * `serveStatus` for a handler that needs the socket's peer address: `serveStatus` passes its app
- * the request alone (it drops `Deno.serve`'s `info`), so the status listeners are bound here with
- * the same behaviour — HTTPS when configured, plain HTTP then only redirecting (307), shutdown
- * bounded by the same 2 s grace. `options.app` is unused: `handler` answers.
- */
-function serveWithPeer(
-  options: ServeStatusOptions,
-  handler: (request: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response>,
-): StatusServer {
-  const servers: Deno.HttpServer[] = [];
-  const quiet = () => {};
-  const bound = (addr: Deno.Addr): ListenAddress => {
-    const net = addr as Deno.NetAddr;
-    return { hostname: net.hostname, port: net.port };
-  };
-  try {
-    let https: ListenAddress | undefined;
-    let http: ListenAddress | undefined;
-    if (options.tlsListen) {
-      if (!options.cert || !options.key) throw new Error("status TLS listener needs cert and key");
-      const tls = Deno.serve({
-        ...options.tlsListen,
-        cert: options.cert,
-        key: options.key,
-        onListen: quiet,
-      }, handler);
-      servers.push(tls);
-      https = bound(tls.addr);
-    }
-    if (options.listen) {
-      const tlsPort = https?.port;
-      const plain = Deno.serve(
-        { ...options.listen, onListen: quiet },
-        tlsPort === undefined
-          ? handler
-          : (request) => httpsRedirect(request, tlsPort, options.publicUrl),
-      );
-      servers.push(plain);
-      http = bound(plain.addr);
-    }
-    return {
-      http,
-      https,
-      shutdown: async () => {
-        // A client holding a half-sent request must not hold the pool's stop (see serveStatus).
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const grace = new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, options.shutdownGraceMs ?? 2_000);
-        });
-        await Promise.race([Promise.all(servers.map((s) => s.shutdown())), grace]);
-        clearTimeout(timer);
-      },
-      finished: Promise.all(servers.map((s) => s.finished)).then(() => {}),
-    };
-  } catch (error) {
-    for (const s of servers) void s.shutdown();
     throw error;
   }
 }

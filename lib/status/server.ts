@@ -14,10 +14,10 @@ export interface ListenAddress {
   readonly port: number;
 }
 
-/** Anything with a Web-standard fetch handler (a Hono app). */
+/** Anything with a Web-standard fetch handler (a Hono app; `info` becomes its env on Deno). */
 export interface FetchApp {
-  /** Answers one request. */
-  fetch(request: Request): Response | Promise<Response>;
+  /** Answers one request; `info` carries the peer address from `Deno.serve`. */
+  fetch(request: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response>;
 }
 
 /** Options of {@linkcode serveStatus}. */
@@ -102,7 +102,8 @@ export function serveStatus(options: ServeStatusOptions): StatusServer {
   let https: ListenAddress | undefined;
   let http: ListenAddress | undefined;
   const quiet = () => {};
-  const handler = (request: Request) => options.app.fetch(request);
+  const handler = (request: Request, info: Deno.ServeHandlerInfo) =>
+    options.app.fetch(request, info);
 
   if (options.tlsListen) {
     if (!options.cert || !options.key) throw new Error("status TLS listener needs cert and key");
