@@ -166,9 +166,13 @@ export async function startPool(
   });
 
   feed.onTemplate((update) => jobs.addTemplate(update.template, update.clean));
+  let stopped: Promise<void> | undefined;
   feed.onReadyChange((ready, reason) => {
     jobs.setNotReady(ready ? undefined : reason);
-    log(ready ? "template feed ready" : `template feed not ready: ${reason}`);
+    // The feed reports itself not running while the pool stops: not news to the operator.
+    if (stopped === undefined) {
+      log(ready ? "template feed ready" : `template feed not ready: ${reason}`);
+    }
   });
 
   const stratumOptions: StratumServerOptions = await stratumOptionsFrom(config, {
@@ -217,7 +221,6 @@ export async function startPool(
     : undefined;
   if (publishing) log("status snapshots published to the store for mirrors");
 
-  let stopped: Promise<void> | undefined;
   return {
     config,
     rpc,
