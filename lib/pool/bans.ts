@@ -28,10 +28,18 @@ export interface BanListener {
 /** Timed bans by key; expired entries vanish on read and on `prune`. */
 export class BanList {
   readonly #entries = new Map<string, BanEntry>();
-  readonly #listener: BanListener | undefined;
+  #listener: BanListener | undefined;
 
   /** An empty list; `listener` hears about bans set and lifted. */
   constructor(listener?: BanListener) {
+    this.#listener = listener;
+  }
+
+  /**
+   * Replaces the listener (undefined: none). For a list made by someone else, such as the IP bans
+   * of `Admission`, which the pool persists once its store is open.
+   */
+  setListener(listener: BanListener | undefined): void {
     this.#listener = listener;
   }
 

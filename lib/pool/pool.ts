@@ -137,8 +137,6 @@ export async function startPool(
   const late: { persistence?: Persistence } = {};
   const storeError = (e: unknown) => log(`store: ${e instanceof Error ? e.message : e}`);
   const bans = new BanList(persistBans(store, (p) => void p.catch(storeError)));
-  const restoredBans = await restoreBans(store, bans);
-  if (restoredBans > 0) log(`store: ${restoredBans} ban(s) restored`);
   const blocks = new BlockSubmitter({
     rpc,
     onJournal: (record) => {
@@ -184,6 +182,12 @@ export async function startPool(
     log,
   });
   const stratum = new StratumServer(stratumOptions);
+  // Bans come back before Stratum listens: worker and address bans into the shared list,
+  // reconnect-churn IP bans into the admission's own list, persisted from here on like the rest.
+  const ipBans = stratum.admission.bans;
+  const restoredBans = await restoreBans(store, bans, { ipBans });
+  if (restoredBans > 0) log(`store: ${restoredBans} ban(s) restored`);
+  if (ipBans !== bans) ipBans.setListener(persistBans(store, (p) => void p.catch(storeError)));
   const persisted = await startPersistence(
     { config, store, registry: stratum.registry },
     { ...hooks.persistence, log },

@@ -81,12 +81,32 @@ export function persistBans(store: PoolStore, track: (p: Promise<unknown>) => vo
   };
 }
 
-/** Puts the stored bans still in force back into `bans`. */
-export async function restoreBans(store: PoolStore, bans: BanList): Promise<number> {
-  const now = Date.now();
-  const stored = await store.bans();
-  for (const b of stored) bans.ban(b.key, b.reason, b.until - now, now);
-  return stored.length;
+/** Where {@linkcode restoreBans} puts IP bans, and its clock. */
+export interface RestoreBansOptions {
+  /** The list for `ip:` keys (the admission's); without it they go to `bans` like the rest. */
+  readonly ipBans?: BanList;
+  /** Clock, ms since the epoch (bans ended by now are dropped). */
+  readonly now?: number;
+}
+
+/**
+ * Puts the stored bans still in force back: `ip:` keys (reconnect churn) into `ipBans`, the rest
+ * (workers, payout addresses) into `bans`. Ended bans are dropped. Returns how many came back.
+ */
+export async function restoreBans(
+  store: PoolStore,
+  bans: BanList,
+  options: RestoreBansOptions = {},
+): Promise<number> {
+  const now = options.now ?? Date.now();
+  let restored = 0;
+  for (const b of await store.bans()) {
+    if (b.until <= now) continue;
+    const list = options.ipBans !== undefined && b.key.startsWith("ip:") ? options.ipBans : bans;
+    list.ban(b.key, b.reason, b.until - now, now);
+    restored++;
+  }
+  return restored;
 }
 
 /** True when Discord is fully configured (bot token, server and channel ids). */
