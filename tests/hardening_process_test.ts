@@ -5,6 +5,10 @@
  *
  * Also in-process: the node rejecting `submitblock`, and `submitblock` timing out although the
  * node took the block.
+ *
+ * And nothing lost on a graceful stop: SIGTERM right after a found block, a reconnect-churn ban and
+ * saved-worker writes, then `main.ts` again on the same data dir: all of it is in the store and
+ * served again.
  */
 
 import assert from "node:assert/strict";
@@ -17,6 +21,8 @@ import { StratumClient } from "../stratum/client.ts";
 import { bitsToTarget } from "../lib/bitcoin/target.ts";
 import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
 import { CRASH_AFTER_JOURNAL_ENV, TEST_CRASH_EXIT_CODE } from "../lib/pool/blocks.ts";
+import { openStore, workerNameHash } from "../lib/store/store.ts";
+import { startClerkStandIn, TEST_ISSUER } from "./auth_fixture.ts";
 
 const USER = `${encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(9))}.proc`;
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -25,6 +31,8 @@ const sanitize = { sanitizeOps: false, sanitizeResources: false } as const;
 interface PoolProcess {
   readonly child: Deno.ChildProcess;
   readonly port: number;
+  /** Status HTTP port. */
+  readonly statusPort: number;
   readonly dataDir: string;
   /** stdout + stderr so far. */
   output(): string;
@@ -32,19 +40,25 @@ interface PoolProcess {
   readonly exited: Promise<number>;
 }
 
-/** Writes a config for `node` and runs `main.ts` on it; resolves once Stratum listens. */
+/**
+ * Writes a config for `node` (with `extra` sections added) and runs `main.ts` on it; resolves once
+ * Stratum listens.
+ */
 async function spawnPool(
   node: RegtestNode,
   dataDir: string,
   env: Record<string, string> = {},
+  extra: Record<string, Record<string, unknown>> = {},
 ): Promise<PoolProcess> {
   const port = freePort();
+  const statusPort = freePort();
   const configPath = `${dataDir}/config.toml`;
   const secretsPath = `${dataDir}/secrets.toml`;
   await Deno.writeTextFile(
     configPath,
     stringify({
-      server: { data_dir: dataDir, status_listen: `127.0.0.1:${freePort()}` },
+      ...extra,
+      server: { data_dir: dataDir, status_listen: `127.0.0.1:${statusPort}` },
       stratum: { listen: `127.0.0.1:${port}` },
       node: {
         network: "regtest",
@@ -82,7 +96,7 @@ async function spawnPool(
     if (done || Date.now() > end) throw new Error(`pool did not start:\n${text}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { child, port, dataDir, output: () => text, exited };
+  return { child, port, statusPort, dataDir, output: () => text, exited };
 }
 
 async function connectMiner(port: number): Promise<StratumClient> {
@@ -273,3 +287,144 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     },
   });
 }
+
+/** Waits until the status server answers (it starts after Stratum listens). */
+async function statusUp(base: string): Promise<void> {
+  const end = Date.now() + 15_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${base}/help`);
+      await res.body?.cancel();
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > end) throw new Error(`status server at ${base} did not start`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Connects once; true when the pool closed the connection unanswered (refused). */
+async function refusedConnect(port: number): Promise<boolean> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const read = await Promise.race([
+      conn.read(new Uint8Array(64)).catch(() => null),
+      new Promise<"open">((r) => setTimeout(() => r("open"), 500)),
+    ]);
+    return read === null;
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test({
+  name:
+    "SIGTERM right after a block, a ban and saved-worker writes: the restart on the same data dir has them all",
+  ...sanitize,
+  async fn() {
+    const clerk = await startClerkStandIn();
+    const node = await startRegtestNode();
+    const dataDir = await Deno.makeTempDir({ prefix: "denopool-flush-" });
+    const extra = {
+      auth: { clerk_jwks_url: clerk.jwksUrl, clerk_issuer: TEST_ISSUER },
+      // The miner's connect is the first; two more are allowed, the third is churn.
+      bans: { reconnect_threshold: 3, reconnect_window_seconds: 60, reconnect_ban_seconds: 3600 },
+    };
+    let proc: PoolProcess | undefined;
+    try {
+      await node.mine(1);
+      proc = await spawnPool(node, dataDir, {}, extra);
+      const base = `http://127.0.0.1:${proc.statusPort}`;
+      await statusUp(base);
+      const signedIn = await fetch(`${base}/api/auth/session-refresh`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ token: await clerk.sign("user_flush") }),
+      });
+      assert.equal(signedIn.status, 200, await signedIn.clone().text());
+      const cookie = signedIn.headers.get("set-cookie")!.split(";")[0];
+      const form = (path: string, fields: Record<string, string>) =>
+        fetch(`${base}${path}`, {
+          method: "POST",
+          headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams(fields).toString(),
+          redirect: "manual",
+        });
+
+      // Activity: saved-worker writes, a found block, a churn ban; SIGTERM at once after.
+      const miner = await connectMiner(proc.port);
+      const saved = await form("/worker/save", { worker: USER });
+      assert.equal(saved.status, 303);
+      const hash = workerNameHash(USER);
+      const off = await form("/api/saved-workers/notify-enabled", { hash, enabled: "false" });
+      assert.equal(off.status, 200);
+      const height = await node.height();
+      const reply = await miner.submit(USER, findBlock(miner));
+      assert.equal(reply.result, true, JSON.stringify(reply.error));
+      const blockHash = await node.rpc<string>("getbestblockhash");
+      assert.equal(await node.height(), height + 1);
+      assert.equal(await refusedConnect(proc.port), false);
+      assert.equal(await refusedConnect(proc.port), false);
+      assert.equal(await refusedConnect(proc.port), true, "the third reconnect is churn");
+      proc.child.kill("SIGTERM");
+      assert.equal(await proc.exited, 0, proc.output());
+      miner.close();
+
+      // The store, read directly once the process is gone: every write made it.
+      const location = `${dataDir}/store/denopool.kv`;
+      const store = await openStore(location);
+      try {
+        const blocks = await store.blocks();
+        assert.deepEqual(
+          blocks.map((b) => [b.hash, b.status, b.worker]),
+          [[blockHash, "accepted", USER]],
+        );
+        const ban = (await store.bans()).find((b) => b.key === "ip:127.0.0.1");
+        assert.equal(ban?.reason, "reconnecting too often");
+        assert.ok(ban.until > Date.now() + 3_000_000, "the full hour is left");
+        const list = await store.savedWorkers("user_flush");
+        assert.deepEqual(list.map((w) => [w.hash, w.notifyEnabled]), [[hash, false]]);
+        assert.ok((await store.poolHistory()).length > 0, "the last history sample, taken at stop");
+      } finally {
+        store.close();
+      }
+
+      // And main.ts again on the same data dir serves all of it.
+      proc = await spawnPool(node, dataDir, {}, extra);
+      const base2 = `http://127.0.0.1:${proc.statusPort}`;
+      await statusUp(base2);
+      const again = await fetch(`${base2}/api/saved-workers`, { headers: { cookie } });
+      assert.equal(again.status, 200);
+      const body = await again.json();
+      assert.equal(body.saved_count, 1);
+      assert.deepEqual(
+        body.offline_workers.map((w: { hash: string; notify_enabled: boolean }) => [
+          w.hash,
+          w.notify_enabled,
+        ]),
+        [[hash, false]],
+      );
+      // The public list shows the censored hash (its last 16 digits) with the height.
+      const apiBlocks: { height: number; hash: string }[] =
+        await (await fetch(`${base2}/api/blocks`)).json();
+      assert.deepEqual(
+        apiBlocks.map((b) => [b.height, b.hash]),
+        [[height + 1, `...${blockHash.slice(-16)}`]],
+      );
+      assert.equal(await refusedConnect(proc.port), true, "127.0.0.1 is still banned");
+      assert.match(proc.output(), /store: 1 ban\(s\) restored/);
+      proc.child.kill("SIGTERM");
+      assert.equal(await proc.exited, 0, proc.output());
+      proc = undefined;
+    } finally {
+      if (proc) {
+        proc.child.kill("SIGKILL");
+        await proc.exited;
+      }
+      await node.stop();
+      await clerk.close();
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});
