@@ -4,7 +4,7 @@
  *
  * Session refresh, per the contract: 404 when Clerk is not configured; 403 for a cross-site call
  * (`Sec-Fetch-Site: cross-site`, or an `Origin`/`Referer` whose host is not the site's; see
- * `isOwnSiteRequest` for the `Origin: null` the pages' no-referrer policy makes browsers send); the
+ * `isSameOriginRequest` for the `Origin: null` the pages' no-referrer policy makes browsers send); the
  * token from a JSON or form body (400 `missing token`); 401 `invalid token` when verification
  * fails; else the cookie is set (HttpOnly, SameSite=Lax, Secure over TLS or with an https public
  * URL, expiring with the token) and `{"ok":true,"expires_at":…}` is returned.
@@ -21,16 +21,13 @@ import type { Context } from "hono";
 import {
   BodyError,
   canonicalHost,
+  isSameOriginRequest,
   readBodyFields,
   sessionCookie,
   wantsSecureCookie,
 } from "../lib/auth/request.ts";
 import type { SessionReader } from "../lib/auth/session.ts";
-import {
-  createSavedWorkerRoutes,
-  isOwnSiteRequest,
-  type SavedWorkerRoutesOptions,
-} from "./saved_workers.ts";
+import { createSavedWorkerRoutes, type SavedWorkerRoutesOptions } from "./saved_workers.ts";
 
 /** Options of {@linkcode createAuthRoutes}. */
 export interface AuthRoutesOptions {
@@ -76,7 +73,7 @@ export function createAuthRoutes(options: AuthRoutesOptions): Hono {
 
   app.post("/api/auth/session-refresh", async (c) => {
     if (!sessions) return textError(c, 404, "not found");
-    if (!isOwnSiteRequest(c.req.raw.headers, canonicalHost(publicUrl, c.req.raw))) {
+    if (!isSameOriginRequest(c.req.raw.headers, canonicalHost(publicUrl, c.req.raw))) {
       return textError(c, 403, "forbidden");
     }
     let fields: Record<string, unknown>;
@@ -112,7 +109,7 @@ export function createAuthRoutes(options: AuthRoutesOptions): Hono {
 
   const logout = (c: Context) => {
     if (!sessions) return textError(c, 404, "not found");
-    if (!isOwnSiteRequest(c.req.raw.headers, canonicalHost(publicUrl, c.req.raw))) {
+    if (!isSameOriginRequest(c.req.raw.headers, canonicalHost(publicUrl, c.req.raw))) {
       return textError(c, 403, "forbidden");
     }
     c.header(

@@ -54,26 +54,6 @@ export interface SavedWorkerRoutesOptions {
   readonly now?: () => number;
 }
 
-/**
- * The same-origin guard of the cookie-authenticated POSTs, as browsers really send them. The pages
- * set `Referrer-Policy: no-referrer`, and under that policy a browser sends `Origin: null` on its
- * own same-origin POSTs (forms and `fetch` alike), which `isSameOriginRequest` refuses. The
- * browser's own `Sec-Fetch-Site: same-origin` (a header no page script can set, and one that
- * counts every redirect on the way) vouches for those; everything else goes through
- * `isSameOriginRequest` unchanged.
- */
-export function isOwnSiteRequest(headers: Headers, canonicalHost: string): boolean {
-  if (
-    headers.get("origin") === "null" &&
-    (headers.get("sec-fetch-site") ?? "").toLowerCase() === "same-origin"
-  ) {
-    const rest = new Headers(headers);
-    rest.delete("origin");
-    return isSameOriginRequest(rest, canonicalHost);
-  }
-  return isSameOriginRequest(headers, canonicalHost);
-}
-
 /** Live connections listed per saved worker. */
 export const MAX_CONNECTIONS_PER_WORKER = 16;
 
@@ -292,7 +272,7 @@ export function createSavedWorkerRoutes(o: SavedWorkerRoutesOptions): Hono {
   /** The session, or an error response to return. */
   async function authed(c: Context, post: boolean): Promise<ClerkSession | Response> {
     if (!o.sessions) return fail(c, 404, "not found");
-    if (post && !isOwnSiteRequest(c.req.raw.headers, canonicalHost(o.publicUrl, c.req.raw))) {
+    if (post && !isSameOriginRequest(c.req.raw.headers, canonicalHost(o.publicUrl, c.req.raw))) {
       return fail(c, 403, "forbidden");
     }
     return await o.sessions.session(c.req.raw) ?? fail(c, 401, "unauthorized");

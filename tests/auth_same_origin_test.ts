@@ -7,14 +7,14 @@
 
 import assert from "node:assert/strict";
 import { withAuthRoutes } from "./auth_fixture.ts";
-import { isOwnSiteRequest } from "../routes/saved_workers.ts";
+import { isSameOriginRequest } from "../lib/auth/request.ts";
 import { workerNameHash } from "../lib/store/store.ts";
 
 const HOST = "pool.test";
 const WORKER = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080.rig-7";
 
-Deno.test("isOwnSiteRequest: Origin null passes only when the browser says same-origin", () => {
-  const check = (h: Record<string, string>) => isOwnSiteRequest(new Headers(h), HOST);
+Deno.test("isSameOriginRequest: Origin null passes only when the browser says same-origin", () => {
+  const check = (h: Record<string, string>) => isSameOriginRequest(new Headers(h), HOST);
   assert.equal(check({ origin: "null", "sec-fetch-site": "same-origin" }), true);
   assert.equal(check({ origin: "null", "sec-fetch-site": "SAME-ORIGIN" }), true);
   assert.equal(check({ origin: "null" }), false, "no vouching");

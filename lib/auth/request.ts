@@ -8,15 +8,19 @@
 /**
  * True when a state-changing request comes from the site itself: `Sec-Fetch-Site: cross-site` is
  * refused, and `Origin` and `Referer`, when present, must name `canonicalHost` (host[:port]).
- * An `Origin: null` (sandboxed frame, some redirects) is refused.
+ * `Origin: null` passes only beside `Sec-Fetch-Site: same-origin`: the pages send
+ * `Referrer-Policy: no-referrer`, under which browsers send `Origin: null` on the site's own POSTs;
+ * anywhere else (a sandboxed frame, a cross-site redirect) it is refused.
  */
 export function isSameOriginRequest(headers: Headers, canonicalHost: string): boolean {
   const want = canonicalHost.toLowerCase();
   if (want === "") return false;
-  if ((headers.get("sec-fetch-site") ?? "").toLowerCase() === "cross-site") return false;
+  const fetchSite = (headers.get("sec-fetch-site") ?? "").toLowerCase();
+  if (fetchSite === "cross-site") return false;
   for (const name of ["origin", "referer"]) {
     const value = headers.get(name);
     if (value === null) continue;
+    if (name === "origin" && value === "null" && fetchSite === "same-origin") continue;
     let host: string;
     try {
       host = new URL(value).host.toLowerCase();
