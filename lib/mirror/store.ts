@@ -13,7 +13,12 @@
  * @module
  */
 
-import type { CachedJson, JsonSnapshots, SnapshotName } from "../status/snapshots.ts";
+import {
+  type CachedJson,
+  type SnapshotEntry,
+  type SnapshotName,
+  SnapshotTable,
+} from "../status/snapshots.ts";
 
 /** Most blocks `/api/blocks` returns; the mirror pulls this many. */
 export const MIRROR_BLOCKS = 100;
@@ -28,18 +33,16 @@ export interface MirrorPayload {
   readonly nextUpdateAt: number;
 }
 
-interface Entry extends MirrorPayload {
-  readonly variants: Map<string | number, Uint8Array<ArrayBuffer>>;
-  parsed?: unknown;
+interface Entry extends MirrorPayload, SnapshotEntry {
+  /** The payload parsed, which the variants are made from. */
+  readonly parsed: unknown;
 }
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** The last good payload of each public endpoint, served as {@linkcode JsonSnapshots}. */
-export class MirrorSnapshots implements JsonSnapshots {
-  readonly #entries = new Map<SnapshotName, Entry>();
-
+export class MirrorSnapshots extends SnapshotTable<Entry> {
   /**
    * Stores the payload of `name` (for `poolHashrate` the with-history body, for `blocks` the
    * 100-block body). Rejects bodies that are not JSON of the right shape, keeping the old one.
@@ -53,60 +56,36 @@ export class MirrorSnapshots implements JsonSnapshots {
     if (!Number.isFinite(payload.updatedAt) || !Number.isFinite(payload.nextUpdateAt)) {
       throw new Error(`${name}: missing update times`);
     }
-    this.#entries.set(name, { ...payload, variants: new Map(), parsed });
+    this.entries.set(name, { ...payload, variants: new Map(), parsed });
   }
 
   /** The stored payload of `name` as it was pulled. */
   get(name: SnapshotName): MirrorPayload | undefined {
-    return this.#entries.get(name);
-  }
-
-  /** `/api/overview`. */
-  overview(): CachedJson | undefined {
-    return this.#entries.get("overview");
-  }
-
-  /** `/api/pool-page`. */
-  poolPage(): CachedJson | undefined {
-    return this.#entries.get("poolPage");
-  }
-
-  /** `/api/node`. */
-  node(): CachedJson | undefined {
-    return this.#entries.get("node");
-  }
-
-  /** `/api/server`. */
-  server(): CachedJson | undefined {
-    return this.#entries.get("server");
+    return this.entries.get(name);
   }
 
   /** `/api/pool-hashrate`; without history it is the pulled body minus `pool_hashrate_history`. */
   poolHashrate(includeHistory: boolean): CachedJson | undefined {
-    const entry = this.#entries.get("poolHashrate");
+    const entry = this.entries.get("poolHashrate");
     if (!entry || includeHistory) return entry;
-    let body = entry.variants.get("base");
-    if (!body) {
+    return MirrorSnapshots.variant(entry, "base", () => {
       const copy = { ...(entry.parsed as Record<string, unknown>) };
       delete copy.pool_hashrate_history;
-      body = encoder.encode(JSON.stringify(copy));
-      entry.variants.set("base", body);
-    }
-    return { body, updatedAt: entry.updatedAt, nextUpdateAt: entry.nextUpdateAt };
+      return encoder.encode(JSON.stringify(copy));
+    });
   }
 
   /** `/api/blocks`: the first `limit` (1..100) of the pulled blocks. */
   blocks(limit: number): CachedJson | undefined {
-    const entry = this.#entries.get("blocks");
+    const entry = this.entries.get("blocks");
     if (!entry) return undefined;
     const items = entry.parsed as unknown[];
-    const n = Math.min(Math.max(1, Math.trunc(limit) || 1), MIRROR_BLOCKS, items.length);
+    const n = MirrorSnapshots.blockCount(limit, MIRROR_BLOCKS, items.length);
     if (n === items.length) return entry;
-    let body = entry.variants.get(n);
-    if (!body) {
-      body = encoder.encode("[" + items.slice(0, n).map((b) => JSON.stringify(b)).join(",") + "]");
-      entry.variants.set(n, body);
-    }
-    return { body, updatedAt: entry.updatedAt, nextUpdateAt: entry.nextUpdateAt };
+    return MirrorSnapshots.variant(
+      entry,
+      n,
+      () => encoder.encode("[" + items.slice(0, n).map((b) => JSON.stringify(b)).join(",") + "]"),
+    );
   }
 }

@@ -77,6 +77,67 @@ export interface JsonSnapshots {
 /** The cached endpoints. */
 export type SnapshotName = "overview" | "poolPage" | "node" | "server" | "poolHashrate" | "blocks";
 
+/** A stored snapshot and the bodies derived from it (built on first use, dropped with it). */
+export interface SnapshotEntry extends CachedJson {
+  /** Derived bodies by key: the other `/api/pool-hashrate` variant, block lists per limit. */
+  readonly variants: Map<string | number, Uint8Array<ArrayBuffer>>;
+}
+
+/**
+ * {@linkcode JsonSnapshots} over a table of entries by name, shared by the live cache and a status
+ * mirror: the four single-body endpoints answer with their stored entry; the two endpoints with
+ * variants derive them once per entry with {@linkcode SnapshotTable.variant}.
+ */
+export abstract class SnapshotTable<E extends SnapshotEntry> implements JsonSnapshots {
+  /** The latest entry of each endpoint that has one. */
+  protected readonly entries: Map<SnapshotName, E> = new Map();
+
+  /** `/api/overview`. */
+  overview(): CachedJson | undefined {
+    return this.entries.get("overview");
+  }
+
+  /** `/api/pool-page`. */
+  poolPage(): CachedJson | undefined {
+    return this.entries.get("poolPage");
+  }
+
+  /** `/api/node`. */
+  node(): CachedJson | undefined {
+    return this.entries.get("node");
+  }
+
+  /** `/api/server`. */
+  server(): CachedJson | undefined {
+    return this.entries.get("server");
+  }
+
+  /** `/api/pool-hashrate`, with `pool_hashrate_history` when `includeHistory`. */
+  abstract poolHashrate(includeHistory: boolean): CachedJson | undefined;
+
+  /** `/api/blocks`, the `limit` newest blocks. */
+  abstract blocks(limit: number): CachedJson | undefined;
+
+  /** The body `build` makes from `entry`, built on first use under `key` and kept with the entry. */
+  protected static variant(
+    entry: SnapshotEntry,
+    key: string | number,
+    build: () => Uint8Array<ArrayBuffer>,
+  ): CachedJson {
+    let body = entry.variants.get(key);
+    if (!body) {
+      body = build();
+      entry.variants.set(key, body);
+    }
+    return { body, updatedAt: entry.updatedAt, nextUpdateAt: entry.nextUpdateAt };
+  }
+
+  /** How many of `available` blocks a `limit` asks for: clamped to 1..`max`, junk counts as 1. */
+  protected static blockCount(limit: number, max: number, available: number): number {
+    return Math.min(Math.max(1, Math.trunc(limit) || 1), max, available);
+  }
+}
+
 /** Refresh periods of the reference pool (ms). */
 export const DEFAULT_INTERVALS: Readonly<Record<SnapshotName, number>> = {
   overview: 10_000,
@@ -113,12 +174,9 @@ export interface SnapshotCacheOptions {
   readonly onError?: (name: SnapshotName, error: unknown) => void;
 }
 
-interface Entry {
-  readonly body: Uint8Array<ArrayBuffer>;
-  readonly updatedAt: number;
+interface Entry extends SnapshotEntry {
+  /** Moved on when a rebuild fails and the old bytes stay. */
   nextUpdateAt: number;
-  /** Lazily built variants of this refresh (history body, per-limit block lists). */
-  readonly variants: Map<string | number, Uint8Array<ArrayBuffer>>;
   /** What the variants are made from. */
   readonly extra?: unknown;
 }
@@ -129,7 +187,7 @@ interface PoolHashrateExtra {
 }
 
 /** Builds the public snapshots on timers and hands out their serialised bytes. */
-export class SnapshotCache implements JsonSnapshots {
+export class SnapshotCache extends SnapshotTable<Entry> {
   readonly #sources: StatusSources;
   readonly #statics: StatusStatic;
   readonly #clock: Clock;
@@ -142,7 +200,6 @@ export class SnapshotCache implements JsonSnapshots {
   readonly #historySlots: number;
   readonly #maxBlocks: number;
   readonly #onError: (name: SnapshotName, error: unknown) => void;
-  readonly #entries = new Map<SnapshotName, Entry>();
   readonly #timers = new Map<SnapshotName, unknown>();
   readonly #inFlight = new Map<SnapshotName, Promise<void>>();
   readonly #history: HashrateSample[] = [];
@@ -150,6 +207,7 @@ export class SnapshotCache implements JsonSnapshots {
 
   /** A cache that builds nothing until {@linkcode start} or {@linkcode refresh}. */
   constructor(options: SnapshotCacheOptions) {
+    super();
     this.#sources = options.sources;
     this.#statics = options.statics;
     this.#clock = options.clock ?? systemClock;
@@ -200,53 +258,29 @@ export class SnapshotCache implements JsonSnapshots {
     return run;
   }
 
-  /** `/api/overview`. */
-  overview(): CachedJson | undefined {
-    return this.#entries.get("overview");
-  }
-
-  /** `/api/pool-page`. */
-  poolPage(): CachedJson | undefined {
-    return this.#entries.get("poolPage");
-  }
-
-  /** `/api/node`. */
-  node(): CachedJson | undefined {
-    return this.#entries.get("node");
-  }
-
-  /** `/api/server`. */
-  server(): CachedJson | undefined {
-    return this.#entries.get("server");
-  }
-
   /** `/api/pool-hashrate`; the history variant is serialised on first use after each refresh. */
   poolHashrate(includeHistory: boolean): CachedJson | undefined {
-    const entry = this.#entries.get("poolHashrate");
+    const entry = this.entries.get("poolHashrate");
     if (!entry || !includeHistory) return entry;
-    let body = entry.variants.get("history");
-    if (!body) {
+    return SnapshotCache.variant(entry, "history", () => {
       const { base, history } = entry.extra as PoolHashrateExtra;
       // The snapshot of this refresh with its history added (not a rebuild from live data).
       const points = buildHashrateHistory(history);
-      body = this.#encode(insertAfter(base, "pool_hashrate", "pool_hashrate_history", points));
-      entry.variants.set("history", body);
-    }
-    return { body, updatedAt: entry.updatedAt, nextUpdateAt: entry.nextUpdateAt };
+      return this.#encode(insertAfter(base, "pool_hashrate", "pool_hashrate_history", points));
+    });
   }
 
   /** `/api/blocks`: the `limit` newest blocks (clamped to 1..maxBlocks); joined once per limit. */
   blocks(limit: number): CachedJson | undefined {
-    const entry = this.#entries.get("blocks");
+    const entry = this.entries.get("blocks");
     if (!entry) return undefined;
     const items = entry.extra as readonly string[];
-    const n = Math.min(Math.max(1, Math.trunc(limit) || 1), this.#maxBlocks, items.length);
-    let body = entry.variants.get(n);
-    if (!body) {
-      body = this.#encoder.encode("[" + items.slice(0, n).join(",") + "]");
-      entry.variants.set(n, body);
-    }
-    return { body, updatedAt: entry.updatedAt, nextUpdateAt: entry.nextUpdateAt };
+    const n = SnapshotCache.blockCount(limit, this.#maxBlocks, items.length);
+    return SnapshotCache.variant(
+      entry,
+      n,
+      () => this.#encoder.encode("[" + items.slice(0, n).join(",") + "]"),
+    );
   }
 
   #encode(value: unknown): Uint8Array<ArrayBuffer> {
@@ -267,7 +301,7 @@ export class SnapshotCache implements JsonSnapshots {
     try {
       const built = await this.#build(name);
       const updatedAt = this.#clock.now();
-      this.#entries.set(name, {
+      this.entries.set(name, {
         body: built.body,
         updatedAt,
         nextUpdateAt: updatedAt + interval,
@@ -275,7 +309,7 @@ export class SnapshotCache implements JsonSnapshots {
         extra: built.extra,
       });
     } catch (error) {
-      const entry = this.#entries.get(name);
+      const entry = this.entries.get(name);
       if (entry) entry.nextUpdateAt = this.#clock.now() + interval;
       this.#onError(name, error);
     }
