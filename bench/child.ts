@@ -1,10 +1,37 @@
 /**
  * A child process spoken to in JSON lines: commands written to its stdin, events read from its
  * stdout, its stderr passed through (prefixed) or dropped. Used by the load benchmark for the pool
- * process and the generator processes.
+ * process and the generator processes; the child side reads its commands with `readCommands` and
+ * answers with `emitEvent`.
  *
  * @module
  */
+
+const encoder = new TextEncoder();
+
+/** The lines of a UTF-8 byte stream, without their `\n`; an unterminated last line is dropped. */
+export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let rest = "";
+  for await (const chunk of stream) {
+    rest += decoder.decode(chunk, { stream: true });
+    let newline: number;
+    while ((newline = rest.indexOf("\n")) >= 0) {
+      yield rest.slice(0, newline);
+      rest = rest.slice(newline + 1);
+    }
+  }
+}
+
+/** In a child: the commands its parent sends, one JSON object per stdin line. */
+export async function* readCommands<Command>(): AsyncGenerator<Command> {
+  for await (const line of readLines(Deno.stdin.readable)) yield JSON.parse(line) as Command;
+}
+
+/** In a child: writes one event line to stdout, synchronously, so events keep their order. */
+export function emitEvent(event: { readonly type: string }): void {
+  Deno.stdout.writeSync(encoder.encode(JSON.stringify(event) + "\n"));
+}
 
 /** A child Deno process exchanging one JSON object per line. */
 export class JsonLineChild<Event extends { readonly type: string }> {
@@ -35,7 +62,7 @@ export class JsonLineChild<Event extends { readonly type: string }> {
 
   /** Sends one command. */
   async send(command: unknown): Promise<void> {
-    await this.#writer.write(new TextEncoder().encode(JSON.stringify(command) + "\n"));
+    await this.#writer.write(encoder.encode(JSON.stringify(command) + "\n"));
   }
 
   /** The next event of type `type` (earlier events of other types are dropped). */
@@ -89,20 +116,12 @@ export class JsonLineChild<Event extends { readonly type: string }> {
   }
 
   async #readEvents(): Promise<void> {
-    const decoder = new TextDecoder();
-    let rest = "";
     try {
-      for await (const chunk of this.#process.stdout) {
-        rest += decoder.decode(chunk, { stream: true });
-        let newline: number;
-        while ((newline = rest.indexOf("\n")) >= 0) {
-          const line = rest.slice(0, newline);
-          rest = rest.slice(newline + 1);
-          try {
-            this.#events.push(JSON.parse(line) as Event);
-          } catch {
-            console.error(`${this.name}: ${line}`);
-          }
+      for await (const line of readLines(this.#process.stdout)) {
+        try {
+          this.#events.push(JSON.parse(line) as Event);
+        } catch {
+          console.error(`${this.name}: ${line}`);
         }
         this.#wake();
       }
@@ -113,15 +132,8 @@ export class JsonLineChild<Event extends { readonly type: string }> {
   }
 
   async #passStderr(): Promise<void> {
-    const decoder = new TextDecoder();
-    let rest = "";
-    for await (const chunk of this.#process.stderr) {
-      rest += decoder.decode(chunk, { stream: true });
-      let newline: number;
-      while ((newline = rest.indexOf("\n")) >= 0) {
-        console.error(`[${this.name}] ${rest.slice(0, newline)}`);
-        rest = rest.slice(newline + 1);
-      }
+    for await (const line of readLines(this.#process.stderr)) {
+      console.error(`[${this.name}] ${line}`);
     }
   }
 }

@@ -28,6 +28,7 @@ import { scriptToAddress } from "../lib/bitcoin/address.ts";
 import { NETWORKS } from "../lib/bitcoin/networks.ts";
 import { InlineShareChecker } from "../lib/shares/check.ts";
 import { bytesToHex } from "../lib/bitcoin/hex.ts";
+import { readLines } from "./child.ts";
 import { mainThreadCpuMs, processCpuMs, round } from "./stats.ts";
 
 /** One block's figures. */
@@ -92,16 +93,9 @@ async function runMiners(port: number, connections: number, addresses: string[])
       return new Promise((r) => setTimeout(r, 1));
     }));
   }
-  const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
-  let text = "";
-  for await (const chunk of lines) {
-    text += chunk;
-    let nl;
-    while ((nl = text.indexOf("\n")) >= 0) {
-      waitingFor = text.slice(0, nl).trim();
-      text = text.slice(nl + 1);
-      got = 0;
-    }
+  for await (const line of readLines(Deno.stdin.readable)) {
+    waitingFor = line.trim();
+    got = 0;
   }
 }
 

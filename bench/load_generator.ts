@@ -20,6 +20,7 @@
  * @module
  */
 
+import { emitEvent, readCommands } from "./child.ts";
 import { epochMs, LatencyHistogram, processCpuMs } from "./stats.ts";
 
 /** Settings of one generator, passed as JSON in `Deno.args[0]`. */
@@ -328,9 +329,8 @@ class Miner {
   }
 }
 
-function emit(event: GeneratorEvent): void {
-  Deno.stdout.writeSync(encoder.encode(JSON.stringify(event) + "\n"));
-}
+/** Writes one event line for the parent (typed to this process's events). */
+const emit: (event: GeneratorEvent) => void = emitEvent;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -464,37 +464,29 @@ async function main(): Promise<void> {
   for (const n of Object.values(errors)) failed += n;
   emit({ type: "connected", ready: miners.length, failed, errors, rampMs });
 
-  const decoder = new TextDecoder();
-  let rest = "";
-  for await (const chunk of Deno.stdin.readable) {
-    rest += decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = rest.indexOf("\n")) >= 0) {
-      const command = JSON.parse(rest.slice(0, newline)) as GeneratorCommand;
-      rest = rest.slice(newline + 1);
-      switch (command.cmd) {
-        case "arm":
-          notified = 0;
-          fanoutReported = false;
-          for (const m of miners) {
-            m.armedPrevhash = m.prevhash;
-            m.fanoutAt = 0;
-          }
-          break;
-        case "collect":
-          if (!fanoutReported) {
-            fanoutReported = true;
-            emit(fanoutReport());
-          }
-          break;
-        case "load":
-          emit(await runLoad(miners, command.rate, command.durationMs, command.drainMs));
-          break;
-        case "stop":
-          for (const m of miners) m.close();
-          emit({ type: "stopped" });
-          Deno.exit(0);
-      }
+  for await (const command of readCommands<GeneratorCommand>()) {
+    switch (command.cmd) {
+      case "arm":
+        notified = 0;
+        fanoutReported = false;
+        for (const m of miners) {
+          m.armedPrevhash = m.prevhash;
+          m.fanoutAt = 0;
+        }
+        break;
+      case "collect":
+        if (!fanoutReported) {
+          fanoutReported = true;
+          emit(fanoutReport());
+        }
+        break;
+      case "load":
+        emit(await runLoad(miners, command.rate, command.durationMs, command.drainMs));
+        break;
+      case "stop":
+        for (const m of miners) m.close();
+        emit({ type: "stopped" });
+        Deno.exit(0);
     }
   }
 }

@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../lib/config/load.ts";
 import type { TemplateData } from "../lib/pool/jobs.ts";
 import { startPool } from "../lib/pool/pool.ts";
+import { emitEvent, readCommands } from "./child.ts";
 
 /** Commands the orchestrator sends. */
 export type PoolCommand = { readonly cmd: "mem" } | { readonly cmd: "stats" } | {
@@ -60,10 +61,8 @@ export type PoolEvent =
 /** Difficulty-1 compact target (Bitcoin mainnet's easiest). */
 const MAINNET_DIFF1_BITS = "1d00ffff";
 
-const encoder = new TextEncoder();
-function emit(event: PoolEvent): void {
-  Deno.stdout.writeSync(encoder.encode(JSON.stringify(event) + "\n"));
-}
+/** Writes one event line for the parent (typed to this process's events). */
+const emit: (event: PoolEvent) => void = emitEvent;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -109,42 +108,34 @@ async function main(): Promise<void> {
   });
 
   const gc = (globalThis as { gc?: () => void }).gc;
-  const decoder = new TextDecoder();
-  let rest = "";
-  for await (const chunk of Deno.stdin.readable) {
-    rest += decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = rest.indexOf("\n")) >= 0) {
-      const command = JSON.parse(rest.slice(0, newline)) as PoolCommand;
-      rest = rest.slice(newline + 1);
-      switch (command.cmd) {
-        case "mem": {
-          // Two collections with a pause: the first can leave work for finalizers.
-          gc?.();
-          await new Promise((resolve) => setTimeout(resolve, 200));
-          gc?.();
-          const m = Deno.memoryUsage();
-          emit({ type: "mem", rss: m.rss, heapUsed: m.heapUsed, external: m.external });
-          break;
-        }
-        case "stats": {
-          const counts = pool.stratum.counts();
-          const shares = pool.shares.stats();
-          emit({
-            type: "stats",
-            connections: counts.plain + counts.tls,
-            authorized: counts.authorized,
-            checksDone: shares.checksDone,
-            batchesSent: shares.batchesSent,
-            blocks,
-          });
-          break;
-        }
-        case "stop":
-          await pool.stop("benchmark over");
-          emit({ type: "stopped" });
-          Deno.exit(0);
+  for await (const command of readCommands<PoolCommand>()) {
+    switch (command.cmd) {
+      case "mem": {
+        // Two collections with a pause: the first can leave work for finalizers.
+        gc?.();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        gc?.();
+        const m = Deno.memoryUsage();
+        emit({ type: "mem", rss: m.rss, heapUsed: m.heapUsed, external: m.external });
+        break;
       }
+      case "stats": {
+        const counts = pool.stratum.counts();
+        const shares = pool.shares.stats();
+        emit({
+          type: "stats",
+          connections: counts.plain + counts.tls,
+          authorized: counts.authorized,
+          checksDone: shares.checksDone,
+          batchesSent: shares.batchesSent,
+          blocks,
+        });
+        break;
+      }
+      case "stop":
+        await pool.stop("benchmark over");
+        emit({ type: "stopped" });
+        Deno.exit(0);
     }
   }
   await pool.stop();
