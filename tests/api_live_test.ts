@@ -8,13 +8,17 @@
 import assert from "node:assert/strict";
 import { startRegtestNode } from "./helpers/regtest.ts";
 import { startTestPool, type TestPool } from "./helpers/pool.ts";
-import { StratumClient } from "../stratum/client.ts";
+import {
+  connectMiner,
+  regtestP2pkh,
+  regtestP2wpkh,
+  submitBlock,
+  submitPlainShare,
+} from "./helpers/miners.ts";
+import { sleep, waitUntil } from "./helpers/wait.ts";
+import type { StratumClient } from "../stratum/client.ts";
 import { type EndpointPath, ENDPOINTS, validate } from "../lib/status/schemas.ts";
 import { blockSubsidy, NETWORKS } from "../lib/bitcoin/networks.ts";
-import { bitsToTarget, hashToBigInt } from "../lib/bitcoin/target.ts";
-import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
-import { base58CheckEncode } from "../lib/bitcoin/base58.ts";
-import { bytesToHex, reverseBytes } from "../lib/bitcoin/hex.ts";
 import { censorWorker } from "../lib/status/censor.ts";
 import { parsePrometheus, type PrometheusFamily } from "../lib/status/metrics.ts";
 
@@ -46,64 +50,8 @@ const CADENCE_BY_PATH: Record<string, number> = {
   "/api/blocks": 1,
 };
 
-const minerA = `${encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(7))}.rig1`;
-const minerB = (() => {
-  const payload = new Uint8Array(21).fill(9);
-  payload[0] = regtest.p2pkhVersion;
-  return `${base58CheckEncode(payload)}.garage`;
-})();
-
-async function waitUntil(check: () => Promise<boolean> | boolean, what: string, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-async function connectMiner(port: number, user: string, agent: string): Promise<StratumClient> {
-  const client = await StratumClient.connect({ host: "127.0.0.1", port });
-  assert.equal((await client.subscribe(agent)).error, null);
-  assert.equal((await client.authorize(user, "x")).result, true);
-  await client.waitFor("mining.notify", () => true, 10_000);
-  return client;
-}
-
-/** A fresh extranonce2 per search, so no two searches can find the same share. */
-let extranonce2Counter = 0;
-
-/** Submits one accepted share that is not a block (regtest: about half of all hashes are). */
-async function submitShare(client: StratumClient, user: string): Promise<void> {
-  const network = bitsToTarget(parseInt(client.job!.nbits, 16));
-  const extranonce2Start = ++extranonce2Counter;
-  let startNonce = 0;
-  for (let attempt = 0; attempt < 64; attempt++) {
-    const share = client.findShare({ extranonce2Start, startNonce, maxNonces: 1 << 20 });
-    assert.ok(share, "a share within the nonce budget");
-    if (hashToBigInt(share.hash) > network) {
-      const reply = await client.submit(user, share);
-      assert.equal(reply.result, true, `share answered ${JSON.stringify(reply.error)}`);
-      return;
-    }
-    startNonce = parseInt(share.nonce, 16) + 1;
-  }
-  assert.fail("64 block hashes in a row: is the share target easier than the network's?");
-}
-
-/** Submits a block; returns its hash (RPC hex). */
-async function submitBlock(client: StratumClient, user: string): Promise<string> {
-  const target = bitsToTarget(parseInt(client.job!.nbits, 16));
-  const share = client.findShare({
-    target,
-    extranonce2Start: ++extranonce2Counter,
-    maxNonces: 1 << 20,
-  });
-  assert.ok(share, "a block within the nonce budget");
-  const reply = await client.submit(user, share);
-  assert.equal(reply.result, true, `block answered ${JSON.stringify(reply.error)}`);
-  return bytesToHex(reverseBytes(share.hash));
-}
+const minerA = `${regtestP2wpkh(7)}.rig1`;
+const minerB = `${regtestP2pkh(9)}.garage`;
 
 interface Fetched {
   readonly status: number;
@@ -139,12 +87,12 @@ Deno.test({
       const pool = tp.pool;
       const base = `http://127.0.0.1:${pool.status.http!.port}`;
 
-      const a = await connectMiner(tp.port, minerA, "cgminer/4.12.1");
-      const b = await connectMiner(tp.port, minerB, "bitaxe/BM1370/v2.9.0");
+      const a = await connectMiner(tp.port, minerA, { agent: "cgminer/4.12.1" });
+      const b = await connectMiner(tp.port, minerB, { agent: "bitaxe/BM1370/v2.9.0" });
       clients.push(a, b);
       for (let i = 0; i < 3; i++) {
-        await submitShare(a, minerA);
-        await submitShare(b, minerB);
+        await submitPlainShare(a, minerA);
+        await submitPlainShare(b, minerB);
       }
       const blockHash = await submitBlock(a, minerA);
       await waitUntil(() => tp!.blocks.length === 1, "the block record");
@@ -152,7 +100,7 @@ Deno.test({
       assert.equal(await node.rpc("getbestblockhash"), blockHash);
       // Miners move on to the new tip; B disconnects, so its best share must outlive it.
       await a.waitFor("mining.notify", (m) => m.params[8] === true, 10_000);
-      await submitShare(a, minerA);
+      await submitPlainShare(a, minerA);
       b.close();
       await waitUntil(() => pool.stratum.registry.size === 1, "B's connection to close");
       // The new tip's headers arrive, then the snapshots rebuild on their own.
@@ -463,8 +411,8 @@ Deno.test({
         server: { no_json: true, metrics_listen: "127.0.0.1:0" },
         difficulty: DIFFICULTY,
       });
-      const client = await connectMiner(tp.port, minerA, "cgminer/4.12.1");
-      await submitShare(client, minerA);
+      const client = await connectMiner(tp.port, minerA, { agent: "cgminer/4.12.1" });
+      await submitPlainShare(client, minerA);
       client.close();
       const base = `http://127.0.0.1:${tp.pool.status.http!.port}`;
       for (const path of [...Object.keys(ENDPOINTS), "/api/openapi.json"]) {
@@ -532,7 +480,7 @@ Deno.test({
         "the price in the overview",
       );
       // A miner sending garbage earns an invalid-share ban, listed censored with its reason.
-      const bad = await connectMiner(tp.port, minerB, "junkminer/0.1");
+      const bad = await connectMiner(tp.port, minerB, { agent: "junkminer/0.1" });
       for (let i = 0; i < 3; i++) {
         const reply = await bad.submit(minerB, {
           jobId: bad.job!.jobId,
@@ -554,7 +502,7 @@ Deno.test({
       assert.equal(o.btc_price_fiat, 91234.5);
       assert.equal(o.fiat_currency, "EUR");
       assert.match(o.btc_price_updated_at, RFC3339);
-      await new Promise((r) => setTimeout(r, 1_500)); // another overview rebuild or two
+      await sleep(1_500); // another overview rebuild or two
       assert.equal(priceRequests, 1, "the quote is kept (30 min), not fetched per rebuild");
     } finally {
       await priceServer.shutdown();
@@ -594,7 +542,7 @@ Deno.test({
       // Start-up could not read the journal: shown from the first snapshot on.
       assert.match((await server()).accounting_error, /^cannot (create|read) the block journal/);
 
-      client = await connectMiner(tp.port, minerA, "cgminer/4.12.1");
+      client = await connectMiner(tp.port, minerA, { agent: "cgminer/4.12.1" });
       const blockHash = await submitBlock(client, minerA);
       await waitUntil(() => tp!.blocks.length === 1, "the block record");
       assert.equal(tp.blocks[0].status, "accepted", "the node's verdict, journal or not");

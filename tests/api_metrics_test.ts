@@ -21,6 +21,7 @@ import {
   TestMiner,
 } from "../stratum/testing.ts";
 import { InlineShareChecker } from "../lib/shares/check.ts";
+import { sleep } from "./helpers/wait.ts";
 
 function snapshot(): MetricsSnapshot {
   const gbt = new LatencyHistogram([0.01, 0.1, 1]);
@@ -136,7 +137,7 @@ Deno.test("system sampler: uptime, CPU percent between samples, memory names", (
 
 Deno.test("system sampler on this process gives plausible numbers", async () => {
   const sampler = new SystemSampler();
-  await new Promise((r) => setTimeout(r, 20));
+  await sleep(20);
   const m = sampler.sample();
   assert.ok(m.uptimeNs > 0);
   assert.ok(m.rssBytes > 1_000_000);

@@ -19,6 +19,7 @@ import { generateSelfSigned } from "../lib/tls/selfsigned.ts";
 import { difficultyToTarget, hashToBigInt } from "../lib/bitcoin/target.ts";
 import { sha256d } from "../lib/bitcoin/sha256.ts";
 import { formatProgress, type MinerStats, runMiner } from "../tools/miner.ts";
+import { waitUntil } from "./helpers/wait.ts";
 
 const DIFF1 = 0xffffn << 208n;
 const USER = `${TEST_ADDRESS}.rig1`;
@@ -146,10 +147,7 @@ Deno.test("runMiner: two hashing workers mine on the real server; shares accepte
       assert.ok(hashToBigInt(candidate.verdict.hash) <= networkTarget);
     }
     // The miner closed its connection; the server sees it go.
-    for (let i = 0; i < 100 && server.counts().plain > 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    assert.equal(server.counts().plain, 0);
+    await waitUntil(() => server.counts().plain === 0, "the server to see the miner go");
   } finally {
     await server.stop();
   }

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { startRegtestNode } from "./helpers/regtest.ts";
 import { startTestPool, type TestPool } from "./helpers/pool.ts";
+import { sleep } from "./helpers/wait.ts";
 
 const sanitize = { sanitizeOps: false, sanitizeResources: false } as const;
 
@@ -177,7 +178,7 @@ Deno.test({
       await held.write(new TextEncoder().encode(
         "POST /api/overview HTTP/1.1\r\nHost: x\r\nContent-Length: 999999\r\n\r\nab",
       ));
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       const t0 = performance.now();
       await tp.stop();
       const ms = performance.now() - t0;

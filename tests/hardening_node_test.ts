@@ -10,15 +10,15 @@
 import assert from "node:assert/strict";
 import * as zmq from "zeromq";
 import { type RegtestNode, startRegtestNode } from "./helpers/regtest.ts";
-import { type ConfigPatch, startTestPool, type TestPool } from "./helpers/pool.ts";
+import { type ConfigPatch, mergePatches, startTestPool, type TestPool } from "./helpers/pool.ts";
+import { connectMiner, notifyPrevhash, regtestP2wpkh } from "./helpers/miners.ts";
+import { sleep, waitUntil } from "./helpers/wait.ts";
 import { type FaultyNode, startFaultyNode } from "./helpers/faulty_node.ts";
 import { freePort } from "./helpers/ports.ts";
-import { StratumClient } from "../stratum/client.ts";
-import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
-import { bytesToHex, hexToBytes, reverseBytes } from "../lib/bitcoin/hex.ts";
-import { prevhashFromStratum } from "../lib/bitcoin/header.ts";
+import type { StratumClient } from "../stratum/client.ts";
+import { hexToBytes } from "../lib/bitcoin/hex.ts";
 
-const USER = `${encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(5))}.rig`;
+const USER = `${regtestP2wpkh(5)}.rig`;
 
 /** Fast node timings so faults show within a second or two. */
 const FAST: ConfigPatch = {
@@ -31,26 +31,6 @@ const FAST: ConfigPatch = {
   status: { server_refresh_seconds: 1, pool_page_refresh_seconds: 1 },
 };
 
-function patch(...patches: ConfigPatch[]): ConfigPatch {
-  const out: ConfigPatch = {};
-  for (const p of patches) {
-    for (const [k, v] of Object.entries(p)) out[k] = { ...(out[k] ?? {}), ...v };
-  }
-  return out;
-}
-
-async function waitUntil(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  ms = 15_000,
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function api(tp: TestPool, path: string): Promise<Record<string, unknown>> {
   const res = await fetch(`http://127.0.0.1:${tp.pool.status.http!.port}${path}`);
   assert.equal(res.status, 200, `${path}: HTTP ${res.status}`);
@@ -58,16 +38,9 @@ async function api(tp: TestPool, path: string): Promise<Record<string, unknown>>
 }
 
 /** A subscribed, authorized miner; `work` waits for its first notify. */
-async function miner(tp: TestPool, work = true): Promise<StratumClient> {
-  const c = await StratumClient.connect({ host: "127.0.0.1", port: tp.port });
-  assert.equal((await c.subscribe("fault-test/1")).error, null);
-  assert.equal((await c.authorize(USER, "x")).result, true);
-  if (work) await c.waitFor("mining.notify", () => true, 10_000);
-  return c;
+function miner(tp: TestPool, work = true): Promise<StratumClient> {
+  return connectMiner(tp.port, USER, { agent: "fault-test/1", awaitWork: work });
 }
-
-const notifyPrevhash = (params: readonly unknown[]) =>
-  bytesToHex(reverseBytes(prevhashFromStratum(params[1] as string)));
 
 /** Mines a block on the node and waits for the miner's clean notify on it. */
 async function newTipReaches(node: RegtestNode, client: StratumClient): Promise<void> {
@@ -101,7 +74,7 @@ async function withRig(
   try {
     await node.mine(1);
     await beforeStart?.(proxy);
-    tp = await startTestPool(node, patch(FAST, { node: { rpc_url: proxy.url } }, extra));
+    tp = await startTestPool(node, mergePatches(FAST, { node: { rpc_url: proxy.url } }, extra));
     await body({ node, proxy, tp });
   } finally {
     await tp?.stop();
@@ -147,7 +120,7 @@ Deno.test({
       const a = await miner(tp);
       await proxy.down();
       await waitUntil(() => !tp.pool.rpc.rpcHealthy, "RPC marked unhealthy");
-      await new Promise((r) => setTimeout(r, 1_500)); // a few failed refreshes
+      await sleep(1_500); // a few failed refreshes
       await stillServed(a);
       assert.equal(tp.pool.feed.ready, true, "work is still valid: no gating yet");
       const pool = await api(tp, "/api/pool-page");
@@ -187,7 +160,7 @@ Deno.test({
       );
       await stillServed(a);
       proxy.fault("*", { kind: "hang" });
-      await new Promise((r) => setTimeout(r, 1_500));
+      await sleep(1_500);
       await stillServed(a);
       proxy.clearFaults();
       await waitUntil(() => tp.pool.rpc.rpcHealthy, "healthy after the slowness");

@@ -23,6 +23,7 @@ import {
   TestMiner,
 } from "../stratum/testing.ts";
 import { Rng } from "../tools/fuzz.ts";
+import { sleep, waitUntil } from "./helpers/wait.ts";
 
 /** Share difficulty 2^-30: a quarter of all hashes meet it, so in-process mining is instant. */
 const TEST_DIFFICULTY = 2 ** -30;
@@ -109,14 +110,6 @@ async function medianLatency(client: StratumClient, rounds = 15): Promise<number
   }
   samples.sort((a, b) => a - b);
   return samples[Math.floor(samples.length / 2)];
-}
-
-async function waitUntil(check: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Resolves when `conn` reads EOF or fails (the server closed it); rejects after `ms`. */
@@ -242,7 +235,7 @@ Deno.test("half-open and slowloris connections are closed by the idle sweep; act
         } catch {
           return; // closed by the server
         }
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
     })();
     assert.equal((await halfClosed.waitFor((m) => m.id === 9)).result, "pong");
@@ -251,7 +244,7 @@ Deno.test("half-open and slowloris connections are closed by the idle sweep; act
     const pinging = (async () => {
       for (let i = 0; i < 12; i++) {
         assert.equal((await steady.request("mining.ping")).result, "pong");
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     })();
     await Promise.all([closedBy(silent, 3_000), closedBy(slow, 3_000)]);

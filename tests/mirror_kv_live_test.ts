@@ -10,9 +10,9 @@
 import assert from "node:assert/strict";
 import { startRegtestNode } from "./helpers/regtest.ts";
 import { startTestPool, type TestPool } from "./helpers/pool.ts";
-import { StratumClient } from "../stratum/client.ts";
-import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
-import { bitsToTarget, hashToBigInt } from "../lib/bitcoin/target.ts";
+import { connectMiner, regtestP2wpkh, submitBlock, submitPlainShare } from "./helpers/miners.ts";
+import { waitUntil } from "./helpers/wait.ts";
+import type { StratumClient } from "../stratum/client.ts";
 import { createMirror, type Mirror, mirrorConfigFromEnv } from "../lib/mirror/mirror.ts";
 import { KV_NAMES, readKvSnapshot } from "../lib/mirror/kv.ts";
 import type { CachedJson, JsonSnapshots, SnapshotName } from "../lib/status/snapshots.ts";
@@ -47,16 +47,7 @@ const PUBLIC_PATHS = [
 /** The pages that show snapshot data (and so can be stale). */
 const PAGES = ["/", "/pool", "/node", "/server", "/blocks"];
 
-const WORKER = `${encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(5))}.kvrig`;
-
-async function waitUntil(check: () => Promise<boolean> | boolean, what: string, ms = 20_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const WORKER = `${regtestP2wpkh(5)}.kvrig`;
 
 interface Fetched {
   readonly status: number;
@@ -95,20 +86,6 @@ function widest(snapshots: JsonSnapshots, name: SnapshotName): CachedJson | unde
   }
 }
 
-/** Mines one accepted share and one block through `client`. */
-async function mineShareAndBlock(client: StratumClient): Promise<void> {
-  const network = bitsToTarget(parseInt(client.job!.nbits, 16));
-  let share = client.findShare({ extranonce2Start: 1, maxNonces: 1 << 20 });
-  for (let n = 2; share && hashToBigInt(share.hash) <= network; n++) {
-    share = client.findShare({ extranonce2Start: n, maxNonces: 1 << 20 });
-  }
-  assert.ok(share, "a plain share");
-  assert.equal((await client.submit(WORKER, share)).result, true);
-  const block = client.findShare({ target: network, extranonce2Start: 1_000, maxNonces: 1 << 20 });
-  assert.ok(block, "a block");
-  assert.equal((await client.submit(WORKER, block)).result, true);
-}
-
 Deno.test({
   name: "a mirror on the pool's shared KV store serves its exact bodies, then its last ones, stale",
   sanitizeOps: false, // bcoin keeps internal timers alive until its process-wide teardown
@@ -130,11 +107,9 @@ Deno.test({
       assert.ok(tp.log.includes("status snapshots published to the store for mirrors"));
       const base = `http://127.0.0.1:${pool.status.http!.port}`;
 
-      client = await StratumClient.connect({ host: "127.0.0.1", port: tp.port });
-      assert.equal((await client.subscribe("cpuminer/2.5.1")).error, null);
-      assert.equal((await client.authorize(WORKER, "x")).result, true);
-      await client.waitFor("mining.notify", () => true, 10_000);
-      await mineShareAndBlock(client);
+      client = await connectMiner(tp.port, WORKER, { agent: "cpuminer/2.5.1" });
+      await submitPlainShare(client, WORKER);
+      await submitBlock(client, WORKER);
       await waitUntil(() => tp!.blocks.length === 1, "the pool's block record");
 
       mirror = await createMirror(mirrorConfigFromEnv((n) => ({ KV_URL: kvPath })[n]));

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { RPC_IN_WARMUP, RpcClient, RpcError, type RpcHealth } from "../lib/node/rpc.ts";
 import { startRegtestNode } from "./helpers/regtest.ts";
 import { freePort } from "./helpers/ports.ts";
+import { sleep, waitUntil } from "./helpers/wait.ts";
 
 /** What a stand-in handler sees of one request. */
 interface Seen {
@@ -62,7 +63,7 @@ async function noUnhandledRejections(body: () => Promise<void>) {
   globalThis.addEventListener("unhandledrejection", onUnhandled);
   try {
     await body();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   } finally {
     globalThis.removeEventListener("unhandledrejection", onUnhandled);
   }
@@ -364,7 +365,7 @@ Deno.test("rpc: close() aborts a waiting longpoll, and later calls fail at once"
   try {
     await noUnhandledRejections(async () => {
       const waiting = client.call("getblocktemplate", [{}], { longpoll: true });
-      while (server.seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+      await waitUntil(() => server.seen.length > 0, "the request at the node", 5_000, 5);
       client.close();
       await rejectsWith(waiting, (err) => assert.equal(err.kind, "aborted"));
       await rejectsWith(client.call("getblockcount"), (err) => assert.equal(err.kind, "aborted"));
@@ -381,7 +382,7 @@ Deno.test("rpc: the caller's signal aborts a call during backoff", async () => {
   try {
     const controller = new AbortController();
     const call = client.call("getblockcount", [], { signal: controller.signal });
-    while (server.seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await waitUntil(() => server.seen.length > 0, "the request at the node", 5_000, 5);
     controller.abort();
     await rejectsWith(call, (err) => assert.equal(err.kind, "aborted"));
   } finally {

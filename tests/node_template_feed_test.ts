@@ -12,16 +12,9 @@ import { ZmqBlockSubscriber } from "../lib/node/zmq.ts";
 import type { RpcCallOptions } from "../lib/node/rpc.ts";
 import { type RegtestNode, startRegtestNode } from "./helpers/regtest.ts";
 import { freePort } from "./helpers/ports.ts";
+import { sleep, waitUntil } from "./helpers/wait.ts";
 
 /** Waits until `predicate` holds (polling), failing with `what` after `timeoutMs`. */
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** A feed on a fresh segwit-active node, with every update collected. */
 async function setup(
   options: {
@@ -98,14 +91,14 @@ Deno.test("feed: mining a block brings a clean template through the longpoll", a
   try {
     await t.feed.start();
     const [mined] = await t.node.mine(1);
-    await waitFor("a template on the new block", () => t.updates.length >= 2);
+    await waitUntil(() => t.updates.length >= 2, "a template on the new block");
     const update = t.updates[1];
     assert.equal(update.clean, true);
     assert.equal(update.reason, "longpoll");
     assert.equal(update.template.previousblockhash, mined);
     assert.equal(update.template.height, t.updates[0].template.height + 1);
     // The tip's header facts follow from one getblockheader per block.
-    await waitFor("tip header", () => t.feed.status().tip?.source === "rpc");
+    await waitUntil(() => t.feed.status().tip?.source === "rpc", "tip header");
     const tip = t.feed.status().tip!;
     assert.equal(tip.hash, mined);
     assert.equal(tip.bits, "207fffff");
@@ -157,19 +150,19 @@ Deno.test("feed: ZMQ hashblock refreshes at once; rawblock tells the tip without
   const t = await setup({ zmq: subscriber, longpoll: false });
   try {
     await t.feed.start();
-    await waitFor("zmq connection", () => t.feed.status().zmq?.zmqHealthy === true);
+    await waitUntil(() => t.feed.status().zmq?.zmqHealthy === true, "zmq connection");
     const start = t.updates.at(-1)!.template.height;
 
     // Nothing tells the feed about this block: no longpoll, the timer is a minute away.
     const [first] = await t.node.mine(1);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     assert.equal(t.updates.at(-1)!.template.height, start);
 
     const [second] = await t.node.mine(1);
     await publisher.send(["hashblock", hexToBytes(second), new Uint8Array(4)]);
-    await waitFor(
-      "zmq-driven template",
+    await waitUntil(
       () => t.updates.at(-1)!.template.previousblockhash === second,
+      "zmq-driven template",
     );
     assert.equal(t.updates.at(-1)!.reason, "zmq");
     assert.equal(t.updates.at(-1)!.clean, true);
@@ -178,7 +171,7 @@ Deno.test("feed: ZMQ hashblock refreshes at once; rawblock tells the tip without
     const [third] = await t.node.mine(1);
     const raw = hexToBytes(await t.node.rpc<string>("getblock", [third, false]));
     await publisher.send(["rawblock", raw, new Uint8Array(4)]);
-    await waitFor("rawblock tip", () => t.feed.status().tip?.hash === third);
+    await waitUntil(() => t.feed.status().tip?.hash === third, "rawblock tip");
     const status = t.feed.status();
     assert.equal(status.tip?.source, "zmq");
     assert.equal(status.tip?.height, start + 2);
@@ -187,9 +180,9 @@ Deno.test("feed: ZMQ hashblock refreshes at once; rawblock tells the tip without
     assert.equal(status.tip?.bits, "207fffff");
     assert.equal(status.zmq?.lastRawBlockBytes, raw.length);
     assert.ok(status.zmq?.lastRawBlockAt);
-    await waitFor(
-      "rawblock-driven template",
+    await waitUntil(
       () => t.updates.at(-1)!.template.height === start + 3,
+      "rawblock-driven template",
     );
   } finally {
     await t.close();
@@ -211,11 +204,11 @@ Deno.test("feed: ZMQ publisher gone and back counts a disconnect and a reconnect
   try {
     await t.feed.start();
     const zmqHealth = () => t.feed.status().zmq!;
-    await waitFor("zmq connection", () => zmqHealth().zmqHealthy);
+    await waitUntil(() => zmqHealth().zmqHealthy, "zmq connection");
     assert.equal(zmqHealth().zmqDisconnects, 0);
 
     publisher.close();
-    await waitFor("zmq disconnect", () => !zmqHealth().zmqHealthy);
+    await waitUntil(() => !zmqHealth().zmqHealthy, "zmq disconnect");
     assert.equal(zmqHealth().zmqDisconnects, 1);
     assert.equal(zmqHealth().zmqReconnects, 0);
 
@@ -223,11 +216,11 @@ Deno.test("feed: ZMQ publisher gone and back counts a disconnect and a reconnect
     const [mined] = await t.node.mine(1);
     publisher = new zmq.Publisher();
     await publisher.bind(address);
-    await waitFor("zmq reconnect", () => zmqHealth().zmqHealthy);
+    await waitUntil(() => zmqHealth().zmqHealthy, "zmq reconnect");
     assert.equal(zmqHealth().zmqReconnects, 1);
-    await waitFor(
-      "refresh on reconnect",
+    await waitUntil(
       () => t.updates.at(-1)!.template.previousblockhash === mined,
+      "refresh on reconnect",
     );
   } finally {
     await t.close();
@@ -242,9 +235,9 @@ Deno.test("feed: with ZMQ down and no longpoll the periodic refresh still brings
     await t.feed.start();
     assert.equal(t.feed.status().zmq?.zmqHealthy, false);
     const [mined] = await t.node.mine(1);
-    await waitFor(
-      "timer-driven template",
+    await waitUntil(
       () => t.updates.at(-1)!.template.previousblockhash === mined,
+      "timer-driven template",
     );
     assert.equal(t.updates.at(-1)!.reason, "timer");
     assert.equal(t.updates.at(-1)!.clean, true);
@@ -275,7 +268,7 @@ Deno.test("feed: not ready while the node is in IBD, ready again by itself", asy
     assert.match(t.feed.notReadyReason ?? "", /syncing/);
     assert.equal(t.feed.status().initialBlockDownload, true);
     ibd = false;
-    await waitFor("ready after IBD", () => t.feed.ready);
+    await waitUntil(() => t.feed.ready, "ready after IBD");
     assert.deepEqual(readiness, [true]);
   } finally {
     await t.close();
@@ -309,12 +302,12 @@ Deno.test("feed: a node that is down at start makes the feed wait, then recover"
     assert.match(t.feed.notReadyReason ?? "", /waiting for the first block template \(.+\)/);
     assert.ok(t.feed.status().errorHistory.length >= 1);
     await node.restart();
-    await waitFor("first template after the node came back", () => t.feed.ready);
+    await waitUntil(() => t.feed.ready, "first template after the node came back");
     assert.equal(t.updates.length, 1);
     assert.equal(t.updates[0].clean, true);
     // The longpoll starts once a template with a longpollid exists.
     const [mined] = await node.mine(1);
-    await waitFor("next block", () => t.updates.at(-1)!.template.previousblockhash === mined);
+    await waitUntil(() => t.updates.at(-1)!.template.previousblockhash === mined, "next block");
   } finally {
     await t.close();
   }

@@ -7,27 +7,16 @@
 import assert from "node:assert/strict";
 import { startRegtestNode } from "./helpers/regtest.ts";
 import { startTestPool } from "./helpers/pool.ts";
-import { findShareOnJob, StratumClient } from "../stratum/client.ts";
+import { connectMiner, regtestP2pkh, regtestP2wpkh } from "./helpers/miners.ts";
+import { waitUntil } from "./helpers/wait.ts";
+import { findShareOnJob, type StratumClient } from "../stratum/client.ts";
 import { addressToScript } from "../lib/bitcoin/address.ts";
 import { NETWORKS } from "../lib/bitcoin/networks.ts";
 import { bytesToHex, hexToBytes } from "../lib/bitcoin/hex.ts";
 import { parseTx, readVarInt, type Transaction } from "../lib/bitcoin/tx.ts";
 import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
-import { base58CheckEncode } from "../lib/bitcoin/base58.ts";
 
 const regtest = NETWORKS.regtest;
-
-/** A Bitcoin Core regtest P2PKH address (base58, version 0x6f) for a made-up key hash. */
-function coreP2pkh(fill: number): string {
-  const payload = new Uint8Array(21).fill(fill);
-  payload[0] = regtest.p2pkhVersion;
-  return base58CheckEncode(payload);
-}
-
-/** A Bitcoin Core regtest P2WPKH address (`bcrt1q…`) for a made-up key hash. */
-function coreP2wpkh(fill: number): string {
-  return encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(fill));
-}
 
 /** The transactions of a block the node serves back (raw block → parsed txs). */
 async function blockTxs(
@@ -48,47 +37,11 @@ async function blockTxs(
 }
 
 /** Connects, subscribes and authorizes a client; waits for its first work. */
-async function connectMiner(
-  port: number,
-  user: string,
-  opts: { tls?: boolean; caCerts?: string[]; configure?: boolean } = {},
-): Promise<StratumClient> {
-  const client = await StratumClient.connect({
-    host: opts.tls ? "localhost" : "127.0.0.1",
-    port,
-    tls: opts.tls,
-    caCerts: opts.caCerts,
-  });
-  if (opts.configure) {
-    const reply = await client.configure(["version-rolling"], {
-      "version-rolling.mask": "1fffe000",
-      "version-rolling.min-bit-count": 2,
-    });
-    assert.equal(reply.error, null);
-  }
-  const sub = await client.subscribe("denopool-test/1.0");
-  assert.equal(sub.error, null);
-  const auth = await client.authorize(user, "x");
-  assert.equal(auth.error, null);
-  assert.equal(auth.result, true);
-  await client.waitFor("mining.notify", () => true, 10_000);
-  return client;
-}
-
 /** Mines one share on the client's current job and submits it; returns the reply. */
 async function mineAndSubmit(client: StratumClient, user: string, rollVersionBits?: number) {
   const share = client.findShare({ rollVersionBits, maxNonces: 1 << 22 });
   assert.ok(share, "a share within the nonce budget");
   return { share, reply: await client.submit(user, share) };
-}
-
-async function waitUntil(check: () => Promise<boolean> | boolean, what: string, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 Deno.test({
@@ -100,7 +53,7 @@ Deno.test({
     const tp = await startTestPool(node);
     try {
       await node.mine(1);
-      const minerAddress = coreP2wpkh(7);
+      const minerAddress = regtestP2wpkh(7);
       const user = `${minerAddress}.rig1`;
       const client = await connectMiner(tp.port, user);
       const before = await node.height();
@@ -142,7 +95,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const node = await startRegtestNode();
-    const poolAddress = encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(1));
+    const poolAddress = regtestP2wpkh(1);
     const donationAddress = encodeSegwitAddress("bcrt", 1, new Uint8Array(32).fill(2));
     const tp = await startTestPool(node, {
       mining: {
@@ -154,7 +107,7 @@ Deno.test({
     });
     try {
       await node.mine(1);
-      const minerAddress = coreP2pkh(9);
+      const minerAddress = regtestP2pkh(9);
       const client = await connectMiner(tp.port, `${minerAddress}.fee`);
       const job = tp.pool.jobs.current()!;
       const { reply } = await mineAndSubmit(client, `${minerAddress}.fee`);
@@ -200,7 +153,7 @@ Deno.test({
         );
         const job = tp.pool.jobs.current()!;
         assert.ok(job.txCount >= 20);
-        const user = `${coreP2wpkh(3)}.segwit`;
+        const user = `${regtestP2wpkh(3)}.segwit`;
         const client = await connectMiner(tp.port, user);
         const listed = await client.request("mining.get_transactions", []);
         assert.deepEqual(listed.result, job.txids);
@@ -237,7 +190,7 @@ Deno.test({
       await node.mine(1);
       assert.ok(tp.tlsPort);
       const cert = await Deno.readTextFile(`${tp.dataDir}/tls_cert.pem`);
-      const user = `${coreP2pkh(4)}.tls`;
+      const user = `${regtestP2pkh(4)}.tls`;
       const client = await connectMiner(tp.tlsPort, user, { tls: true, caCerts: [cert] });
       const before = await node.height();
       const { reply } = await mineAndSubmit(client, user);
@@ -261,7 +214,7 @@ Deno.test({
     const tp = await startTestPool(node);
     try {
       await node.mine(1);
-      const user = `${coreP2wpkh(5)}.asic`;
+      const user = `${regtestP2wpkh(5)}.asic`;
       const client = await connectMiner(tp.port, user, { configure: true });
       assert.equal(client.versionMask, 0x1fffe000);
       const before = await node.height();

@@ -8,36 +8,19 @@ import * as zmq from "zeromq";
 import { startRegtestNode } from "./helpers/regtest.ts";
 import { startTestPool } from "./helpers/pool.ts";
 import { freePort } from "./helpers/ports.ts";
-import { StratumClient } from "../stratum/client.ts";
-import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
-import { prevhashFromStratum } from "../lib/bitcoin/header.ts";
-import { bytesToHex, hexToBytes, reverseBytes } from "../lib/bitcoin/hex.ts";
+import { connectMiner, notifyPrevhash, regtestP2wpkh } from "./helpers/miners.ts";
+import { waitUntil } from "./helpers/wait.ts";
+import type { StratumClient } from "../stratum/client.ts";
+import { hexToBytes } from "../lib/bitcoin/hex.ts";
 
-async function waitUntil(check: () => boolean, what: string, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
+/** `count` miners, each with its own payout address, all with work. */
 async function miners(port: number, count: number): Promise<StratumClient[]> {
   const out: StratumClient[] = [];
   for (let i = 0; i < count; i++) {
-    const client = await StratumClient.connect({ host: "127.0.0.1", port });
-    await client.subscribe("zmq-test/1");
-    const user = `${encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(i + 1))}.m${i}`;
-    assert.equal((await client.authorize(user, "x")).result, true);
-    await client.waitFor("mining.notify", () => true, 10_000);
-    out.push(client);
+    out.push(await connectMiner(port, `${regtestP2wpkh(i + 1)}.m${i}`, { agent: "zmq-test/1" }));
   }
   return out;
 }
-
-/** The RPC-hex prevhash of a notify's params. */
-const notifyPrevhash = (params: readonly unknown[]) =>
-  bytesToHex(reverseBytes(prevhashFromStratum(params[1] as string)));
 
 Deno.test({
   name: "a hashblock from ZMQ gives every connected miner clean_jobs=true within 1 s",

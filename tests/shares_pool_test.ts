@@ -12,6 +12,7 @@ import {
 } from "../lib/shares/synthetic.ts";
 import { block100000, genesisBlock, refVerdict, rev, toHex } from "../lib/shares/testing.ts";
 import type { ShareInput, ShareVerdict } from "../lib/pool/types.ts";
+import { sleep } from "./helpers/wait.ts";
 
 /** A share with the work it belongs to and its expected verdict. */
 interface Case {
@@ -96,7 +97,7 @@ Deno.test("pool: shares trickling in while the workers are busy join the next ba
     for (const c of trickle.slice(i, i + 10)) {
       pending.push(pool.check(c.work.job, c.work.coinbase, c.share));
     }
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await sleep(0);
   }
   const all = [...backlog, ...trickle];
   const verdicts = await Promise.all(pending);
@@ -224,7 +225,7 @@ Deno.test("pool: a worker that cannot start is respawned with back-off, not in a
     pool.check(c.work.job, c.work.coinbase, c.share),
     /gave up after 3 attempts/,
   );
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await sleep(1500);
   await given;
   // Two immediate respawns, then 200, 400, 800 ms … apart: a handful in 1.5 s, not thousands.
   const restarts = pool.stats().workerRestarts;

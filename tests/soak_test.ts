@@ -19,6 +19,7 @@ import {
   TEST_ADDRESS,
   TestJobSource,
 } from "../stratum/testing.ts";
+import { sleep } from "./helpers/wait.ts";
 
 const SECONDS = Number(Deno.env.get("DENOPOOL_SOAK_SECONDS") ?? "120");
 const MINERS = Number(Deno.env.get("DENOPOOL_SOAK_MINERS") ?? "500");
@@ -78,7 +79,7 @@ Deno.test({
           await client.authorize(user, "x");
           await client.waitFor("mining.notify", () => true, 30_000);
           // Spread the miners over the interval.
-          await new Promise((r) => setTimeout(r, Math.random() * SHARE_INTERVAL_MS));
+          await sleep(Math.random() * SHARE_INTERVAL_MS);
           while (Date.now() < deadline && Date.now() < reconnectAt) {
             const share = client.findShare({ maxNonces: 1 << 16, extranonce2Start: ++extranonce2 });
             if (share !== undefined) {
@@ -90,7 +91,7 @@ Deno.test({
                 tally.unanswered++;
               }
             }
-            await new Promise((r) => setTimeout(r, SHARE_INTERVAL_MS * (0.5 + Math.random())));
+            await sleep(SHARE_INTERVAL_MS * (0.5 + Math.random()));
           }
         } finally {
           client.close();

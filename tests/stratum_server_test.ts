@@ -20,6 +20,7 @@ import {
 } from "../stratum/testing.ts";
 import { addressToScript } from "../lib/bitcoin/address.ts";
 import { NETWORKS } from "../lib/bitcoin/networks.ts";
+import { sleep, waitUntil } from "./helpers/wait.ts";
 
 const DIFF1 = 0xffffn << 208n;
 /** Test difficulty 2^-30: a quarter of all hashes meet it, so grinding is instant. */
@@ -473,10 +474,7 @@ Deno.test("a closed session's extranonce1 comes back when the miner resumes with
     const first = await a.handshake();
     a.close();
     await a.closed;
-    // Wait until the server saw the close.
-    for (let i = 0; i < 100 && pool.server.counts().plain > 0; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitUntil(() => pool.server.counts().plain === 0, "the server to see the close");
     const other = await pool.connect();
     const otherSub = await other.request("mining.subscribe", ["x"]);
     assert.notEqual((otherSub.result as unknown[])[1], first.extranonce1, "held for resumption");
@@ -623,7 +621,7 @@ Deno.test("while the job source is not ready the miner gets show_message and no 
     await m.request("mining.authorize", [TEST_ADDRESS, "x"]);
     const msg = await m.notification("client.show_message");
     assert.deepEqual(msg.params, ["node is in initial block download"]);
-    await new Promise((r) => setTimeout(r, 150));
+    await sleep(150);
     assert.ok(!m.received.some((x) => x.method === "mining.notify"), "no work while not ready");
 
     pool.jobs.ready = true;

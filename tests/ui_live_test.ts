@@ -11,23 +11,15 @@ import type { Page } from "playwright-core";
 import { startRegtestNode } from "./helpers/regtest.ts";
 import { startTestPool, type TestPool } from "./helpers/pool.ts";
 import { launchBrowser, openPage, screenshot, VIEWPORTS } from "./helpers/browser.ts";
-import { StratumClient } from "../stratum/client.ts";
-import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
+import { connectMiner, regtestP2wpkh } from "./helpers/miners.ts";
+import { waitUntil } from "./helpers/wait.ts";
+import type { StratumClient } from "../stratum/client.ts";
 import { censorWorker } from "../lib/status/censor.ts";
-import { integer } from "../static/format.js";
+import { blockStatus, integer } from "../static/format.js";
 
-const MINER = `${encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(7))}.bitaxe`;
+const MINER = `${regtestP2wpkh(7)}.bitaxe`;
 
 const PAGES = ["/", "/pool", "/node", "/server", "/blocks", "/worker", "/help", "/saved-workers"];
-
-async function waitUntil(check: () => Promise<boolean> | boolean, what: string, ms = 20_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 let extranonce2 = 0;
 
@@ -82,10 +74,7 @@ Deno.test({
         mining: { pool_fee_percent: 0 },
       });
       const base = `http://127.0.0.1:${tp.pool.status.http!.port}`;
-      client = await StratumClient.connect({ host: "127.0.0.1", port: tp.port });
-      assert.equal((await client.subscribe("cpuminer/2.5.1")).error, null);
-      assert.equal((await client.authorize(MINER, "x")).result, true);
-      await client.waitFor("mining.notify", () => true, 10_000);
+      client = await connectMiner(tp.port, MINER, { agent: "cpuminer/2.5.1" });
       for (let i = 0; i < 4; i++) await submitShare(client);
       await waitUntil(() => tp!.blocks.length >= 1, "a found block");
       await waitUntil(async () => {
@@ -151,6 +140,53 @@ Deno.test({
           await close();
         }
       });
+
+      await t.step(
+        "the overview at desktop width: no clipped table, no blank retarget",
+        async () => {
+          const { page, errors, close } = await openPage(browser.browser, VIEWPORTS.desktop);
+          try {
+            await page.goto(base + "/");
+            await refreshed(page);
+            for (const card of ["#best-shares", "#blocks", "#workers"]) {
+              const [scroll, client] = await page.$eval(
+                `${card} .table-wrap`,
+                (el) => [el.scrollWidth, el.clientWidth],
+              );
+              assert.ok(scroll <= client, `${card}: table ${scroll} px wide in ${client} px`);
+            }
+            const hashes = await page.$$eval(
+              'tbody[data-list="overview:best_shares"] td[data-c="display_hash"]',
+              (tds) => tds.map((td) => td.checkVisibility()),
+            );
+            assert.ok(hashes.length >= 1 && hashes.every(Boolean), "best-share hashes shown");
+            // Regtest never retargets: the card says so instead of "– blocks / in ~ –".
+            const retarget = (await page.textContent("#stat-retarget"))?.replace(/\s+/g, " ");
+            assert.match(retarget ?? "", /none/);
+            assert.match(retarget ?? "", /no retargets on regtest/);
+            assert.doesNotMatch(retarget ?? "", /–/);
+            // Block status in the API's terms: possible → confirming, winning → confirmed.
+            const apiBlocks = await (await fetch(base + "/api/blocks?limit=10")).json();
+            const statuses = await page.$$eval(
+              'tbody[data-list="blocks:."] td[data-c="."]',
+              (tds) => tds.map((td) => td.textContent?.trim()),
+            );
+            assert.deepEqual(statuses, apiBlocks.map(blockStatus));
+            for (const [i, status] of statuses.entries()) {
+              const word = { possible: "confirming", winning: "confirmed", stale: "orphaned" }[
+                apiBlocks[i].result as string
+              ];
+              assert.ok(
+                word && status?.startsWith(word),
+                `${apiBlocks[i].result} shown as ${status}`,
+              );
+            }
+            assert.deepEqual(errors, []);
+          } finally {
+            await close();
+          }
+        },
+      );
 
       await t.step("pages render their data without JavaScript", async () => {
         const html = await (await fetch(base + "/node")).text();

@@ -32,6 +32,17 @@ export interface TestPool {
   stop(keepDataDir?: boolean): Promise<void>;
 }
 
+/** Merges config patches section by section; a later patch's keys win. */
+export function mergePatches(...patches: ConfigPatch[]): ConfigPatch {
+  const merged: ConfigPatch = {};
+  for (const patch of patches) {
+    for (const [section, values] of Object.entries(patch)) {
+      merged[section] = { ...(merged[section] ?? {}), ...values };
+    }
+  }
+  return merged;
+}
+
 /** Writes a config for `node` (merged with `patch`), loads it and starts the pool. */
 export async function startTestPool(
   node: RegtestNode,
@@ -52,10 +63,7 @@ export async function startTestPool(
     // Regtest blocks are easy (half of all hashes); shares this easy keep in-process mining fast.
     difficulty: { start: 0.000001, min: 0.000001 },
   };
-  const merged: ConfigPatch = { ...base };
-  for (const [section, values] of Object.entries(patch)) {
-    merged[section] = { ...(merged[section] ?? {}), ...values };
-  }
+  const merged = mergePatches(base, patch);
   const configPath = `${dir}/config.toml`;
   const secretsPath = `${dir}/secrets.toml`;
   await Deno.writeTextFile(configPath, stringify(merged));
