@@ -10,6 +10,7 @@
 
 import { CookieError, CookieFile, type RpcCredentials } from "./cookie.ts";
 import { LatencyStats } from "./latency.ts";
+import { LinkHealth } from "./link_health.ts";
 
 /** Bitcoin Core's "node is warming up" error code (loading the block index, …). */
 export const RPC_IN_WARMUP = -28;
@@ -148,10 +149,7 @@ export class RpcClient {
   readonly #closer = new AbortController();
   readonly #listeners = new Set<HealthListener>();
   #id = 0;
-  #healthy = false;
-  #everHealthy = false;
-  #disconnects = 0;
-  #reconnects = 0;
+  readonly #link = new LinkHealth();
   #errors = 0;
   #lastError: string | undefined;
   #lastErrorAt: number | undefined;
@@ -178,9 +176,9 @@ export class RpcClient {
   /** Current health figures. */
   get health(): RpcHealth {
     return {
-      rpcHealthy: this.#healthy,
-      disconnects: this.#disconnects,
-      reconnects: this.#reconnects,
+      rpcHealthy: this.#link.healthy,
+      disconnects: this.#link.disconnects,
+      reconnects: this.#link.reconnects,
       errors: this.#errors,
       lastError: this.#lastError,
       lastErrorAt: this.#lastErrorAt,
@@ -189,7 +187,7 @@ export class RpcClient {
 
   /** True while the node answers. */
   get rpcHealthy(): boolean {
-    return this.#healthy;
+    return this.#link.healthy;
   }
 
   /** Calls `listener` whenever `rpcHealthy` flips; returns a function that removes it. */
@@ -403,14 +401,7 @@ export class RpcClient {
   }
 
   #setHealthy(healthy: boolean, error: RpcError | undefined): void {
-    if (healthy === this.#healthy) return;
-    this.#healthy = healthy;
-    if (healthy) {
-      if (this.#everHealthy) this.#reconnects++;
-      this.#everHealthy = true;
-    } else {
-      this.#disconnects++;
-    }
+    if (!this.#link.set(healthy)) return;
     const health = this.health;
     for (const listener of this.#listeners) {
       try {

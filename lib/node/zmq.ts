@@ -9,6 +9,7 @@
 import * as zmq from "zeromq";
 import { bytesToHex } from "../bitcoin/hex.ts";
 import { type BlockTip, parseBlockTip } from "./block_tip.ts";
+import { LinkHealth } from "./link_health.ts";
 
 /** A block announced over ZMQ. */
 export interface ZmqBlockNotice {
@@ -75,10 +76,7 @@ export class ZmqBlockSubscriber {
   readonly #healthListeners = new Set<ZmqHealthListener>();
   #started = false;
   #closed = false;
-  #healthy = false;
-  #everHealthy = false;
-  #disconnects = 0;
-  #reconnects = 0;
+  readonly #link = new LinkHealth();
   #lastRawBlockAt: number | undefined;
   #lastRawBlockBytes: number | undefined;
   #lastError: string | undefined;
@@ -97,9 +95,9 @@ export class ZmqBlockSubscriber {
   /** Current health figures. */
   get health(): ZmqHealth {
     return {
-      zmqHealthy: this.#healthy,
-      zmqDisconnects: this.#disconnects,
-      zmqReconnects: this.#reconnects,
+      zmqHealthy: this.#link.healthy,
+      zmqDisconnects: this.#link.disconnects,
+      zmqReconnects: this.#link.reconnects,
       lastRawBlockAt: this.#lastRawBlockAt,
       lastRawBlockBytes: this.#lastRawBlockBytes,
       lastError: this.#lastError,
@@ -192,14 +190,7 @@ export class ZmqBlockSubscriber {
     if (this.#closed) return;
     endpoint.connected = connected;
     const healthy = this.#endpoints.every((e) => e.connected);
-    if (healthy === this.#healthy) return;
-    this.#healthy = healthy;
-    if (healthy) {
-      if (this.#everHealthy) this.#reconnects++;
-      this.#everHealthy = true;
-    } else {
-      this.#disconnects++;
-    }
+    if (!this.#link.set(healthy)) return;
     const health = this.health;
     for (const listener of this.#healthListeners) guard(() => listener(health));
   }
