@@ -12,6 +12,7 @@ import {
 import { bytesToHex, hexToBytes, reverseBytes } from "../lib/bitcoin/hex.ts";
 import { readBip34Height } from "../lib/bitcoin/script.ts";
 import { parseTx, txid, wtxid } from "../lib/bitcoin/tx.ts";
+import { SeededRandom } from "../lib/shares/synthetic.ts";
 
 interface MiningVectors {
   merkleFromBranch: { coinb1: string; coinb2: string; extranonce1: string; extranonce2: string };
@@ -34,16 +35,10 @@ const POOL = hexToBytes("0014" + "22".repeat(20));
 const DONATION = hexToBytes("5120" + "33".repeat(32));
 const sum = (outs: { value: bigint }[]) => outs.reduce((a, o) => a + o.value, 0n);
 
-/** Deterministic 32-bit generator (mulberry32). */
+/** Deterministic 32-bit generator (mulberry32) for repeatable random cases. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0);
-  };
+  const random = new SeededRandom(seed);
+  return () => random.nextU32();
 }
 
 Deno.test("splitPayout: pool fee, donation as a share of the fee, miner gets the rest", () => {

@@ -12,17 +12,12 @@ import {
   targetToBytesLE,
   targetToDifficulty,
 } from "../lib/bitcoin/target.ts";
+import { SeededRandom } from "../lib/shares/synthetic.ts";
 
 /** Deterministic 32-bit generator (mulberry32) for repeatable random cases. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0);
-  };
+  const random = new SeededRandom(seed);
+  return () => random.nextU32();
 }
 
 Deno.test("DIFF1_TARGET is 0x00000000ffff0000…", () => {

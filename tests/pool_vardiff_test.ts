@@ -5,17 +5,12 @@
 
 import assert from "node:assert/strict";
 import { quantizeDifficulty, Vardiff, type VardiffOptions } from "../lib/pool/vardiff.ts";
+import { SeededRandom } from "../lib/shares/synthetic.ts";
 
 /** Seeded uniform (0, 1] (mulberry32), so the simulation is repeatable. */
 function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 1) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => (random.nextU32() + 1) / 4294967296;
 }
 
 interface SimResult {

@@ -26,22 +26,13 @@ import {
   TEST_ADDRESS,
   TestJobSource,
 } from "../stratum/testing.ts";
+import { SeededRandom } from "../lib/shares/synthetic.ts";
 
 /** A small, fast, seeded PRNG (mulberry32): the same seed gives the same run everywhere. */
-export class Rng {
-  #state: number;
-
-  /** A generator seeded with `seed` (any 32-bit integer). */
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-
+export class Rng extends SeededRandom {
   /** A uniform float in [0, 1). */
   next(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.nextU32() / 4294967296;
   }
 
   /** A uniform integer in [0, n). */
@@ -59,8 +50,8 @@ export class Rng {
     return items[this.int(items.length)];
   }
 
-  /** `n` random bytes. */
-  bytes(n: number): Uint8Array {
+  /** `n` random bytes (the high byte of each draw, so recorded seeds replay as before). */
+  override bytes(n: number): Uint8Array {
     const out = new Uint8Array(n);
     for (let i = 0; i < n; i++) out[i] = this.int(256);
     return out;
