@@ -11,6 +11,7 @@ import {
   sha256dInto,
 } from "../lib/bitcoin/sha256.ts";
 import { sha256dAsync } from "../lib/bitcoin/webcrypto.ts";
+import { seededBytes } from "./helpers/random.ts";
 
 interface Sha256Vectors {
   vectors: { ascii: string; sha256: string }[];
@@ -28,19 +29,6 @@ const headerVectors: HeaderVectors = JSON.parse(
 const ascii = (s: string) => new TextEncoder().encode(s);
 const nodeSha256d = (b: Uint8Array) =>
   createHash("sha256").update(createHash("sha256").update(b).digest()).digest("hex");
-
-/** Deterministic pseudo-random bytes (xorshift32) so failures reproduce. */
-function seededBytes(seed: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed | 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x;
-  }
-  return out;
-}
 
 const genesisHeader = hexToBytes(headerVectors.headers[0].hex!);
 const genesisHash = headerVectors.headers[0].hash;

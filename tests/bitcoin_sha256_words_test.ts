@@ -9,19 +9,7 @@ import {
   writeWordsBE,
 } from "../lib/bitcoin/sha256.ts";
 import { generatedSection } from "../bench/sha256_codegen.ts";
-
-/** Deterministic pseudo-random bytes (xorshift32) so failures reproduce. */
-function seededBytes(seed: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed | 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x;
-  }
-  return out;
-}
+import { seededBytes } from "./helpers/random.ts";
 
 const nodeSha256d = (b: Uint8Array) =>
   new Uint8Array(createHash("sha256").update(createHash("sha256").update(b).digest()).digest());
