@@ -36,7 +36,13 @@ export function utc(value: unknown): string;
 export function btc(sats: unknown): string;
 /** A boolean as yes/no. */
 export function yesno(value: unknown): string;
-/** A found block's standing. */
+/** What each API block `result` is called on the pages. */
+export const BLOCK_RESULT_LABELS: Readonly<{
+  possible: "confirming";
+  winning: "confirmed";
+  stale: "orphaned";
+}>;
+/** A found block's standing (`confirming (2)`, `confirmed (8)`, `orphaned`). */
 export function blockStatus(block: unknown): string;
 /** Any value as plain text (`–` when empty). */
 export function text(value: unknown): string;

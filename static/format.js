@@ -136,15 +136,28 @@ export function yesno(value) {
   return value === true ? "yes" : value === false ? "no" : "–";
 }
 
-/** A block's standing from its `result` and `confirmations`. */
+/** What each API block `result` is called on the pages (docs/json-api.md uses the same words). */
+export const BLOCK_RESULT_LABELS = Object.freeze({
+  possible: "confirming",
+  winning: "confirmed",
+  stale: "orphaned",
+});
+
+/**
+ * A block's standing from its `result` ("possible" → confirming, "winning" → confirmed, "stale" →
+ * orphaned), with its confirmations while it is on the main chain.
+ */
 export function blockStatus(block) {
   if (!block || typeof block !== "object") return "–";
-  if (block.result === "winning") {
-    return finite(block.confirmations) ? "confirmed (" + block.confirmations + ")" : "confirmed";
-  }
-  if (block.result === "stale") return "orphaned";
-  if (block.result === "possible") return "pending";
-  return finite(block.confirmations) ? block.confirmations + " conf" : "submitted";
+  const conf = finite(block.confirmations) && block.confirmations >= 0
+    ? block.confirmations
+    : undefined;
+  const label = Object.hasOwn(BLOCK_RESULT_LABELS, block.result)
+    ? BLOCK_RESULT_LABELS[block.result]
+    : undefined;
+  if (label === "orphaned") return label;
+  if (label !== undefined) return conf !== undefined ? label + " (" + conf + ")" : label;
+  return conf !== undefined ? conf + " conf" : "submitted";
 }
 
 /** Any value as plain text. */

@@ -421,7 +421,9 @@ export const FoundBlockViewSchema: ObjectSchema = objectSchema<FoundBlockView>(
     result: opt({
       type: "string",
       enum: ["possible", "winning", "stale"],
-      description: "Standing.",
+      description: "Standing: possible = on the main chain with fewer than 6 confirmations " +
+        "(pages: confirming), winning = 6 or more (confirmed), stale = off the main chain " +
+        "(orphaned).",
     }),
   },
 );

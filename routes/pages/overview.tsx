@@ -75,17 +75,30 @@ export function OverviewPage(props: { ctx: PageContext }) {
             <V ctx={ctx} k="hashrate:block_time_left_sec" f="countdown" />
           </span>
         </Stat>
-        <Stat
-          label="Next retarget"
-          id="stat-retarget"
-          note={
-            <>
-              in ~ <V ctx={ctx} k="hashrate:next_difficulty_retarget.duration_estimate" f="text" />
-            </>
-          }
-        >
-          <V ctx={ctx} k="hashrate:next_difficulty_retarget.blocks_away" f="integer" /> blocks
-        </Stat>
+        {
+          // Regtest never adjusts its difficulty (Core's fPowNoRetargeting): the API sends no
+          // next_difficulty_retarget there, and "– blocks" would read like missing data.
+          ctx.site.network === "regtest"
+            ? (
+              <Stat label="Next retarget" id="stat-retarget" note="no retargets on regtest">
+                none
+              </Stat>
+            )
+            : (
+              <Stat
+                label="Next retarget"
+                id="stat-retarget"
+                note={
+                  <>
+                    in ~{" "}
+                    <V ctx={ctx} k="hashrate:next_difficulty_retarget.duration_estimate" f="text" />
+                  </>
+                }
+              >
+                <V ctx={ctx} k="hashrate:next_difficulty_retarget.blocks_away" f="integer" /> blocks
+              </Stat>
+            )
+        }
         <Stat label="Template fees" id="stat-fees">
           <V ctx={ctx} k="hashrate:template_tx_fees_sats" f="btc" />
         </Stat>
@@ -117,7 +130,7 @@ export function OverviewPage(props: { ctx: PageContext }) {
         />
       </Card>
 
-      <div class="two">
+      <div class="two lead">
         <Card title="Best shares" id="best-shares">
           <Table
             ctx={ctx}
