@@ -125,6 +125,8 @@ export interface LoadPhase {
    * the machine is doing; 2 cores / this = the pool's ceiling on this machine when idle.
    */
   readonly poolCpuMicrosPerShare: number | undefined;
+  /** Shares per batch message to the hash workers (own pool): how well the pool batches. */
+  readonly sharesPerBatch: number | undefined;
   /** Each generator's own CPU, % of one core (a saturated generator would skew the figures). */
   readonly generatorCpuPercent: readonly number[];
   /** Longest gap between generator ticks, ms (scheduling stalls show here). */
@@ -220,6 +222,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
         return m.rss;
       }
       return poolPid === undefined ? undefined : processRssBytes(poolPid);
+    };
+    /** The pool's share checks and worker batches so far (own pool only). */
+    const poolBatchCounts = async (): Promise<{ checks: number; batches: number } | undefined> => {
+      if (pool === undefined) return undefined;
+      await pool.send({ cmd: "stats" });
+      const s = await pool.next("stats", 30_000);
+      return { checks: s.checksDone, batches: s.batchesSent };
     };
     await sleep(500);
     const baseline = await memory();
@@ -341,6 +350,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
     for (const rate of options.rates) {
       log(`load: ${rate} submits/s for ${options.durationSeconds} s`);
       const cpu = poolPid === undefined ? undefined : new CpuSampler(poolPid);
+      const batches0 = await poolBatchCounts();
       cpu?.start();
       for (const g of generators) {
         await g.send({
@@ -352,7 +362,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
       }
       const budget = (options.durationSeconds + options.drainSeconds) * 1000 + 30_000;
       const results = await Promise.all(generators.map((g) => g.next("load", budget)));
+      const cpuMs = cpu?.cpuMs();
       const cpuPercent = cpu?.stop();
+      const batches1 = await poolBatchCounts();
       const latency = new LatencyHistogram();
       const rejected: Record<string, number> = {};
       let sent = 0, answered = 0, inWindow = 0, accepted = 0, unanswered = 0, heldNow = 0;
@@ -380,10 +392,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
         latency: roundSummary(latency.summary()),
         held: heldNow,
         poolCpuPercent: cpuPercent === undefined ? undefined : round(cpuPercent, 1),
-        poolCpuMicrosPerShare: cpuPercent === undefined || answered === 0 ? undefined : round(
-          (cpuPercent / 100) * (windowMs + options.drainSeconds * 1000) * 1000 / answered,
-          1,
-        ),
+        // CPU time over window and drain (which ends as soon as every answer is in) per answer.
+        poolCpuMicrosPerShare: cpuMs === undefined || answered === 0
+          ? undefined
+          : round(cpuMs * 1000 / answered, 1),
+        sharesPerBatch: batches0 === undefined || batches1 === undefined ||
+            batches1.batches === batches0.batches
+          ? undefined
+          : round((batches1.checks - batches0.checks) / (batches1.batches - batches0.batches), 2),
         generatorCpuPercent: results.map((r) => round(r.generatorCpuPercent, 1)),
         generatorLagMaxMs: round(lagMax, 1),
         poolRssMiB: poolPid === undefined
@@ -396,7 +412,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
           JSON.stringify(rejected)
         }, unanswered ${unanswered}; latency p50 ${phase.latency.p50} p95 ${phase.latency.p95} ` +
           `p99 ${phase.latency.p99} max ${phase.latency.max} ms; pool CPU ${phase.poolCpuPercent}% ` +
-          `(${phase.poolCpuMicrosPerShare} µs per share)`,
+          `(${phase.poolCpuMicrosPerShare} µs per share), ${phase.sharesPerBatch} shares per batch`,
       );
       await sleep(1000);
     }
@@ -524,7 +540,11 @@ async function startPoolProcess(
   return new JsonLineChild<PoolEvent>([
     "run",
     "-A",
-    "--v8-flags=--expose-gc",
+    // For seeing where the pool's time goes under load, flags for the pool process alone:
+    // BENCH_POOL_V8_FLAGS (e.g. `--prof,--logfile=/tmp/pool.log`; not `--trace-gc`, which writes
+    // to stdout, the event channel) and BENCH_POOL_DENO_FLAGS (e.g. `--inspect=127.0.0.1:9229`).
+    `--v8-flags=${["--expose-gc", Deno.env.get("BENCH_POOL_V8_FLAGS") ?? ""].filter((f) => f)}`,
+    ...(Deno.env.get("BENCH_POOL_DENO_FLAGS") ?? "").split(" ").filter((f) => f),
     new URL("load_pool.ts", here).pathname,
     "--config",
     configPath,

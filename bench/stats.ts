@@ -176,9 +176,14 @@ export class CpuSampler {
 
   /** CPU % since `start()` (100 = one core busy; up to 100 × cores). */
   stop(): number {
-    const cpu = processCpuMs(this.#pid) - this.#cpu0;
+    const cpu = this.cpuMs();
     const wall = performance.now() - this.#wall0;
     return wall > 0 ? (cpu / wall) * 100 : 0;
+  }
+
+  /** CPU time of the process since `start()`, ms (all threads, 10 ms ticks). */
+  cpuMs(): number {
+    return processCpuMs(this.#pid) - this.#cpu0;
   }
 }
 
