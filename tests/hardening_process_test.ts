@@ -23,6 +23,7 @@ import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
 import { CRASH_AFTER_JOURNAL_ENV, TEST_CRASH_EXIT_CODE } from "../lib/pool/blocks.ts";
 import { openStore, workerNameHash } from "../lib/store/store.ts";
 import { startClerkStandIn, TEST_ISSUER } from "./auth_fixture.ts";
+import { connectMiner } from "./helpers/miners.ts";
 
 const USER = `${encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(9))}.proc`;
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -99,12 +100,8 @@ async function spawnPool(
   return { child, port, statusPort, dataDir, output: () => text, exited };
 }
 
-async function connectMiner(port: number): Promise<StratumClient> {
-  const c = await StratumClient.connect({ host: "127.0.0.1", port, requestTimeoutMs: 30_000 });
-  assert.equal((await c.subscribe("proc-test/1")).error, null);
-  assert.equal((await c.authorize(USER, "x")).result, true);
-  await c.waitFor("mining.notify", () => true, 10_000);
-  return c;
+function connectProcMiner(port: number): Promise<StratumClient> {
+  return connectMiner(port, USER, { agent: "proc-test/1", requestTimeoutMs: 30_000 });
 }
 
 /** Mines a share on the client's job that is a block (meets the job's network target). */
@@ -139,7 +136,7 @@ Deno.test({
       await node.mine(1);
       const crashing = await spawnPool(node, dataDir, { [CRASH_AFTER_JOURNAL_ENV]: "1" });
       const height = await node.height();
-      const miner = await connectMiner(crashing.port);
+      const miner = await connectProcMiner(crashing.port);
       const share = findBlock(miner);
       await miner.submit(USER, share).catch(() => {}); // the pool dies before it answers
       assert.equal(await crashing.exited, TEST_CRASH_EXIT_CODE, crashing.output());
@@ -189,7 +186,7 @@ Deno.test({
     const tp = await startTestPool(node, { node: { rpc_url: proxy.url } });
     try {
       await node.mine(1);
-      const miner = await connectMiner(tp.port);
+      const miner = await connectProcMiner(tp.port);
       // The node never sees this block: the proxy answers for it, as a node rejecting it would.
       proxy.fault("submitblock", {
         kind: "body",
@@ -230,7 +227,7 @@ Deno.test({
     const tp = await startTestPool(node, { node: { rpc_url: proxy.url } });
     try {
       await node.mine(1);
-      const miner = await connectMiner(tp.port);
+      const miner = await connectProcMiner(tp.port);
       // The answer comes after the submitter's 10 s timeout; the block reaches the node anyway.
       proxy.fault("submitblock", { kind: "delay", ms: 10_500 });
       const height = await node.height();
@@ -266,7 +263,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       try {
         await node.mine(1);
         const proc = await spawnPool(node, dataDir);
-        const miners = await Promise.all([1, 2, 3].map(() => connectMiner(proc.port)));
+        const miners = await Promise.all([1, 2, 3].map(() => connectProcMiner(proc.port)));
         const messages = miners.map((m) =>
           m.waitFor("client.show_message", () => true, 10_000).then((n) => String(n.params[0]))
         );
@@ -353,7 +350,7 @@ Deno.test({
         });
 
       // Activity: saved-worker writes, a found block, a churn ban; SIGTERM at once after.
-      const miner = await connectMiner(proc.port);
+      const miner = await connectProcMiner(proc.port);
       const saved = await form("/worker/save", { worker: USER });
       assert.equal(saved.status, 303);
       const hash = workerNameHash(USER);

@@ -20,6 +20,7 @@ import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
 import { workerNameHash } from "../lib/store/store.ts";
 import { censorWorker } from "../lib/status/censor.ts";
 import { difficulty, integer } from "../static/format.js";
+import { waitUntil } from "./helpers/wait.ts";
 
 const WORKER = `${encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(11))}.browser`;
 const USER = "user_browser";
@@ -27,15 +28,6 @@ const USER = "user_browser";
 const CLERK_PORT = freePort();
 const CLERK_ORIGIN = `https://127.0.0.1:${CLERK_PORT}`;
 const PUBLISHABLE_KEY = `pk_test_${btoa(`127.0.0.1:${CLERK_PORT}$`)}`;
-
-async function waitUntil(check: () => Promise<boolean> | boolean, what: string, ms = 20_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 Deno.test({
   name:

@@ -15,20 +15,12 @@ import { type RunningPool, startPool } from "../lib/pool/pool.ts";
 import { StratumClient } from "../stratum/client.ts";
 import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
 import { workerNameHash } from "../lib/store/store.ts";
+import { waitUntil } from "./helpers/wait.ts";
 
 const ISSUER = "https://clerk.pool.test";
 const SITE = "http://pool.test";
 const CHANNEL = "200000000000000002";
 const WORKER = `${encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(9))}.rig1`;
-
-async function waitUntil(check: () => Promise<boolean> | boolean, what: string, ms = 20_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 Deno.test({
   name: "save a worker, watch it go offline and back, get every notice, survive a restart",
