@@ -35,7 +35,7 @@ import type {
 } from "../lib/pool/types.ts";
 import { Vardiff, type VardiffOptions } from "../lib/pool/vardiff.ts";
 import type { RejectReason, WorkerRegistry, WorkerStats } from "../lib/pool/worker_stats.ts";
-import { ShareDeduper } from "./dedupe.ts";
+import type { ShareDeduper } from "./dedupe.ts";
 import {
   difficultyToTarget,
   encodeError,
@@ -724,8 +724,7 @@ export class Session {
       : current !== undefined && current !== job &&
         current.prevhashStratum !== job.prevhashStratum;
 
-    const key = ShareDeduper.key(this.#extranonce1, en2Hex, ntime, nonce, version);
-    if (!host.dedupe.add(job.seq, job.id, key)) {
+    if (!host.dedupe.add(job.seq, job.id, this.#extranonce1, en2Hex, ntime, nonce, version)) {
       return this.#reject(id, Code.DUPLICATE, "duplicate share", "duplicate");
     }
 

@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { ShareDeduper } from "../stratum/dedupe.ts";
+
+const EN1 = 0x01020304;
+const NTIME = 0x6553f100;
+const NONCE = 0xdeadbeef;
+const VERSION = 0x20000000;
+
+Deno.test("dedupe: a share is new once, then a duplicate", () => {
+  const d = new ShareDeduper();
+  assert.equal(d.add(1, "a", EN1, "0000abcd", NTIME, NONCE, VERSION), true);
+  assert.equal(d.add(1, "a", EN1, "0000abcd", NTIME, NONCE, VERSION), false);
+  assert.equal(d.sharesOf(1), 1);
+});
+
+Deno.test("dedupe: extranonce2 in the other hex case is the same share", () => {
+  const d = new ShareDeduper();
+  assert.equal(d.add(1, "a", EN1, "00ABCDEF", NTIME, NONCE, VERSION), true);
+  assert.equal(d.add(1, "a", EN1, "00abcdef", NTIME, NONCE, VERSION), false);
+  assert.equal(d.add(1, "a", EN1, "00aBcDeF", NTIME, NONCE, VERSION), false);
+});
+
+Deno.test("dedupe: every key field tells shares apart", () => {
+  const d = new ShareDeduper();
+  assert.equal(d.add(1, "a", EN1, "00000001", NTIME, NONCE, VERSION), true);
+  assert.equal(d.add(1, "a", EN1 + 1, "00000001", NTIME, NONCE, VERSION), true);
+  assert.equal(d.add(1, "a", EN1, "00000002", NTIME, NONCE, VERSION), true);
+  assert.equal(d.add(1, "a", EN1, "00000001", NTIME + 1, NONCE, VERSION), true);
+  assert.equal(d.add(1, "a", EN1, "00000001", NTIME, NONCE ^ 1, VERSION), true);
+  assert.equal(d.add(1, "a", EN1, "00000001", NTIME, NONCE, VERSION | 0x2000), true);
+  assert.equal(d.sharesOf(1), 6);
+});
+
+Deno.test("dedupe: extranonce2 digit count is part of the key", () => {
+  const d = new ShareDeduper();
+  assert.equal(d.add(1, "a", EN1, "0a", NTIME, NONCE, VERSION), true);
+  assert.equal(d.add(1, "a", EN1, "000a", NTIME, NONCE, VERSION), true);
+  assert.equal(d.add(1, "a", EN1, "0a", NTIME, NONCE, VERSION), false);
+});
+
+Deno.test("dedupe: 8-byte extranonce2 compares both halves", () => {
+  const d = new ShareDeduper();
+  assert.equal(d.add(1, "a", EN1, "0000000100000000", NTIME, NONCE, VERSION), true);
+  assert.equal(d.add(1, "a", EN1, "0000000000000001", NTIME, NONCE, VERSION), true);
+  assert.equal(d.add(1, "a", EN1, "FFFFFFFFFFFFFFFF", NTIME, NONCE, VERSION), true);
+  assert.equal(d.add(1, "a", EN1, "ffffffffffffffff", NTIME, NONCE, VERSION), false);
+  assert.equal(d.add(1, "a", EN1, "0000000100000000", NTIME, NONCE, VERSION), false);
+});
+
+Deno.test("dedupe: full 32-bit words (top bit set) are kept exactly", () => {
+  const d = new ShareDeduper();
+  assert.equal(d.add(1, "a", 0xffffffff, "ffffffff", 0xffffffff, 0xffffffff, 0xffffffff), true);
+  assert.equal(d.add(1, "a", 0xffffffff, "ffffffff", 0xffffffff, 0xffffffff, 0xffffffff), false);
+  assert.equal(d.add(1, "a", 0xffffffff, "ffffffff", 0xffffffff, 0xfffffffe, 0xffffffff), true);
+});
+
+Deno.test("dedupe: jobs have separate sets", () => {
+  const d = new ShareDeduper();
+  assert.equal(d.add(1, "a", EN1, "00000001", NTIME, NONCE, VERSION), true);
+  assert.equal(d.add(2, "b", EN1, "00000001", NTIME, NONCE, VERSION), true);
+  assert.equal(d.jobs, 2);
+});
+
+Deno.test("dedupe: 50,000 distinct shares of one job are all new, then all duplicates", () => {
+  const d = new ShareDeduper();
+  const count = 50_000;
+  // Nonces counting up per connection, as miners send them, over 100 connections.
+  for (let i = 0; i < count; i++) {
+    assert.equal(d.add(7, "j", i % 100, "00000000", NTIME, Math.floor(i / 100), VERSION), true);
+  }
+  assert.equal(d.sharesOf(7), count);
+  for (let i = 0; i < count; i++) {
+    assert.equal(d.add(7, "j", i % 100, "00000000", NTIME, Math.floor(i / 100), VERSION), false);
+  }
+  assert.equal(d.sharesOf(7), count);
+});
+
+Deno.test("dedupe: retain drops the sets of jobs no longer live", () => {
+  const d = new ShareDeduper();
+  d.add(1, "old", EN1, "00000001", NTIME, NONCE, VERSION);
+  d.add(2, "new", EN1, "00000001", NTIME, NONCE, VERSION);
+  d.retain((id) => id === "new");
+  assert.equal(d.jobs, 1);
+  assert.equal(d.sharesOf(1), 0);
+  assert.equal(d.add(2, "new", EN1, "00000001", NTIME, NONCE, VERSION), false);
+});
+
+Deno.test("dedupe: an extranonce2 that is not 1-16 hex digits is refused", () => {
+  const d = new ShareDeduper();
+  assert.throws(() => d.add(1, "a", EN1, "", NTIME, NONCE, VERSION), RangeError);
+  assert.throws(() => d.add(1, "a", EN1, "0".repeat(17), NTIME, NONCE, VERSION), RangeError);
+  assert.throws(() => d.add(1, "a", EN1, "0000000g", NTIME, NONCE, VERSION), RangeError);
+  assert.equal(d.jobs, 0);
+});
