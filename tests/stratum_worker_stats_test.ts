@@ -46,6 +46,27 @@ Deno.test("rejects by reason, best share, and notify→first-share latency", () 
   assert.equal(snap.tls, true);
 });
 
+Deno.test("latency percentiles follow every new sample, also between snapshots", () => {
+  const s = new WorkerStats("c3", "10.0.0.3", false, 0);
+  assert.equal(s.snapshot(0).notifyToFirstShareP50Ms, undefined);
+  s.noteNotify(1000);
+  s.noteAccepted(1, 1, 1040);
+  const first = s.snapshot(2000);
+  assert.equal(first.notifyToFirstShareP50Ms, 40);
+  assert.equal(first.notifyToFirstShareP95Ms, 40);
+  // A second snapshot with no new sample gives the same figures.
+  assert.equal(s.snapshot(2500).notifyToFirstShareP95Ms, 40);
+  for (const [notify, share] of [[3000, 3010], [4000, 4300], [5000, 5020]]) {
+    s.noteNotify(notify);
+    s.noteAccepted(1, 1, share);
+  }
+  // Samples 40, 10, 300, 20: median index 2 of the sorted four, p95 the largest.
+  const later = s.snapshot(6000);
+  assert.equal(later.notifyToFirstShareSamples, 4);
+  assert.equal(later.notifyToFirstShareP50Ms, 40);
+  assert.equal(later.notifyToFirstShareP95Ms, 300);
+});
+
 Deno.test("the registry lists authorized workers by hashrate and counts miner types", () => {
   const reg = new WorkerRegistry();
   const a = new WorkerStats("a", "1.1.1.1", false, 0);

@@ -153,6 +153,12 @@ export class WorkerStats {
   /** Notify → first share latencies, allocated with the first sample (idle miners have none). */
   #latencies: Float64Array | undefined;
   #latencyCount = 0;
+  /**
+   * p50/p95 of the ring as of `#percentilesCount` samples: a status snapshot of every worker
+   * every few seconds would otherwise sort every ring again though new samples are rare.
+   */
+  #percentiles: [number, number] | undefined;
+  #percentilesCount = 0;
 
   /** Stats for a connection made at `connectedAt`. */
   constructor(
@@ -265,9 +271,12 @@ export class WorkerStats {
     const ring = this.#latencies;
     const n = Math.min(this.#latencyCount, ring?.length ?? 0);
     if (ring === undefined || n === 0) return undefined;
+    if (this.#percentilesCount === this.#latencyCount) return this.#percentiles;
     const sorted = ring.slice(0, n).sort();
     const at = (p: number) => sorted[Math.min(n - 1, Math.floor(p * n))];
-    return [at(0.5), at(0.95)];
+    this.#percentiles = [at(0.5), at(0.95)];
+    this.#percentilesCount = this.#latencyCount;
+    return this.#percentiles;
   }
 
   #observedMs(now: number): number {
