@@ -1,5 +1,5 @@
 /**
- * `deno task bench <load|hash|api|all> [flags]`: runs a benchmark, prints its figures and writes a
+ * `deno task bench <load|hash|api|fanout|status|all> [flags]`: runs a benchmark, prints its figures and writes a
  * JSON report (`--json PATH`, default `artifacts/bench/<bench>-<time>.json`). Every run is bounded
  * and stops by itself; everything listens on loopback.
  *
@@ -11,9 +11,10 @@ import { runLoad } from "./load.ts";
 import { runHash } from "./hash.ts";
 import { runApi } from "./api.ts";
 import { runFanout } from "./fanout.ts";
+import { runStatus } from "./status.ts";
 import { defaultReportPath, makeReport, writeReport } from "./stats.ts";
 
-const USAGE = `usage: deno task bench <load|hash|api|fanout|all> [flags]
+const USAGE = `usage: deno task bench <load|hash|api|fanout|status|all> [flags]
 
 load   Stratum miners against a pool (ours on a regtest node, or --url)
   --connections N      connections to open (1000)
@@ -42,6 +43,9 @@ fanout new-block fan-out alone: server in process, miners in a child process
   --blocks N           new blocks (10)
   --addresses N        distinct payout addresses among the miners (1)
   --steps N            merkle branch steps of the job (12)
+status status snapshot rebuilds (/api/overview, /api/pool-page) over synthetic workers, in process
+  --workers N[,N]      registered workers, one measurement each (1000,8000)
+  --runs N             timed rebuilds after the first (30)
 all    hash, api and load with their defaults
 common
   --json PATH          report path (artifacts/bench/<bench>-<time>.json)
@@ -83,6 +87,7 @@ async function main(): Promise<number> {
       pid: { type: "string" },
       seconds: { type: "string" },
       workers: { type: "string" },
+      runs: { type: "string" },
       concurrency: { type: "string" },
       miners: { type: "string" },
       addresses: { type: "string" },
@@ -93,7 +98,8 @@ async function main(): Promise<number> {
   });
   const which = positionals[0];
   if (
-    values.help || which === undefined || !["load", "hash", "api", "fanout", "all"].includes(which)
+    values.help || which === undefined ||
+    !["load", "hash", "api", "fanout", "status", "all"].includes(which)
   ) {
     console.log(USAGE);
     return values.help ? 0 : 2;
@@ -123,6 +129,13 @@ async function main(): Promise<number> {
       blocks: positive(values.blocks, 10, "blocks"),
       addresses: positive(values.addresses, 1, "addresses"),
       steps: positive(values.steps, 12, "steps"),
+      log,
+    });
+  }
+  if (which === "status") {
+    results.status = runStatus({
+      workers: numberList(values.workers ?? "1000,8000"),
+      runs: positive(values.runs, 30, "runs"),
       log,
     });
   }
