@@ -21,7 +21,7 @@ import { BanList, type InvalidShareOptions } from "../lib/pool/bans.ts";
 import type { BlockSink, JobSource, ShareChecker } from "../lib/pool/types.ts";
 import type { VardiffOptions } from "../lib/pool/vardiff.ts";
 import { WorkerRegistry, WorkerStats } from "../lib/pool/worker_stats.ts";
-import { FANOUT_BUCKETS, type HistogramSnapshot, LatencyHistogram } from "../lib/status/metrics.ts";
+import { FANOUT_BUCKETS, type HistogramSnapshot, LatencyHistogram } from "../lib/histogram.ts";
 import { ShareDeduper } from "./dedupe.ts";
 import { DEFAULT_MAX_LINE_BYTES, LineFramer } from "./framing.ts";
 import { encodeShowMessage, sniffId } from "./protocol.ts";

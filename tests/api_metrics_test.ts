@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
+import { FANOUT_BUCKETS, LatencyHistogram } from "../lib/histogram.ts";
 import {
-  FANOUT_BUCKETS,
-  LatencyHistogram,
   type MetricsSnapshot,
   parsePrometheus,
   PrometheusFormatError,

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { type HistogramSnapshot, LATENCY_BUCKETS, LatencyHistogram } from "../histogram.ts";
+
 /** Latency figures of one method, in seconds, as plain data for the status API. */
 export interface LatencySnapshot {
   /** Latency of the most recent call (0 before the first). */
@@ -25,37 +27,11 @@ export interface LatencySnapshot {
   readonly windowCount: number;
 }
 
-/** An all-time cumulative histogram: `buckets[i].count` calls took ≤ `buckets[i].le` seconds. */
-export interface LatencyHistogramSnapshot {
-  /** Upper bounds (seconds, ascending) with cumulative counts; the `+Inf` bucket is `count`. */
-  readonly buckets: readonly { readonly le: number; readonly count: number }[];
-  /** Sum of all latencies (seconds). */
-  readonly sum: number;
-  /** Number of calls. */
-  readonly count: number;
-}
+/** An all-time cumulative histogram of one method's latencies. */
+export type LatencyHistogramSnapshot = HistogramSnapshot;
 
-/**
- * Histogram bounds (seconds) of RPC latency: a local node answers in a few ms, a busy mainnet
- * getblocktemplate in up to seconds, and a timed-out call lands past 10 s.
- */
-export const RPC_LATENCY_BUCKETS: readonly number[] = Object.freeze([
-  0.0005,
-  0.001,
-  0.0025,
-  0.005,
-  0.01,
-  0.025,
-  0.05,
-  0.1,
-  0.25,
-  0.5,
-  1,
-  2.5,
-  5,
-  10,
-  30,
-]);
+/** Histogram bounds (seconds) of RPC latency: the shared request-latency buckets. */
+export const RPC_LATENCY_BUCKETS: readonly number[] = LATENCY_BUCKETS;
 
 /** Options for {@linkcode LatencyStats}. */
 export interface LatencyOptions {
@@ -84,13 +60,12 @@ class MethodLatency {
   last = 0;
   max = 0;
   count = 0;
-  sum = 0;
   readonly buckets: Bucket[];
-  /** Per-bound counts (not cumulative; cumulated when read). */
-  readonly histogram: Float64Array;
+  /** All-time histogram. */
+  readonly histogram: LatencyHistogram;
 
-  constructor(bucketCount: number, histogramBounds: number) {
-    this.histogram = new Float64Array(histogramBounds);
+  constructor(bucketCount: number, histogramBounds: readonly number[]) {
+    this.histogram = new LatencyHistogram(histogramBounds);
     this.buckets = Array.from({ length: bucketCount }, () => ({
       slot: -1,
       count: 0,
@@ -136,20 +111,13 @@ export class LatencyStats {
     if (!Number.isFinite(seconds) || seconds < 0) return;
     let stats = this.#methods.get(method);
     if (!stats) {
-      stats = new MethodLatency(this.#bucketCount, this.#bounds.length);
+      stats = new MethodLatency(this.#bucketCount, this.#bounds);
       this.#methods.set(method, stats);
     }
     stats.last = seconds;
     if (seconds > stats.max) stats.max = seconds;
     stats.count++;
-    stats.sum += seconds;
-    const bounds = this.#bounds;
-    for (let i = 0; i < bounds.length; i++) {
-      if (seconds <= bounds[i]) {
-        stats.histogram[i]++;
-        break;
-      }
-    }
+    stats.histogram.observe(seconds);
     const slot = Math.floor(this.#now() / this.#bucketMs);
     const bucket = stats.buckets[slot % this.#bucketCount];
     if (bucket.slot !== slot) {
@@ -195,13 +163,7 @@ export class LatencyStats {
 
   /** All-time cumulative histogram of `method` (all zero if it was never recorded). */
   histogram(method: string): LatencyHistogramSnapshot {
-    const stats = this.#methods.get(method);
-    let running = 0;
-    const buckets = this.#bounds.map((le, i) => ({
-      le,
-      count: running += stats?.histogram[i] ?? 0,
-    }));
-    return { buckets, sum: stats?.sum ?? 0, count: stats?.count ?? 0 };
+    return (this.#methods.get(method)?.histogram ?? new LatencyHistogram(this.#bounds)).snapshot();
   }
 
   /** The methods recorded so far, in first-call order. */

@@ -1,21 +1,15 @@
 /**
  * Operational metrics in the Prometheus text exposition format (version 0.0.4): the plain-data
- * {@linkcode MetricsSnapshot} the pool fills in, a {@linkcode LatencyHistogram} to collect
- * latencies cheaply, {@linkcode renderPrometheus}, and {@linkcode parsePrometheus}, a strict
+ * {@linkcode MetricsSnapshot} the pool fills in (histograms from `lib/histogram.ts`),
+ * {@linkcode renderPrometheus}, and {@linkcode parsePrometheus}, a strict
  * reader of the same format that checks what a scraper relies on.
  *
  * @module
  */
 
-/** A cumulative histogram: `buckets[i].count` is the number of observations ≤ `buckets[i].le`. */
-export interface HistogramSnapshot {
-  /** Upper bounds (seconds, ascending) with cumulative counts; `+Inf` is implied by `count`. */
-  readonly buckets: readonly { readonly le: number; readonly count: number }[];
-  /** Sum of all observations (seconds). */
-  readonly sum: number;
-  /** Number of observations. */
-  readonly count: number;
-}
+import type { HistogramSnapshot } from "../histogram.ts";
+
+export type { HistogramSnapshot };
 
 /** Everything `/metrics` exposes; counters are totals since start. */
 export interface MetricsSnapshot {
@@ -47,69 +41,6 @@ export interface MetricsSnapshot {
 export interface MetricsSource {
   /** The current values. */
   metrics(): MetricsSnapshot;
-}
-
-/** Bucket bounds (seconds) suited to RPC and fan-out latencies: 1 ms to 10 s. */
-export const LATENCY_BUCKETS: readonly number[] = [
-  0.001,
-  0.0025,
-  0.005,
-  0.01,
-  0.025,
-  0.05,
-  0.1,
-  0.25,
-  0.5,
-  1,
-  2.5,
-  5,
-  10,
-];
-
-/**
- * Bucket bounds (seconds) of the new-job fan-out: handing a job to a few miners takes tens of
- * microseconds, to thousands tens to hundreds of milliseconds.
- */
-export const FANOUT_BUCKETS: readonly number[] = [
-  0.0001,
-  0.00025,
-  0.0005,
-  ...LATENCY_BUCKETS,
-];
-
-/** Collects latencies into fixed buckets; `observe` allocates nothing. */
-export class LatencyHistogram {
-  readonly #bounds: readonly number[];
-  readonly #counts: Float64Array;
-  #sum = 0;
-  #count = 0;
-
-  /** A histogram over ascending `bounds` (seconds). */
-  constructor(bounds: readonly number[] = LATENCY_BUCKETS) {
-    this.#bounds = bounds;
-    this.#counts = new Float64Array(bounds.length);
-  }
-
-  /** Records one observation in seconds. */
-  observe(seconds: number): void {
-    if (!Number.isFinite(seconds) || seconds < 0) return;
-    this.#sum += seconds;
-    this.#count++;
-    const bounds = this.#bounds;
-    for (let i = 0; i < bounds.length; i++) {
-      if (seconds <= bounds[i]) {
-        this.#counts[i]++;
-        return;
-      }
-    }
-  }
-
-  /** Cumulative snapshot for {@linkcode renderPrometheus}. */
-  snapshot(): HistogramSnapshot {
-    let running = 0;
-    const buckets = this.#bounds.map((le, i) => ({ le, count: running += this.#counts[i] }));
-    return { buckets, sum: this.#sum, count: this.#count };
-  }
 }
 
 function escapeLabel(value: string): string {
