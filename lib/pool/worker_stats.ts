@@ -99,6 +99,24 @@ export interface WorkerSnapshot {
   readonly notifyToFirstShareSamples: number;
 }
 
+/** Every reject reason, in the order the stats list them. */
+export const REJECT_REASONS: readonly RejectReason[] = Object.freeze([
+  "invalid",
+  "stale",
+  "duplicate",
+  "low-difficulty",
+  "unauthorized",
+  "not-subscribed",
+]);
+
+/** Hashrate and share rate of one worker or a sum of them, filled in place. */
+export interface WorkerRates {
+  /** Estimated hashrate (H/s). */
+  hashrate: number;
+  /** Accepted shares per minute (decayed estimate). */
+  sharesPerMinute: number;
+}
+
 function emptyRejects(): Record<RejectReason, number> {
   return {
     "invalid": 0,
@@ -220,6 +238,24 @@ export class WorkerStats {
     return (this.#decayedShares * this.#decayFactor(now) * 60_000) / observed;
   }
 
+  /**
+   * {@linkcode hashrate} and {@linkcode sharesPerMinute} at `now` into `out`, with one pair of
+   * exponentials for both (the registry's totals sum every worker on each status rebuild).
+   */
+  ratesInto(now: number, out: WorkerRates): WorkerRates {
+    const observed = this.#observedMs(now);
+    if (observed <= 0) {
+      out.hashrate = 0;
+      out.sharesPerMinute = 0;
+      return out;
+    }
+    // The same expressions as the two getters, so a total equals the sum of what they report.
+    const f = this.#decayFactor(now);
+    out.hashrate = (this.#decayedWork * f * 1000) / observed;
+    out.sharesPerMinute = (this.#decayedShares * f * 60_000) / observed;
+    return out;
+  }
+
   /** Accuracy marker of the hashrate at `now`. */
   accuracy(now: number): HashrateAccuracy {
     const shares = this.#decayedShares * this.#decayFactor(now);
@@ -336,7 +372,7 @@ export class WorkerRegistry {
     if (stats === undefined) return;
     this.#workers.delete(connectionId);
     this.#retiredAccepted += stats.accepted;
-    for (const reason of Object.keys(this.#retiredRejects) as RejectReason[]) {
+    for (const reason of REJECT_REASONS) {
       this.#retiredRejects[reason] += stats.rejectedByReason[reason];
     }
   }
@@ -344,14 +380,36 @@ export class WorkerRegistry {
   /** Share counts since start: live workers plus every removed one. */
   totals(): ShareTotals {
     let accepted = this.#retiredAccepted;
-    const rejectedByReason = { ...this.#retiredRejects };
+    const retired = this.#retiredRejects;
+    // One local per reason rather than a keyed loop per worker: this runs on every status rebuild.
+    let invalid = retired["invalid"];
+    let stale = retired["stale"];
+    let duplicate = retired["duplicate"];
+    let lowDifficulty = retired["low-difficulty"];
+    let unauthorized = retired["unauthorized"];
+    let notSubscribed = retired["not-subscribed"];
     for (const w of this.#workers.values()) {
       accepted += w.accepted;
-      for (const reason of Object.keys(rejectedByReason) as RejectReason[]) {
-        rejectedByReason[reason] += w.rejectedByReason[reason];
-      }
+      if (w.rejected === 0) continue;
+      const r = w.rejectedByReason;
+      invalid += r["invalid"];
+      stale += r["stale"];
+      duplicate += r["duplicate"];
+      lowDifficulty += r["low-difficulty"];
+      unauthorized += r["unauthorized"];
+      notSubscribed += r["not-subscribed"];
     }
-    return { accepted, rejectedByReason };
+    return {
+      accepted,
+      rejectedByReason: {
+        "invalid": invalid,
+        "stale": stale,
+        "duplicate": duplicate,
+        "low-difficulty": lowDifficulty,
+        "unauthorized": unauthorized,
+        "not-subscribed": notSubscribed,
+      },
+    };
   }
 
   /** The live stats object of a connection, if registered. */
@@ -364,11 +422,32 @@ export class WorkerRegistry {
     return this.#workers.size;
   }
 
+  /**
+   * The live stats of every registered connection, authorized or not (`name` is empty until
+   * authorized), in registration order. For one pass without snapshots; do not keep them.
+   */
+  stats(): IterableIterator<WorkerStats> {
+    return this.#workers.values();
+  }
+
   /** Snapshots of every authorized worker at `now`, highest hashrate first. */
   list(now: number): WorkerSnapshot[] {
     const out: WorkerSnapshot[] = [];
     for (const w of this.#workers.values()) if (w.name !== "") out.push(w.snapshot(now));
     return out.sort((a, b) => b.hashrate - a.hashrate);
+  }
+
+  /** Sums of the hashrate and share rate of every registered worker at `now`, in one pass. */
+  totalRates(now: number): WorkerRates {
+    const one: WorkerRates = { hashrate: 0, sharesPerMinute: 0 };
+    let hashrate = 0;
+    let sharesPerMinute = 0;
+    for (const w of this.#workers.values()) {
+      w.ratesInto(now, one);
+      hashrate += one.hashrate;
+      sharesPerMinute += one.sharesPerMinute;
+    }
+    return { hashrate, sharesPerMinute };
   }
 
   /** Sum of the hashrate of every registered worker at `now`. */
@@ -387,11 +466,16 @@ export class WorkerRegistry {
 
   /** Live authorized workers per miner client name, most used first. */
   minerTypes(): MinerTypeCount[] {
-    const counts = new Map<string, number>();
+    // Workers per raw agent first, then one parse per distinct agent (a few, however many workers).
+    const byAgent = new Map<string, number>();
     for (const w of this.#workers.values()) {
       if (w.name === "") continue;
-      const name = parseMinerClient(w.userAgent).name || "unknown";
-      counts.set(name, (counts.get(name) ?? 0) + 1);
+      byAgent.set(w.userAgent, (byAgent.get(w.userAgent) ?? 0) + 1);
+    }
+    const counts = new Map<string, number>();
+    for (const [agent, workers] of byAgent) {
+      const name = parseMinerClient(agent).name || "unknown";
+      counts.set(name, (counts.get(name) ?? 0) + workers);
     }
     return [...counts].map(([name, workers]) => ({ name, workers }))
       .sort((a, b) => b.workers - a.workers || a.name.localeCompare(b.name));
