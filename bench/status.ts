@@ -82,7 +82,7 @@ function fakeAddress(i: number): string {
  * 30 minutes, 30 % over TLS, eight user agents, 40 latency samples each; 40 bans (30 of workers,
  * 10 of IPs), 20 best-share offers, pool errors when `errors` (to exercise censoring).
  */
-function syntheticParts(workers: number, now: number, errors: boolean): StatusParts {
+export function syntheticParts(workers: number, now: number, errors: boolean): StatusParts {
   const registry = new WorkerRegistry();
   for (let i = 0; i < workers; i++) {
     const address = fakeAddress(i % Math.max(1, Math.floor(workers / 4)));
@@ -170,6 +170,9 @@ function time(build: () => Uint8Array, runs: number): SnapshotTiming {
 export function runStatus(options: StatusBenchOptions): StatusBenchResult[] {
   const encoder = new TextEncoder();
   const results: StatusBenchResult[] = [];
+  // The first localeCompare of a process sets up ICU's collator (≈ 8-10 ms, once per process, not
+  // per rebuild): done here so that "first" is the cold rebuild, not the process start.
+  "a".localeCompare("b");
   for (const n of options.workers) {
     const now = Date.now();
     const parts = syntheticParts(n, now, false);

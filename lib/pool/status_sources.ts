@@ -16,6 +16,12 @@ import type { RpcClient } from "../node/rpc.ts";
 import type { TemplateFeed } from "../node/template_feed.ts";
 import type { SharePool } from "../shares/pool.ts";
 import type { HistogramSnapshot, MetricsSnapshot, MetricsSource } from "../status/metrics.ts";
+import {
+  type OverviewLimits,
+  type OverviewSources,
+  TopN,
+  type WorkerOverview,
+} from "../status/views.ts";
 import type {
   BestShareRecord,
   ChainTip,
@@ -30,7 +36,6 @@ import type {
   PriceQuote,
   RpcHealth,
   RpcStats,
-  StatusSources,
   StatusStatic,
   TemplateInfo,
   WorkerBan,
@@ -40,7 +45,7 @@ import type { BlockSubmitter, FoundBlockRecord as JournalRecord } from "./blocks
 import { HashrateHistory } from "./hashrate_history.ts";
 import { BlockConfirmations, NodeInfoCache, TipHeaders } from "./node_info.ts";
 import { PriceFeed } from "./price_feed.ts";
-import type { HashrateAccuracy as StatsAccuracy } from "./worker_stats.ts";
+import type { HashrateAccuracy as StatsAccuracy, WorkerStats } from "./worker_stats.ts";
 
 /** The parts of a running pool the status reads (a `RunningPool` fits). */
 export interface StatusParts {
@@ -104,8 +109,30 @@ function accuracy(marker: StatsAccuracy): HashrateAccuracy {
   return marker === "~" ? "warming" : marker === "≈" ? "settling" : "stable";
 }
 
+/** A registered worker as the status sees it, its hashrate at `now` given (already computed). */
+function liveWorker(w: WorkerStats, now: number, hashrate: number): LiveWorker {
+  const worker: LiveWorker = {
+    name: w.name,
+    connectionId: w.connectionId,
+    tls: w.tls,
+    hashrate,
+    hashrateAccuracy: accuracy(w.accuracy(now)),
+    // The registry keeps one difficulty: the one assigned now, which shares are judged at.
+    difficulty: w.difficulty,
+    vardiff: w.difficulty,
+    shareRate: w.sharesPerMinute(now),
+    accepted: w.accepted,
+    lastShareAt: w.lastShareAt,
+  };
+  return w.userAgent === "" ? worker : { ...worker, userAgent: w.userAgent };
+}
+
+function finite(value: number): number {
+  return Number.isFinite(value) ? value : 0;
+}
+
 /** The live pool as `StatusSources` and `MetricsSource`. */
-export class LiveStatusSources implements StatusSources, MetricsSource {
+export class LiveStatusSources implements OverviewSources, MetricsSource {
   readonly #parts: StatusParts;
   readonly #now: () => number;
   readonly #log: (message: string) => void;
@@ -195,25 +222,49 @@ export class LiveStatusSources implements StatusSources, MetricsSource {
 
   // ---- StatusSources ------------------------------------------------------------------------
 
-  /** Authorized connections from the worker registry. */
+  /** Authorized connections from the worker registry, highest hashrate first. */
   workers(): readonly LiveWorker[] {
     const now = this.#now();
-    return this.#parts.stratum.registry.list(now).map((w): LiveWorker => {
-      const worker: LiveWorker = {
-        name: w.name,
-        connectionId: w.connectionId,
-        tls: w.tls,
-        hashrate: w.hashrate,
-        hashrateAccuracy: accuracy(w.hashrateAccuracy),
-        // The registry keeps one difficulty: the one assigned now, which shares are judged at.
-        difficulty: w.difficulty,
-        vardiff: w.difficulty,
-        shareRate: w.sharesPerMinute,
-        accepted: w.accepted,
-        lastShareAt: w.lastShareAt,
-      };
-      return w.userAgent === "" ? worker : { ...worker, userAgent: w.userAgent };
-    });
+    const out: LiveWorker[] = [];
+    for (const w of this.#parts.stratum.registry.stats()) {
+      if (w.name !== "") out.push(liveWorker(w, now, w.hashrate(now)));
+    }
+    return out.sort((a, b) => b.hashrate - a.hashrate);
+  }
+
+  /**
+   * What the overview shows of the workers, in one pass over the registry: counts, the top recent
+   * workers (only those become `LiveWorker`s) and workers per user agent. The same result as
+   * `workerOverview(workers(), now, limits)` without a snapshot of every worker: this runs on the
+   * main thread every 10 s, and every share answer waits for it.
+   */
+  workerOverview(now: number, limits: OverviewLimits): WorkerOverview {
+    const registry = this.#parts.stratum.registry;
+    const top = new TopN<WorkerStats>(limits.recentWorkers);
+    const userAgents = new Map<string, number>();
+    let active = 0;
+    let activeTls = 0;
+    for (const w of registry.stats()) {
+      if (w.name === "") continue;
+      active++;
+      if (w.tls) activeTls++;
+      userAgents.set(w.userAgent, (userAgents.get(w.userAgent) ?? 0) + 1);
+      const last = w.lastShareAt;
+      if (last !== undefined && now - last <= limits.recentWindowMs) {
+        top.offer(w, finite(w.hashrate(now)));
+      }
+    }
+    return {
+      active,
+      activeTls,
+      recent: top.list().map((w) => liveWorker(w, now, w.hashrate(now))),
+      userAgents,
+      names: () => {
+        const names: string[] = [];
+        for (const w of registry.stats()) if (w.name !== "") names.push(w.name);
+        return names;
+      },
+    };
   }
 
   /** Worker and address bans (IP bans are not public), latest expiry first. */
@@ -240,14 +291,15 @@ export class LiveStatusSources implements StatusSources, MetricsSource {
       else if (r.status === "rejected" || r.status === "stale") blocksErrored++;
     }
     const rejected = registry.totals().rejectedByReason;
+    const rates = registry.totalRates(now);
     return {
       blocksAccepted,
       blocksErrored,
       // Errors are what a working miner should never send: not stale work, not low difficulty.
       shareErrors: rejected.invalid + rejected.duplicate + rejected.unauthorized +
         rejected["not-subscribed"],
-      sharesPerMinute: registry.totalSharesPerMinute(now),
-      hashrate: registry.totalHashrate(now),
+      sharesPerMinute: rates.sharesPerMinute,
+      hashrate: rates.hashrate,
     };
   }
 

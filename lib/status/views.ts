@@ -14,6 +14,7 @@ import type {
   ChainTip,
   FoundBlockRecord,
   HashrateSample,
+  LiveWorker,
   NodeInfo,
   StatusSources,
   StatusStatic,
@@ -80,15 +81,128 @@ function put<T, K extends keyof T>(target: T, key: K, value: T[K] | undefined): 
   if (value !== undefined) target[key] = value;
 }
 
+/**
+ * The `limit` highest-scored items offered, highest first; among equal scores the first offered
+ * ranks first (as a stable sort). One comparison per item below the floor, no allocation: the
+ * overview's top workers out of thousands without sorting them all.
+ */
+export class TopN<T> {
+  readonly #limit: number;
+  readonly #items: T[] = [];
+  readonly #scores: number[] = [];
+
+  /** An empty selection of at most `limit` items. */
+  constructor(limit: number) {
+    this.#limit = Math.max(0, Math.trunc(limit) || 0);
+  }
+
+  /** Offers `item` with `score` (a finite number; higher ranks first). */
+  offer(item: T, score: number): void {
+    const items = this.#items;
+    const scores = this.#scores;
+    const n = items.length;
+    if (n === this.#limit && (n === 0 || !(score > scores[n - 1]))) return;
+    let i = n === this.#limit ? n - 1 : n;
+    while (i > 0 && scores[i - 1] < score) {
+      items[i] = items[i - 1];
+      scores[i] = scores[i - 1];
+      i--;
+    }
+    items[i] = item;
+    scores[i] = score;
+  }
+
+  /** The selected items, highest score first. */
+  list(): T[] {
+    return this.#items.slice();
+  }
+}
+
+/** What `/api/overview` shows of the live workers, gathered in one pass over them. */
+export interface WorkerOverview {
+  /** Authorized connections. */
+  readonly active: number;
+  /** Those over TLS. */
+  readonly activeTls: number;
+  /**
+   * At most `limits.recentWorkers` workers with a share in the last `limits.recentWindowMs`,
+   * highest (finite) hashrate first, ties in the sources' order.
+   */
+  readonly recent: readonly LiveWorker[];
+  /** Authorized connections per raw user agent (`""` for none). */
+  readonly userAgents: ReadonlyMap<string, number>;
+  /** Full names of every authorized connection: secrets to censor out of free text. */
+  names(): readonly string[];
+}
+
+/**
+ * `StatusSources` that may summarise their workers for the overview themselves (the live pool
+ * does, straight from its registry, without a `LiveWorker` per connection).
+ */
+export interface OverviewSources extends StatusSources {
+  /** The overview's view of the workers at `now` under `limits`; same result as from `workers()`. */
+  workerOverview?(now: number, limits: OverviewLimits): WorkerOverview;
+}
+
+/** {@linkcode WorkerOverview} of a list of live workers (sources without `workerOverview`). */
+export function workerOverview(
+  live: readonly LiveWorker[],
+  now: number,
+  limits: OverviewLimits = DEFAULT_LIMITS,
+): WorkerOverview {
+  const top = new TopN<LiveWorker>(limits.recentWorkers);
+  const userAgents = new Map<string, number>();
+  let activeTls = 0;
+  for (const w of live) {
+    if (w.tls) activeTls++;
+    const agent = w.userAgent ?? "";
+    userAgents.set(agent, (userAgents.get(agent) ?? 0) + 1);
+    if (w.lastShareAt !== undefined && now - w.lastShareAt <= limits.recentWindowMs) {
+      top.offer(w, finite(w.hashrate));
+    }
+  }
+  return {
+    active: live.length,
+    activeTls,
+    recent: top.list(),
+    userAgents,
+    names: () => live.map((w) => w.name),
+  };
+}
+
+type ParsedAgent = ReturnType<typeof parseUserAgent>;
+
+/** Parsed user agents by raw string: the same few agents come back every rebuild. */
+const parsedAgents = new Map<string, ParsedAgent>();
+/** Bound of {@linkcode parsedAgents} (a pool of miners sending unique agents must not grow it). */
+const PARSED_AGENTS_MAX = 4096;
+
+function parseAgentCached(agent: string): ParsedAgent {
+  if (parsedAgents.has(agent)) return parsedAgents.get(agent);
+  const parsed = parseUserAgent(agent);
+  if (parsedAgents.size >= PARSED_AGENTS_MAX) parsedAgents.clear();
+  parsedAgents.set(agent, parsed === undefined ? undefined : Object.freeze(parsed));
+  return parsed;
+}
+
 /** Workers grouped by the software named in their Stratum user agent, most workers first. */
 export function minerTypes(agents: Iterable<string | undefined>): MinerTypeView[] {
-  const byName = new Map<string, Map<string | undefined, number>>();
+  const counts = new Map<string, number>();
   for (const agent of agents) {
-    const parsed = agent === undefined ? undefined : parseUserAgent(agent);
+    if (agent !== undefined) counts.set(agent, (counts.get(agent) ?? 0) + 1);
+  }
+  return minerTypesOf(counts);
+}
+
+/** {@linkcode minerTypes} from workers per raw user agent (each distinct agent parsed once). */
+export function minerTypesOf(agents: ReadonlyMap<string, number>): MinerTypeView[] {
+  const byName = new Map<string, Map<string | undefined, number>>();
+  for (const [agent, workers] of agents) {
+    const parsed = parseAgentCached(agent);
     if (!parsed) continue;
     let versions = byName.get(parsed.name);
     if (!versions) byName.set(parsed.name, versions = new Map());
-    versions.set(parsed.version, (versions.get(parsed.version) ?? 0) + 1);
+    versions.set(parsed.version, (versions.get(parsed.version) ?? 0) + workers);
   }
   const out: MinerTypeView[] = [];
   for (const [name, versions] of byName) {
@@ -104,38 +218,40 @@ export function minerTypes(agents: Iterable<string | undefined>): MinerTypeView[
   return out;
 }
 
-/** `/api/overview` from the sources at `now` (`render_duration` is filled in by the caller). */
+/**
+ * `/api/overview` from the sources at `now` (`render_duration` is filled in by the caller). Only
+ * what the overview shows is built: the top recent workers, the shown bans and best shares.
+ */
 export function buildOverview(
-  sources: StatusSources,
+  sources: OverviewSources,
   statics: StatusStatic,
   now: number,
   limits: OverviewLimits = DEFAULT_LIMITS,
 ): OverviewPageData {
-  const live = sources.workers();
+  const live = sources.workerOverview?.(now, limits) ??
+    workerOverview(sources.workers(), now, limits);
   const counters = sources.counters();
-  const secrets = new Set(live.map((w) => w.name));
 
-  const recent = live
-    .filter((w) => w.lastShareAt !== undefined && now - w.lastShareAt <= limits.recentWindowMs)
-    .sort((a, b) => finite(b.hashrate) - finite(a.hashrate))
-    .slice(0, limits.recentWorkers)
-    .map((w): RecentWorkView => {
-      const name = censorWorker(w.name);
-      const view: RecentWorkView = {
-        name,
-        display_name: name,
-        rolling_hashrate: finite(w.hashrate),
-        difficulty: finite(w.difficulty),
-        vardiff: finite(w.vardiff),
-        share_rate: finite(w.shareRate),
-        accepted: count(w.accepted),
-        connection_id: censorText(w.connectionId, [], 64),
-      };
-      if (w.hashrateAccuracy === "warming") view.hashrate_accuracy = "~";
-      if (w.hashrateAccuracy === "settling") view.hashrate_accuracy = "≈";
-      return view;
-    });
+  const recent = live.recent.map((w): RecentWorkView => {
+    const name = censorWorker(w.name);
+    const view: RecentWorkView = {
+      name,
+      display_name: name,
+      rolling_hashrate: finite(w.hashrate),
+      difficulty: finite(w.difficulty),
+      vardiff: finite(w.vardiff),
+      share_rate: finite(w.shareRate),
+      accepted: count(w.accepted),
+      connection_id: censorText(w.connectionId, [], 64),
+    };
+    if (w.hashrateAccuracy === "warming") view.hashrate_accuracy = "~";
+    if (w.hashrateAccuracy === "settling") view.hashrate_accuracy = "≈";
+    return view;
+  });
 
+  // The ban's own name, then every live worker's (deduplicated, first seen first): built once, and
+  // only when a shown ban has a reason to censor.
+  let secrets: string[] | undefined;
   const banned = sources.bannedWorkers()
     .filter((b) => b.until === undefined || b.until > now)
     .slice(0, limits.bannedWorkers)
@@ -143,7 +259,11 @@ export function buildOverview(
       const name = censorWorker(b.name);
       const view: WorkerView = { name, display_name: name, banned: true };
       if (b.until !== undefined) view.banned_until = rfc3339(b.until);
-      if (b.reason) view.ban_reason = censorText(b.reason, [b.name, ...secrets], 64);
+      if (b.reason) {
+        secrets ??= ["", ...new Set(live.names())];
+        secrets[0] = b.name;
+        view.ban_reason = censorText(b.reason, secrets, 64);
+      }
       return view;
     });
 
@@ -161,8 +281,8 @@ export function buildOverview(
 
   const overview: OverviewPageData = {
     api_version: API_VERSION,
-    active_miners: live.length,
-    active_tls_miners: live.filter((w) => w.tls).length,
+    active_miners: live.active,
+    active_tls_miners: live.activeTls,
     render_duration: 0,
     workers: recent,
     banned_workers: banned,
@@ -177,7 +297,7 @@ export function buildOverview(
     overview.btc_price_updated_at = rfc3339(price.updatedAt);
     overview.fiat_currency = price.currency;
   }
-  overview.miner_types = minerTypes(live.map((w) => w.userAgent));
+  overview.miner_types = minerTypesOf(live.userAgents);
   return overview;
 }
 
