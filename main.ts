@@ -16,7 +16,14 @@ const SHUTDOWN_BOUND_MS = 10_000;
 if (import.meta.main) {
   const outcome = await runCli(Deno.args);
   if (outcome.kind === "exit") Deno.exit(outcome.code);
-  const pool = await startPool(outcome.config);
+  let pool;
+  try {
+    pool = await startPool(outcome.config);
+  } catch (error) {
+    // A port in use, an unreadable certificate, a store that cannot open: one line, no stack.
+    console.error(`denopool: cannot start: ${error instanceof Error ? error.message : error}`);
+    Deno.exit(1);
+  }
 
   let stopping = false;
   const shutdown = (signal: string) => {

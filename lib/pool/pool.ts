@@ -200,9 +200,13 @@ export async function startPool(
   const recovered = await blocks.recover();
   if (recovered.length > 0) log(`block journal: ${recovered.length} block(s) known`);
   stratum.start();
+  const bound = (configured: string, port: number | undefined) =>
+    port === undefined ? configured : configured.replace(/:\d+$/, `:${port}`);
   log(
-    `stratum listening on ${config.stratum.listen}` +
-      (config.stratum.tlsListen ? ` and ${config.stratum.tlsListen} (TLS)` : "") +
+    `stratum listening on ${bound(config.stratum.listen, stratum.port)}` +
+      (config.stratum.tlsListen
+        ? ` and ${bound(config.stratum.tlsListen, stratum.tlsPort)} (TLS)`
+        : "") +
       `; network ${network.name}; hash backend ${shares.backend}`,
   );
   let status: StatusService;
