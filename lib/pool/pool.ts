@@ -196,6 +196,8 @@ export async function startPool(
 
   await feed.start();
   jobs.setNotReady(feed.ready ? undefined : feed.notReadyReason);
+  // The listener above only hears flips: say so when the node is not there from the start.
+  if (!feed.ready) log(`template feed not ready: ${feed.notReadyReason}`);
   // Blocks found before a restart: resubmit those still current, exactly once.
   const recovered = await blocks.recover();
   if (recovered.length > 0) log(`block journal: ${recovered.length} block(s) known`);
