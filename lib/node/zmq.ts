@@ -139,8 +139,11 @@ export class ZmqBlockSubscriber {
       });
       const endpoint: Endpoint = { address, topics, socket, connected: false };
       this.#endpoints.push(endpoint);
-      socket.events.on("handshake", () => this.#setConnected(endpoint, true));
-      socket.events.on("disconnect", () => this.#setConnected(endpoint, false));
+      // Socket events are read by our own loop, not `events.on()`: zeromq's emitter mode runs an
+      // uncaught receive loop whose rejection (ENOTSOCK when a close races it) would be unhandled.
+      this.#watch(endpoint).catch(() => {
+        // the observer went with its socket: nothing more to watch
+      });
       for (const topic of topics) socket.subscribe(topic);
       socket.connect(address);
       this.#receive(endpoint).catch((err) => {
@@ -156,6 +159,14 @@ export class ZmqBlockSubscriber {
     for (const endpoint of this.#endpoints) endpoint.socket.close();
     this.#blockListeners.clear();
     this.#healthListeners.clear();
+  }
+
+  async #watch(endpoint: Endpoint): Promise<void> {
+    for await (const event of endpoint.socket.events) {
+      if (this.#closed) return;
+      if (event.type === "handshake") this.#setConnected(endpoint, true);
+      else if (event.type === "disconnect") this.#setConnected(endpoint, false);
+    }
   }
 
   async #receive(endpoint: Endpoint): Promise<void> {
