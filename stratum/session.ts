@@ -755,7 +755,8 @@ export class Session {
     return ((base & ~mask) | (bits & mask)) >>> 0;
   }
 
-  async #judge(
+  /** Answers a checked share; synchronous (no promise per share) unless it is a block. */
+  #judge(
     id: RpcId,
     notified: NotifiedJob,
     share: ShareInput,
@@ -763,40 +764,11 @@ export class Session {
     worker: string,
     ntimeOk: boolean,
     staleTip: boolean,
-  ): Promise<void> {
+  ): void {
     const host = this.#host;
     // A second block on a tip the pool already solved could only orphan its own block.
     if (verdict.meetsNetworkTarget && !host.jobs.isSolved?.(notified.job)) {
-      // Submit first: nothing (policy, a closed connection) stands between a block and the node.
-      let accepted = false;
-      let reason = "";
-      try {
-        const result = await host.blocks.submit({
-          job: notified.job,
-          coinbase: notified.coinbase,
-          share,
-          verdict,
-          worker,
-        });
-        accepted = result.accepted;
-        reason = result.reason ?? "rejected";
-        host.log(
-          `block ${result.hash} at height ${notified.job.height} by ${worker}: ${
-            accepted ? "accepted" : "rejected (" + reason + ")"
-          }`,
-        );
-      } catch (error) {
-        reason = errorText(error);
-        host.log(`block submit by ${worker} failed: ${reason}`);
-      }
-      const now = host.now();
-      if (this.#closed) return;
-      if (accepted) {
-        this.#accept(id, notified, verdict, now);
-      } else {
-        this.stats.noteRejected("invalid", now, verdict.difficulty);
-        this.#transport.write(encodeError(id, Code.INVALID, `block rejected: ${reason}`));
-      }
+      void this.#submitBlock(id, notified, share, verdict, worker);
       return;
     }
     if (this.#closed) return;
@@ -826,6 +798,47 @@ export class Session {
       return;
     }
     this.#accept(id, notified, verdict, now);
+  }
+
+  /** Submits a share that meets the network target, then answers it by the node's verdict. */
+  async #submitBlock(
+    id: RpcId,
+    notified: NotifiedJob,
+    share: ShareInput,
+    verdict: ShareVerdict,
+    worker: string,
+  ): Promise<void> {
+    const host = this.#host;
+    // Submit first: nothing (policy, a closed connection) stands between a block and the node.
+    let accepted = false;
+    let reason = "";
+    try {
+      const result = await host.blocks.submit({
+        job: notified.job,
+        coinbase: notified.coinbase,
+        share,
+        verdict,
+        worker,
+      });
+      accepted = result.accepted;
+      reason = result.reason ?? "rejected";
+      host.log(
+        `block ${result.hash} at height ${notified.job.height} by ${worker}: ${
+          accepted ? "accepted" : "rejected (" + reason + ")"
+        }`,
+      );
+    } catch (error) {
+      reason = errorText(error);
+      host.log(`block submit by ${worker} failed: ${reason}`);
+    }
+    const now = host.now();
+    if (this.#closed) return;
+    if (accepted) {
+      this.#accept(id, notified, verdict, now);
+    } else {
+      this.stats.noteRejected("invalid", now, verdict.difficulty);
+      this.#transport.write(encodeError(id, Code.INVALID, `block rejected: ${reason}`));
+    }
   }
 
   #accept(id: RpcId, notified: NotifiedJob, verdict: ShareVerdict, now: number): void {
