@@ -118,11 +118,9 @@ export class JsonLineChild<Event extends { readonly type: string }> {
   async #readEvents(): Promise<void> {
     try {
       for await (const line of readLines(this.#process.stdout)) {
-        try {
-          this.#events.push(JSON.parse(line) as Event);
-        } catch {
-          console.error(`${this.name}: ${line}`);
-        }
+        const event = parseEventLine<Event>(line);
+        if (event !== undefined) this.#events.push(event);
+        else console.error(`${this.name}: ${line}`);
         this.#wake();
       }
     } finally {
@@ -136,4 +134,21 @@ export class JsonLineChild<Event extends { readonly type: string }> {
       console.error(`[${this.name}] ${line}`);
     }
   }
+}
+
+/**
+ * The event on `line`, if it holds one. V8's own traces (`--trace-gc`) share the child's stdout
+ * and are buffered apart from our writes, so an event can land after part of a trace line: the
+ * event is then read from its opening `{"type":`.
+ */
+function parseEventLine<Event>(line: string): Event | undefined {
+  for (let start = 0; start >= 0; start = line.indexOf('{"type":', start + 1)) {
+    if (line[start] !== "{") continue;
+    try {
+      return JSON.parse(line.slice(start)) as Event;
+    } catch {
+      // not an event from here on
+    }
+  }
+  return undefined;
 }

@@ -445,7 +445,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
 /** A generator process (`load_generator.ts`) with `settings`. */
 export function startGenerator(settings: GeneratorSettings): JsonLineChild<GeneratorEvent> {
   return new JsonLineChild<GeneratorEvent>(
-    ["run", "-A", new URL("load_generator.ts", here).pathname, JSON.stringify(settings)],
+    [
+      "run",
+      "-A",
+      // BENCH_GENERATOR_V8_FLAGS: V8 flags for the generators alone (e.g. `--trace-gc`).
+      ...(Deno.env.get("BENCH_GENERATOR_V8_FLAGS")
+        ? [`--v8-flags=${Deno.env.get("BENCH_GENERATOR_V8_FLAGS")}`]
+        : []),
+      new URL("load_generator.ts", here).pathname,
+      JSON.stringify(settings),
+    ],
     `generator ${settings.index}`,
   );
 }
@@ -541,8 +550,9 @@ async function startPoolProcess(
     "run",
     "-A",
     // For seeing where the pool's time goes under load, flags for the pool process alone:
-    // BENCH_POOL_V8_FLAGS (e.g. `--prof,--logfile=/tmp/pool.log`; not `--trace-gc`, which writes
-    // to stdout, the event channel) and BENCH_POOL_DENO_FLAGS (e.g. `--inspect=127.0.0.1:9229`).
+    // BENCH_POOL_V8_FLAGS (e.g. `--prof,--logfile=/tmp/pool.log`, or `--trace-gc`: its lines share
+    // stdout with the events and are passed on to stderr) and BENCH_POOL_DENO_FLAGS (e.g.
+    // `--inspect=127.0.0.1:9229`).
     `--v8-flags=${["--expose-gc", Deno.env.get("BENCH_POOL_V8_FLAGS") ?? ""].filter((f) => f)}`,
     ...(Deno.env.get("BENCH_POOL_DENO_FLAGS") ?? "").split(" ").filter((f) => f),
     new URL("load_pool.ts", here).pathname,

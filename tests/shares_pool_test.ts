@@ -119,6 +119,20 @@ Deno.test("pool: a small burst goes to one worker whole", async () => {
   assert.equal(pool.stats().batchesSent, 1);
 });
 
+Deno.test("pool: light load stays on the first worker; a backlog spreads over all", async () => {
+  using pool = await SharePool.create({ workers: 2, backend: "ts" });
+  // One share at a time, each answered before the next: the first worker is always idle again.
+  for (const c of cases(14, MAINNET_SHAPE, 1, 40)) {
+    assertVerdict(await pool.check(c.work.job, c.work.coinbase, c.share), c.expected, "single");
+  }
+  assert.deepEqual(pool.stats().checksPerWorker, [40, 0]);
+  // A burst far larger than one batch is split between the idle workers.
+  await checkAll(pool, cases(15, MAINNET_SHAPE, 2, 4000));
+  const [first, second] = pool.stats().checksPerWorker;
+  assert.equal(first + second, 4040);
+  assert.ok(second >= 1000, `second worker answered ${second} of 4000`);
+});
+
 // "throw" is seen by the error event; "close" only by the stall watchdog.
 for (const mode of ["throw", "close"] as const) {
   Deno.test(`pool: a worker that dies mid-batch (${mode}) is replaced; no share lost or doubled`, async () => {
