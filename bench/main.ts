@@ -1,5 +1,5 @@
 /**
- * `deno task bench <load|hash|api|fanout|status|all> [flags]`: runs a benchmark, prints its figures and writes a
+ * `deno task bench <load|hash|api|fanout|status|sockets|all> [flags]`: runs a benchmark, prints its figures and writes a
  * JSON report (`--json PATH`, default `artifacts/bench/<bench>-<time>.json`). Every run is bounded
  * and stops by itself; everything listens on loopback.
  *
@@ -12,9 +12,10 @@ import { runHash } from "./hash.ts";
 import { runApi } from "./api.ts";
 import { runFanout } from "./fanout.ts";
 import { runStatus } from "./status.ts";
+import { runSockets } from "./sockets.ts";
 import { defaultReportPath, makeReport, writeReport } from "./stats.ts";
 
-const USAGE = `usage: deno task bench <load|hash|api|fanout|status|all> [flags]
+const USAGE = `usage: deno task bench <load|hash|api|fanout|status|sockets|all> [flags]
 
 load   Stratum miners against a pool (ours on a regtest node, or --url)
   --connections N      connections to open (1000)
@@ -46,6 +47,8 @@ fanout new-block fan-out alone: server in process, miners in a child process
 status status snapshot rebuilds (/api/overview, /api/pool-page) over synthetic workers, in process
   --workers N[,N]      registered workers, one measurement each (1000,8000)
   --runs N             timed rebuilds after the first (30)
+sockets  Deno's own memory per idle TCP connection (bare server, no pool code)
+  --connections N      connections held (8000)
 all    hash, api and load with their defaults
 common
   --json PATH          report path (artifacts/bench/<bench>-<time>.json)
@@ -99,7 +102,7 @@ async function main(): Promise<number> {
   const which = positionals[0];
   if (
     values.help || which === undefined ||
-    !["load", "hash", "api", "fanout", "status", "all"].includes(which)
+    !["load", "hash", "api", "fanout", "status", "sockets", "all"].includes(which)
   ) {
     console.log(USAGE);
     return values.help ? 0 : 2;
@@ -136,6 +139,12 @@ async function main(): Promise<number> {
     results.status = runStatus({
       workers: numberList(values.workers ?? "1000,8000"),
       runs: positive(values.runs, 30, "runs"),
+      log,
+    });
+  }
+  if (which === "sockets") {
+    results.sockets = await runSockets({
+      connections: positive(values.connections, 8000, "connections"),
       log,
     });
   }
