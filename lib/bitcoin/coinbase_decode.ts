@@ -1,0 +1,111 @@
+/**
+ * Reads back a coinbase the way a miner's block would carry it: the halves around the extranonces
+ * are joined (extranonce bytes zeroed; they do not touch the outputs) and parsed as a transaction,
+ * so what it reports is the bytes the miner hashes, not what the pool meant to put there. The
+ * worker page uses it to show a miner whom a block of theirs would pay.
+ *
+ * @module
+ */
+
+import { scriptToAddress } from "./address.ts";
+import type { Network } from "./networks.ts";
+import { readBip34Height } from "./script.ts";
+import { parseTx } from "./tx.ts";
+
+/** What one coinbase output is for. */
+export type CoinbaseOutputRole = "miner" | "witness-commitment" | "other";
+
+/** One output of a decoded coinbase. */
+export interface DecodedCoinbaseOutput {
+  /** Value in satoshis. */
+  readonly valueSats: bigint;
+  /** The output's address on the network, when the script is a standard one. */
+  readonly address?: string;
+  /** `miner` when the script is the miner's own payout script. */
+  readonly role: CoinbaseOutputRole;
+}
+
+/** A coinbase read back from its halves. */
+export interface DecodedCoinbase {
+  /** BIP34 height from the scriptSig, when present. */
+  readonly height?: number;
+  /** Printable ASCII runs of 4 or more characters in the scriptSig (the pool tag), joined. */
+  readonly tag: string;
+  /** Outputs in order. */
+  readonly outputs: readonly DecodedCoinbaseOutput[];
+  /** Sum of the output values in satoshis. */
+  readonly totalSats: bigint;
+  /** Sum of the outputs paying `minerScript`. */
+  readonly minerSats: bigint;
+}
+
+/** BIP141 commitment header: OP_RETURN, push 36, 0xaa21a9ed. */
+const COMMITMENT_PREFIX = [0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed];
+
+function isWitnessCommitment(script: Uint8Array): boolean {
+  if (script.length < 38) return false;
+  for (let i = 0; i < COMMITMENT_PREFIX.length; i++) {
+    if (script[i] !== COMMITMENT_PREFIX[i]) return false;
+  }
+  return true;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Printable ASCII runs of at least `min` characters in `bytes`, joined by a space. */
+function printableRuns(bytes: Uint8Array, min = 4): string {
+  const runs: string[] = [];
+  let run = "";
+  for (const b of bytes) {
+    if (b >= 0x20 && b < 0x7f) {
+      run += String.fromCharCode(b);
+    } else {
+      if (run.length >= min) runs.push(run);
+      run = "";
+    }
+  }
+  if (run.length >= min) runs.push(run);
+  return runs.join(" ").trim();
+}
+
+/**
+ * Decodes the coinbase made of `coinb1`, `extranonceBytes` zero bytes and `coinb2`. Throws a
+ * `TxParseError` when the bytes are not one transaction.
+ */
+export function decodeCoinbase(
+  coinb1: Uint8Array,
+  extranonceBytes: number,
+  coinb2: Uint8Array,
+  network: Network,
+  minerScript?: Uint8Array,
+): DecodedCoinbase {
+  const raw = new Uint8Array(coinb1.length + extranonceBytes + coinb2.length);
+  raw.set(coinb1, 0);
+  raw.set(coinb2, coinb1.length + extranonceBytes);
+  const tx = parseTx(raw);
+  const scriptSig = tx.inputs[0]?.scriptSig ?? new Uint8Array(0);
+  let totalSats = 0n;
+  let minerSats = 0n;
+  const outputs = tx.outputs.map((output): DecodedCoinbaseOutput => {
+    totalSats += output.value;
+    const role: CoinbaseOutputRole = minerScript && equalBytes(output.script, minerScript)
+      ? "miner"
+      : isWitnessCommitment(output.script)
+      ? "witness-commitment"
+      : "other";
+    if (role === "miner") minerSats += output.value;
+    const address = scriptToAddress(output.script, network);
+    return address === undefined
+      ? { valueSats: output.value, role }
+      : { valueSats: output.value, address, role };
+  });
+  const height = readBip34Height(scriptSig);
+  const tag = printableRuns(scriptSig);
+  return height === undefined
+    ? { tag, outputs, totalSats, minerSats }
+    : { height, tag, outputs, totalSats, minerSats };
+}
