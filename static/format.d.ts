@@ -56,6 +56,10 @@ export function expectedBlock(view: unknown): string;
 export function price(view: unknown): string;
 /** The length of a list. */
 export function count(list: unknown): string;
+/** Labels of the worker lookup's payout roles. */
+export const PAYOUT_ROLE_LABELS: Readonly<Record<string, string>>;
+/** The label of a payout output's role. */
+export function payoutRole(role: unknown): string;
 /** The name of a formatter. */
 export type FormatterName =
   | "si"
@@ -74,6 +78,7 @@ export type FormatterName =
   | "btc"
   | "yesno"
   | "blockStatus"
+  | "payoutRole"
   | "text"
   | "netHashrate"
   | "countdown"

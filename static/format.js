@@ -195,6 +195,18 @@ export function count(list) {
   return Array.isArray(list) ? String(list.length) : "0";
 }
 
+/** What a coinbase output is for, from the worker lookup's `role`. */
+export const PAYOUT_ROLE_LABELS = Object.freeze({
+  miner: "you",
+  "witness-commitment": "witness commitment (0 sat)",
+  other: "pool fee or donation",
+});
+
+/** The label of a payout output's role. */
+export function payoutRole(role) {
+  return Object.hasOwn(PAYOUT_ROLE_LABELS, role) ? PAYOUT_ROLE_LABELS[role] : "–";
+}
+
 /** Every formatter by name: what `data-f` attributes refer to. */
 export const FORMATTERS = {
   si,
@@ -213,6 +225,7 @@ export const FORMATTERS = {
   btc,
   yesno,
   blockStatus,
+  payoutRole,
   text,
   netHashrate,
   countdown,

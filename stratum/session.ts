@@ -622,6 +622,12 @@ export class Session {
       transport.write(encodeNotify(notifyId, job, coinbase, clean));
     }
     this.stats.noteNotify(now);
+    this.stats.noteWork(
+      coinbase,
+      job.height,
+      this.#extranonce1Bytes!.length + this.#config.extranonce2Size,
+      user.script,
+    );
   }
 
   /** The share target of `difficulty`, computed once per difficulty change (bigint work). */

@@ -81,3 +81,19 @@ Deno.test("decodeCoinbase refuses halves that are not one transaction", () => {
     TxParseError,
   );
 });
+
+Deno.test("decodeCoinbase: the tag is read after the height push (OP_8 is a printable 'X')", () => {
+  const miner = hexToBytes("0014" + "11".repeat(20));
+  const parts = buildCoinbaseParts({
+    height: 8,
+    auxFlags: ascii("mined by bcoin"),
+    payouts: [{ script: miner, value: 5_000_000_000n, role: "miner" }],
+    tag: ascii("/denopool/"),
+    extranonce1Size: 4,
+    extranonce2Size: 4,
+  });
+  assert.equal(parts.coinb1[42], 0x58, "OP_8 opens the scriptSig");
+  const decoded = decodeCoinbase(parts.coinb1, 8, parts.coinb2, NETWORKS.regtest, miner);
+  assert.equal(decoded.height, 8);
+  assert.equal(decoded.tag, "mined by bcoin /denopool/");
+});

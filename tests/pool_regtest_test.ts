@@ -10,11 +10,13 @@ import { startTestPool } from "./helpers/pool.ts";
 import { connectMiner, regtestP2pkh, regtestP2wpkh } from "./helpers/miners.ts";
 import { waitUntil } from "./helpers/wait.ts";
 import { findShareOnJob, type StratumClient } from "../stratum/client.ts";
-import { addressToScript } from "../lib/bitcoin/address.ts";
+import { addressToScript, scriptToAddress } from "../lib/bitcoin/address.ts";
 import { NETWORKS } from "../lib/bitcoin/networks.ts";
 import { bytesToHex, hexToBytes } from "../lib/bitcoin/hex.ts";
 import { parseTx, readVarInt, type Transaction } from "../lib/bitcoin/tx.ts";
 import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
+import { censorAddress } from "../lib/status/censor.ts";
+import { type WorkerLookupView, workerNameHash } from "../routes/pages/lookup.ts";
 
 const regtest = NETWORKS.regtest;
 
@@ -110,11 +112,48 @@ Deno.test({
       const minerAddress = regtestP2pkh(9);
       const client = await connectMiner(tp.port, `${minerAddress}.fee`);
       const job = tp.pool.jobs.current()!;
+      // The worker lookup reads back whom a block would pay, before one is found.
+      const base = `http://127.0.0.1:${tp.pool.status.http!.port}`;
+      const lookup = await (await fetch(
+        `${base}/api/worker-lookup?hash=${workerNameHash(`${minerAddress}.fee`)}`,
+      )).json() as WorkerLookupView;
+      const payout = lookup.payout!;
+      assert.ok(payout, "the lookup has the payout check");
+      assert.equal(payout.height, job.height);
+      assert.equal(payout.coinbase_value_sats, Number(job.coinbaseValue));
+      assert.equal(
+        payout.miner_sats,
+        Number(job.coinbaseValue - (job.coinbaseValue * 25n + 500n) / 1000n),
+      );
+      assert.match(payout.tag, /denopool/);
+      assert.ok(!JSON.stringify(lookup).includes(minerAddress), "the address stays censored");
+      const page = await (await fetch(`${base}/worker/sha256?hash=${lookup.hash}`)).text();
+      assert.match(page, /If this miner found a block now/);
+      assert.match(page, /pool fee or donation/);
+
       const { reply } = await mineAndSubmit(client, `${minerAddress}.fee`);
       assert.equal(reply.result, true, JSON.stringify(reply.error));
       const [coinbase] = await blockTxs(
         node.rpc.bind(node),
         await node.rpc<string>("getbestblockhash"),
+      );
+      // What the lookup showed is what the block paid, output for output.
+      assert.deepEqual(
+        payout.outputs.map((o) => [o.value_sats, o.address]),
+        coinbase.outputs.map((o) => {
+          const address = scriptToAddress(o.script, regtest);
+          return [Number(o.value), address === undefined ? undefined : censorAddress(address)];
+        }),
+      );
+      assert.deepEqual(
+        payout.outputs.map((o) => o.role),
+        coinbase.outputs.map((o) =>
+          bytesToHex(o.script) === bytesToHex(addressToScript(minerAddress, regtest))
+            ? "miner"
+            : o.value === 0n
+            ? "witness-commitment"
+            : "other"
+        ),
       );
       const total = coinbase.outputs.reduce((a, o) => a + o.value, 0n);
       assert.equal(total, job.coinbaseValue);

@@ -9,7 +9,7 @@
 
 import { scriptToAddress } from "./address.ts";
 import type { Network } from "./networks.ts";
-import { readBip34Height } from "./script.ts";
+import { bip34HeightPush, readBip34Height } from "./script.ts";
 import { parseTx } from "./tx.ts";
 
 /** What one coinbase output is for. */
@@ -29,7 +29,7 @@ export interface DecodedCoinbaseOutput {
 export interface DecodedCoinbase {
   /** BIP34 height from the scriptSig, when present. */
   readonly height?: number;
-  /** Printable ASCII runs of 4 or more characters in the scriptSig (the pool tag), joined. */
+  /** Printable ASCII runs of 4 or more characters after the height push (the pool tag), joined. */
   readonly tag: string;
   /** Outputs in order. */
   readonly outputs: readonly DecodedCoinbaseOutput[];
@@ -104,7 +104,10 @@ export function decodeCoinbase(
       : { valueSats: output.value, address, role };
   });
   const height = readBip34Height(scriptSig);
-  const tag = printableRuns(scriptSig);
+  // After the height push: a small height is one opcode that may itself be printable (OP_8 is "X").
+  const tag = printableRuns(
+    height === undefined ? scriptSig : scriptSig.subarray(bip34HeightPush(height).length),
+  );
   return height === undefined
     ? { tag, outputs, totalSats, minerSats }
     : { height, tag, outputs, totalSats, minerSats };

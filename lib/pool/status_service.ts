@@ -9,6 +9,7 @@
  * @module
  */
 
+import { NETWORKS } from "../bitcoin/networks.ts";
 import type { Config } from "../config/schema.ts";
 import { parseHostPort } from "../config/fields.ts";
 import { type ListenAddress, serveStatus, type StatusServer } from "../status/server.ts";
@@ -131,7 +132,7 @@ export async function startStatusService(
       const pages = await createPageRoutes({
         snapshots: cache,
         noJson: server.noJson,
-        workers: sourcesWorkerLookup(sources),
+        workers: sourcesWorkerLookup(sources, NETWORKS[config.node.network]),
         site: {
           brandName: config.status.brandName,
           network: config.node.network,

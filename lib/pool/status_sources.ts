@@ -123,8 +123,18 @@ function liveWorker(w: WorkerStats, now: number, hashrate: number): LiveWorker {
     shareRate: w.sharesPerMinute(now),
     accepted: w.accepted,
     lastShareAt: w.lastShareAt,
+    ...(w.userAgent === "" ? {} : { userAgent: w.userAgent }),
+    ...(w.coinbase === undefined || w.payoutScript === undefined ? {} : {
+      work: {
+        height: w.workHeight,
+        coinb1: w.coinbase.coinb1,
+        extranonceBytes: w.extranonceBytes,
+        coinb2: w.coinbase.coinb2,
+        payoutScript: w.payoutScript,
+      },
+    }),
   };
-  return w.userAgent === "" ? worker : { ...worker, userAgent: w.userAgent };
+  return worker;
 }
 
 function finite(value: number): number {

@@ -14,6 +14,7 @@
  */
 
 import { parseMinerClient } from "./bans.ts";
+import type { CoinbaseParts } from "./types.ts";
 import { BestShares } from "./best_shares.ts";
 
 /** Hashes per difficulty-1 share. */
@@ -162,6 +163,14 @@ export class WorkerStats {
   lastShareAt: number | undefined = undefined;
   /** Last notify→first-share latency (ms). */
   lastLatencyMs: number | undefined = undefined;
+  /** Coinbase halves of the latest work sent (shared with every miner of the same payout). */
+  coinbase: CoinbaseParts | undefined = undefined;
+  /** Height of the latest work sent. */
+  workHeight = 0;
+  /** Extranonce bytes (extranonce1 + extranonce2) between the coinbase halves. */
+  extranonceBytes = 0;
+  /** The miner's payout script (output script of its address). */
+  payoutScript: Uint8Array | undefined = undefined;
 
   readonly #options: WorkerStatsOptions;
   #decayedWork = 0;
@@ -202,6 +211,19 @@ export class WorkerStats {
   /** Notes that fresh work was notified at `now` (starts a latency measurement). */
   noteNotify(now: number): void {
     this.#notifiedAt = now;
+  }
+
+  /** Notes the work just sent: its coinbase halves, height, extranonce room and payout script. */
+  noteWork(
+    coinbase: CoinbaseParts,
+    height: number,
+    extranonceBytes: number,
+    payoutScript: Uint8Array,
+  ): void {
+    this.coinbase = coinbase;
+    this.workHeight = height;
+    this.extranonceBytes = extranonceBytes;
+    this.payoutScript = payoutScript;
   }
 
   /** Counts an accepted share credited at `difficulty` whose hash had `shareDifficulty`. */

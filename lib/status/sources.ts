@@ -37,6 +37,22 @@ export interface LiveWorker {
   readonly accepted: number;
   /** When the last accepted share arrived; undefined before the first. */
   readonly lastShareAt?: number;
+  /** The latest work sent to the connection, for showing whom a block would pay. */
+  readonly work?: LiveWork;
+}
+
+/** The coinbase of the latest work sent to one connection, as its halves. */
+export interface LiveWork {
+  /** Block height the work is for. */
+  readonly height: number;
+  /** Coinbase bytes before the extranonces. */
+  readonly coinb1: Uint8Array;
+  /** Extranonce bytes between the halves. */
+  readonly extranonceBytes: number;
+  /** Coinbase bytes after the extranonces. */
+  readonly coinb2: Uint8Array;
+  /** The miner's payout script. */
+  readonly payoutScript: Uint8Array;
 }
 
 /** A ban on a worker, uncensored. */

@@ -70,3 +70,10 @@ export const CONNECTION_COLUMNS: readonly Column[] = [
   { label: "Last share", path: "last_share_at", f: "ago", wide: true },
   { label: "Miner", path: "miner", f: "text", wide: true },
 ];
+
+/** The coinbase outputs of the worker lookup's payout check. */
+export const PAYOUT_COLUMNS: readonly Column[] = [
+  { label: "Pays", path: "role", f: "payoutRole" },
+  { label: "Address", path: "address", f: "text" },
+  { label: "Amount", path: "value_sats", f: "btc", num: true },
+];

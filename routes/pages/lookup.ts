@@ -9,10 +9,12 @@
  * @module
  */
 
+import { decodeCoinbase } from "../../lib/bitcoin/coinbase_decode.ts";
+import type { Network } from "../../lib/bitcoin/networks.ts";
 import { sha256 } from "../../lib/bitcoin/sha256.ts";
 import { bytesToHex } from "../../lib/bitcoin/hex.ts";
-import { censorWorker, parseUserAgent } from "../../lib/status/censor.ts";
-import type { LiveWorker, StatusSources } from "../../lib/status/sources.ts";
+import { censorAddress, censorWorker, parseUserAgent } from "../../lib/status/censor.ts";
+import type { LiveWork, LiveWorker, StatusSources } from "../../lib/status/sources.ts";
 import { rfc3339 } from "../../lib/status/views.ts";
 import { API_VERSION } from "../../lib/status/types.ts";
 
@@ -42,6 +44,30 @@ export interface WorkerConnectionView {
   last_share_at?: string;
 }
 
+/** One output of the coinbase a block found now would carry (address censored). */
+export interface PayoutOutputView {
+  /** The output's address, censored 8…8; omitted for a script with no address. */
+  address?: string;
+  /** `miner`: pays the looked-up miner; `witness-commitment`; `other`: pool fee or donation. */
+  role: "miner" | "witness-commitment" | "other";
+  /** Value in satoshis. */
+  value_sats: number;
+}
+
+/** The coinbase of the fastest matching connection's current work, read back from its bytes. */
+export interface PayoutView {
+  /** Height of the block the work is for. */
+  height: number;
+  /** The pool tag in the coinbase scriptSig. */
+  tag: string;
+  /** Sum of every output (the template's coinbase value). */
+  coinbase_value_sats: number;
+  /** What the outputs paying the miner's own address add up to. */
+  miner_sats: number;
+  /** Every output, in the transaction's order. */
+  outputs: PayoutOutputView[];
+}
+
 /** `GET /api/worker-lookup?hash=`: the live connections whose name (or address) has that hash. */
 export interface WorkerLookupView {
   /** Always `"1"`. */
@@ -54,6 +80,8 @@ export interface WorkerLookupView {
   hashrate: number;
   /** Matching connections, fastest first (at most 64). */
   connections: WorkerConnectionView[];
+  /** Whom a block found now by the fastest connection would pay; omitted when unknown. */
+  payout?: PayoutView;
 }
 
 /** Finds live workers by the SHA-256 of their name. */
@@ -102,24 +130,61 @@ export function connectionView(worker: LiveWorker): WorkerConnectionView {
   return view;
 }
 
+/**
+ * The coinbase of `work` as the page shows it, read back from the bytes miners hash (undefined
+ * when they do not parse, which would be a bug worth not hiding behind made-up numbers).
+ */
+export function payoutView(work: LiveWork, network: Network): PayoutView | undefined {
+  let decoded;
+  try {
+    decoded = decodeCoinbase(
+      work.coinb1,
+      work.extranonceBytes,
+      work.coinb2,
+      network,
+      work.payoutScript,
+    );
+  } catch {
+    return undefined;
+  }
+  return {
+    height: decoded.height ?? work.height,
+    tag: decoded.tag,
+    coinbase_value_sats: Number(decoded.totalSats),
+    miner_sats: Number(decoded.minerSats),
+    outputs: decoded.outputs.map((o) => {
+      const view: PayoutOutputView = { role: o.role, value_sats: Number(o.valueSats) };
+      if (o.address !== undefined) view.address = censorAddress(o.address);
+      return view;
+    }),
+  };
+}
+
 /** The lookup answer for `hash` among `workers`, given each worker's hashes. */
 export function lookupView(
   hash: string,
   workers: readonly LiveWorker[],
   hashesOf: (name: string) => readonly string[],
+  network?: Network,
 ): WorkerLookupView {
   const matches = workers.filter((w) => hashesOf(w.name).includes(hash));
   matches.sort((a, b) => (b.hashrate || 0) - (a.hashrate || 0));
   const connections = matches.slice(0, MAX_LOOKUP_CONNECTIONS).map(connectionView);
   let total = 0;
   for (const w of matches) if (Number.isFinite(w.hashrate)) total += w.hashrate;
-  return {
+  const view: WorkerLookupView = {
     api_version: API_VERSION,
     hash,
     online: matches.length > 0,
     hashrate: total,
     connections,
   };
+  const work = matches.find((w) => w.work !== undefined)?.work;
+  const payout = work !== undefined && network !== undefined
+    ? payoutView(work, network)
+    : undefined;
+  if (payout !== undefined) view.payout = payout;
+  return view;
 }
 
 /**
@@ -127,7 +192,10 @@ export function lookupView(
  * its address (the part before the first `.`). Hashes are cached per name, pruned when the cache
  * grows past twice the number of live names.
  */
-export function sourcesWorkerLookup(sources: Pick<StatusSources, "workers">): WorkerLookup {
+export function sourcesWorkerLookup(
+  sources: Pick<StatusSources, "workers">,
+  network?: Network,
+): WorkerLookup {
   const cache = new Map<string, readonly string[]>();
   const hashesOf = (name: string): readonly string[] => {
     let hashes = cache.get(name);
@@ -147,7 +215,7 @@ export function sourcesWorkerLookup(sources: Pick<StatusSources, "workers">): Wo
         const live = new Set(workers.map((w) => w.name));
         for (const name of cache.keys()) if (!live.has(name)) cache.delete(name);
       }
-      return Promise.resolve(lookupView(hash, workers, hashesOf));
+      return Promise.resolve(lookupView(hash, workers, hashesOf, network));
     },
   };
 }

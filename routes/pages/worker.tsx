@@ -6,7 +6,7 @@
  * @module
  */
 
-import { CONNECTION_COLUMNS } from "./columns.ts";
+import { CONNECTION_COLUMNS, PAYOUT_COLUMNS } from "./columns.ts";
 import { Card, Layout, Stat, Table, V } from "./components.tsx";
 import type { PageContext } from "./types.ts";
 
@@ -81,6 +81,28 @@ export function WorkerPage(props: { ctx: PageContext; state: LookupState }) {
                 k="lookup:connections"
                 columns={CONNECTION_COLUMNS}
                 empty="None right now."
+              />
+            </Card>
+            <Card title="If this miner found a block now">
+              <p class="muted">
+                The coinbase of the work the pool last sent, read back from the bytes your miner
+                hashes: block <V ctx={ctx} k="lookup:payout.height" f="integer" />, tag{" "}
+                <V ctx={ctx} k="lookup:payout.tag" f="text" />.
+              </p>
+              <div class="stats">
+                <Stat label="To your address">
+                  <V ctx={ctx} k="lookup:payout.miner_sats" f="btc" />
+                </Stat>
+                <Stat label="Block reward + fees">
+                  <V ctx={ctx} k="lookup:payout.coinbase_value_sats" f="btc" />
+                </Stat>
+              </div>
+              <Table
+                ctx={ctx}
+                k="lookup:payout.outputs"
+                columns={PAYOUT_COLUMNS}
+                empty="No work sent to this miner yet."
+                id="payout-outputs"
               />
             </Card>
           </section>
