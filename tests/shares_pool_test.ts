@@ -133,6 +133,19 @@ Deno.test("pool: light load stays on the first worker; a backlog spreads over al
   assert.ok(second >= 1000, `second worker answered ${second} of 4000`);
 });
 
+Deno.test("pool: a warm-up runs before create resolves and leaves no trace in the stats", async () => {
+  using pool = await SharePool.create({ workers: 2, backend: "ts", warmUpChecks: 3000 });
+  const stats = pool.stats();
+  assert.equal(stats.checksDone, 0);
+  assert.equal(stats.batchesSent, 0);
+  assert.equal(stats.checksPerSecond, 0);
+  assert.deepEqual(stats.checksPerWorker, [0, 0]);
+  assert.equal(stats.queueDepth, 0);
+  // Real checks after it are judged as ever and counted from zero.
+  await checkAll(pool, cases(16, REGTEST_SHAPE, 2, 100));
+  assert.equal(pool.stats().checksDone, 100);
+});
+
 // "throw" is seen by the error event; "close" only by the stall watchdog.
 for (const mode of ["throw", "close"] as const) {
   Deno.test(`pool: a worker that dies mid-batch (${mode}) is replaced; no share lost or doubled`, async () => {

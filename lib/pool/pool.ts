@@ -115,6 +115,8 @@ export async function startPool(
   const shares = await SharePool.create({
     workers: config.mining.hashWorkers || undefined,
     backend: config.mining.hashBackend,
+    // About 0.1 s at start: the first burst of shares then meets compiled code.
+    warmUpChecks: 20_000,
   });
   const jobs = new JobManager({
     poolScript: config.mining.payoutAddress

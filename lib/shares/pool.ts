@@ -26,6 +26,7 @@ import {
   TargetCache,
 } from "./check.ts";
 import type { FaultMode, FromWorker, ToWorker } from "./protocol.ts";
+import { MAINNET_SHAPE, SeededRandom, syntheticShare, syntheticWork } from "./synthetic.ts";
 import {
   MAX_EXTRANONCE_BYTES,
   readVerdict,
@@ -54,6 +55,12 @@ export interface SharePoolOptions {
   readonly maxQueue?: number;
   /** Worker module (default `./worker.ts`); tests point it at a broken module. */
   readonly workerUrl?: URL;
+  /**
+   * Synthetic share checks run through the whole batch path before `create` resolves (default 0),
+   * so the first real load finds the code compiled instead of paying for it in answer latency.
+   * They are not counted in `stats()`.
+   */
+  readonly warmUpChecks?: number;
 }
 
 /** `check` was refused because too many shares already wait (the workers cannot keep up). */
@@ -168,10 +175,12 @@ export class SharePool implements ShareChecker {
   #flushScheduled = false;
   #watchdog: ReturnType<typeof setTimeout> | undefined;
   #nextBatchId = 1;
+  /** Batches the warm-up sent (left out of `batchesSent`). */
+  #warmUpBatches = 0;
   #checksDone = 0;
   #restarts = 0;
   #closed = false;
-  readonly #startedAt = Date.now();
+  #startedAt = Date.now();
   readonly #rateBuckets = new Float64Array(RATE_SECONDS);
   readonly #rateSeconds = new Float64Array(RATE_SECONDS);
 
@@ -213,7 +222,33 @@ export class SharePool implements ShareChecker {
       pool.#backend = options.backend;
     }
     for (const slot of pool.#slots) pool.#post(slot, { type: "backend", backend: pool.#backend });
+    if ((options.warmUpChecks ?? 0) > 0) await pool.#warmUp(options.warmUpChecks!);
     return pool;
+  }
+
+  /** Runs `count` synthetic checks (mainnet-shaped job) in waves, then forgets they happened. */
+  async #warmUp(count: number): Promise<void> {
+    const random = new SeededRandom(0x5eed);
+    const { job, coinbase } = syntheticWork(MAINNET_SHAPE, random);
+    const wave = Math.min(count, 2048);
+    try {
+      for (let done = 0; done < count; done += wave) {
+        const checks: Promise<ShareVerdict>[] = [];
+        for (let i = 0; i < wave; i++) {
+          checks.push(this.check(job, coinbase, syntheticShare(MAINNET_SHAPE, random)));
+        }
+        await Promise.all(checks);
+      }
+    } catch {
+      // a worker that cannot check: the pool replaces it; the warm-up is only an optimisation
+    }
+    this.retireJob(job.seq);
+    this.#checksDone = 0;
+    this.#warmUpBatches = this.#nextBatchId - 1;
+    this.#rateBuckets.fill(0);
+    this.#rateSeconds.fill(0);
+    this.#startedAt = Date.now();
+    for (const slot of this.#slots) slot.checksDone = 0;
   }
 
   /** The backend the workers hash with. */
@@ -291,7 +326,7 @@ export class SharePool implements ShareChecker {
       inFlight: this.#slots.map((slot) => slot.inFlight),
       checksPerWorker: this.#slots.map((slot) => slot.checksDone),
       workerRestarts: this.#restarts,
-      batchesSent: this.#nextBatchId - 1,
+      batchesSent: this.#nextBatchId - 1 - this.#warmUpBatches,
     };
   }
 
