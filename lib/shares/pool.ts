@@ -517,7 +517,7 @@ export class SharePool implements ShareChecker {
     });
   }
 
-  /** Sends queued shares to workers with room, least loaded first, in batches. */
+  /** Sends queued shares to workers with room, in batches: the first idle worker first. */
   #flush(): void {
     while (this.#queue.length > 0) {
       // Pack, do not spread: the first idle worker (in slot order) takes the batch, a busy one
