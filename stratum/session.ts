@@ -817,6 +817,7 @@ export class Session {
     const host = this.#host;
     // Submit first: nothing (policy, a closed connection) stands between a block and the node.
     let accepted = false;
+    let stale = false;
     let reason = "";
     try {
       const result = await host.blocks.submit({
@@ -827,10 +828,11 @@ export class Session {
         worker,
       });
       accepted = result.accepted;
+      stale = result.stale === true;
       reason = result.reason ?? "rejected";
       host.log(
         `block ${result.hash} at height ${notified.job.height} by ${worker}: ${
-          accepted ? "accepted" : "rejected (" + reason + ")"
+          accepted ? "accepted" : stale ? "stale (" + reason + ")" : "rejected (" + reason + ")"
         }`,
       );
     } catch (error) {
@@ -841,6 +843,12 @@ export class Session {
     if (this.#closed) return;
     if (accepted) {
       this.#accept(id, notified, verdict, now);
+    } else if (stale) {
+      // Not the miner's fault: another of the pool's blocks on this tip got there first.
+      this.stats.noteRejected("stale", now, verdict.difficulty);
+      this.#transport.write(
+        encodeError(id, Code.STALE, "stale share: the pool already found a block on this tip"),
+      );
     } else {
       this.stats.noteRejected("invalid", now, verdict.difficulty);
       this.#transport.write(encodeError(id, Code.INVALID, `block rejected: ${reason}`));

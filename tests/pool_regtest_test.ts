@@ -92,6 +92,53 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "two blocks on one tip within a submit's round trip: the first wins, the second is never sent",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const node = await startRegtestNode();
+    const tp = await startTestPool(node);
+    try {
+      await node.mine(1);
+      const user = `${regtestP2wpkh(8)}.twin`;
+      const client = await connectMiner(tp.port, user);
+      const before = await node.height();
+      const context = {
+        extranonce1: client.extranonce1!,
+        extranonce2Size: client.extranonce2Size!,
+        difficulty: client.difficulty,
+      };
+      // At this share difficulty every share is also a regtest block.
+      const first = findShareOnJob(client.job!, context, { extranonce2Start: 1 })!;
+      const second = findShareOnJob(client.job!, context, { extranonce2Start: 5000 })!;
+      // Both go out before either is answered: the second reaches the pool while the first's
+      // submitblock is still on its way.
+      const [a, b] = await Promise.all([client.submit(user, first), client.submit(user, second)]);
+      assert.equal(a.result, true, JSON.stringify(a.error));
+      assert.deepEqual(b.error, [
+        21,
+        "stale share: the pool already found a block on this tip",
+        null,
+      ]);
+      assert.equal(await node.height(), before + 1);
+      await waitUntil(() => tp.blocks.length === 2, "both blocks recorded");
+      const won = tp.blocks.find((r) => r.status === "accepted")!;
+      const held = tp.blocks.find((r) => r.status === "stale")!;
+      assert.equal(won.hash, await node.rpc<string>("getbestblockhash"));
+      assert.match(held.reason ?? "", new RegExp(`^not submitted: the pool's block ${won.hash}`));
+      // The node never saw the second block.
+      const header = await node.rpc<unknown>("getblockheader", [held.hash, true]).catch(() => null);
+      assert.equal(header, null);
+      client.close();
+    } finally {
+      await tp.stop();
+      await node.stop();
+    }
+  },
+});
+
+Deno.test({
   name: "with a pool fee and a donation the coinbase outputs sum exactly to coinbasevalue",
   sanitizeOps: false,
   sanitizeResources: false,

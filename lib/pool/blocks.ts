@@ -166,6 +166,8 @@ export class BlockSubmitter implements BlockSink {
   #records = new Map<string, JournalFile>();
   #ready: Promise<void>;
   #journalError: JournalError | undefined;
+  /** The submission in flight per tip (prevhash, RPC hex): later blocks on it wait for it. */
+  readonly #submitting = new Map<string, Promise<BlockSubmitResult>>();
   #journalErrors = 0;
 
   /** Creates the submitter; the journal directory is created on first use. */
@@ -239,11 +241,33 @@ export class BlockSubmitter implements BlockSink {
       await journaled;
       Deno.exit(TEST_CRASH_EXIT_CODE);
     }
+    // Another block of ours on the same tip may be on its way to the node already (two miners,
+    // or one fast one, within a submit's round trip). Wait for its verdict: accepted, it has made
+    // this block a competitor of the pool's own block, so this one is not sent; otherwise it goes.
+    const ahead = this.#submitting.get(record.prevhash);
+    const first = ahead === undefined ? undefined : await ahead.catch(() => undefined);
+    if (first?.accepted) {
+      this.#settle(
+        record,
+        "stale",
+        `not submitted: the pool's block ${first.hash} on this tip was accepted first`,
+      );
+      await journaled;
+      await this.#writeJournal(record);
+      return { accepted: false, hash, reason: record.reason, stale: true };
+    }
     const result = this.#submitWithRetry(record);
-    await journaled;
-    const done = await result;
-    await this.#writeJournal(record);
-    return done;
+    this.#submitting.set(record.prevhash, result);
+    try {
+      await journaled;
+      const done = await result;
+      await this.#writeJournal(record);
+      return done;
+    } finally {
+      if (this.#submitting.get(record.prevhash) === result) {
+        this.#submitting.delete(record.prevhash);
+      }
+    }
   }
 
   /** Resubmits journaled blocks that are still pending; marks those that went stale. */

@@ -159,6 +159,11 @@ export interface BlockSubmitResult {
   readonly hash: string;
   /** The node's reason when it did not accept, or the transport error. */
   readonly reason?: string;
+  /**
+   * True when the block was not submitted because the pool's own block on the same tip was
+   * accepted while this one waited: submitting it would only compete with that block.
+   */
+  readonly stale?: boolean;
 }
 
 /** Builds, journals and submits found blocks; never loses one. */
