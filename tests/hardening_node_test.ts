@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import * as zmq from "zeromq";
+import { closeZmq } from "./helpers/zmq.ts";
 import { type RegtestNode, startRegtestNode } from "./helpers/regtest.ts";
 import { type ConfigPatch, mergePatches, startTestPool, type TestPool } from "./helpers/pool.ts";
 import { connectMiner, notifyPrevhash, regtestP2wpkh } from "./helpers/miners.ts";
@@ -302,7 +303,7 @@ Deno.test({
         a.close();
       });
     } finally {
-      publisher.close();
+      await closeZmq(publisher);
     }
   },
 });

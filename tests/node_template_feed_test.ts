@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import * as zmq from "zeromq";
+import { closeZmq } from "./helpers/zmq.ts";
 import { hexToBytes } from "../lib/bitcoin/hex.ts";
 import { RpcClient } from "../lib/node/rpc.ts";
 import { type RpcCaller, TemplateFeed, type TemplateUpdate } from "../lib/node/template_feed.ts";
@@ -186,7 +187,7 @@ Deno.test("feed: ZMQ hashblock refreshes at once; rawblock tells the tip without
     );
   } finally {
     await t.close();
-    publisher.close();
+    await closeZmq(publisher);
   }
 });
 
@@ -224,7 +225,7 @@ Deno.test("feed: ZMQ publisher gone and back counts a disconnect and a reconnect
     );
   } finally {
     await t.close();
-    publisher.close();
+    await closeZmq(publisher);
   }
 });
 

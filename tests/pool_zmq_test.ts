@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import * as zmq from "zeromq";
+import { closeZmq } from "./helpers/zmq.ts";
 import { startRegtestNode } from "./helpers/regtest.ts";
 import { startTestPool } from "./helpers/pool.ts";
 import { freePort } from "./helpers/ports.ts";
@@ -55,7 +56,7 @@ Deno.test({
       for (const c of clients) c.close();
     } finally {
       await tp.stop();
-      publisher.close();
+      await closeZmq(publisher);
       await node.stop();
     }
   },

@@ -282,8 +282,8 @@ export class TemplateFeed {
     clearTimeout(this.#retryTimer);
     this.#wakeLongpoll?.();
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
-    this.#zmq?.close();
-    await Promise.allSettled([this.#longpollLoop, this.#fetching, this.#acceptChain]);
+    const zmqClosed = this.#zmq?.close();
+    await Promise.allSettled([this.#longpollLoop, this.#fetching, this.#acceptChain, zmqClosed]);
     this.#checkReady();
   }
 

@@ -55,6 +55,9 @@ export interface ZmqOptions {
   readonly now?: () => number;
 }
 
+/** Longest `close()` waits for the socket loops to end, in ms. */
+const CLOSE_WAIT_MS = 2_000;
+
 /** Called for every block notice. */
 export type ZmqBlockListener = (notice: ZmqBlockNotice) => void;
 /** Called when `zmqHealthy` flips. */
@@ -76,6 +79,9 @@ export class ZmqBlockSubscriber {
   readonly #healthListeners = new Set<ZmqHealthListener>();
   #started = false;
   #closed = false;
+  #closing: Promise<void> | undefined;
+  /** The receive and event loops, one each per socket. */
+  readonly #loops: Promise<void>[] = [];
   readonly #link = new LinkHealth();
   #lastRawBlockAt: number | undefined;
   #lastRawBlockBytes: number | undefined;
@@ -141,24 +147,37 @@ export class ZmqBlockSubscriber {
       this.#endpoints.push(endpoint);
       // Socket events are read by our own loop, not `events.on()`: zeromq's emitter mode runs an
       // uncaught receive loop whose rejection (ENOTSOCK when a close races it) would be unhandled.
-      this.#watch(endpoint).catch(() => {
-        // the observer went with its socket: nothing more to watch
-      });
+      this.#loops.push(
+        this.#watch(endpoint).catch(() => {
+          // the observer went with its socket: nothing more to watch
+        }),
+      );
       for (const topic of topics) socket.subscribe(topic);
       socket.connect(address);
-      this.#receive(endpoint).catch((err) => {
-        if (!this.#closed) this.#lastError = `zmq ${address}: ${errorText(err)}`;
-      });
+      this.#loops.push(
+        this.#receive(endpoint).catch((err) => {
+          if (!this.#closed) this.#lastError = `zmq ${address}: ${errorText(err)}`;
+        }),
+      );
     }
   }
 
-  /** Closes every socket; no more notices or health changes are reported. */
-  close(): void {
-    if (this.#closed) return;
+  /**
+   * Closes every socket; no more notices or health changes are reported. Resolves once the
+   * receive loops have ended (at most `CLOSE_WAIT_MS`): a native receive still pending when its
+   * JS realm is torn down (a test file ending, a worker closing) can take the process with it.
+   */
+  close(): Promise<void> {
+    if (this.#closed) return this.#closing ?? Promise.resolve();
     this.#closed = true;
     for (const endpoint of this.#endpoints) endpoint.socket.close();
     this.#blockListeners.clear();
     this.#healthListeners.clear();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise<void>((resolve) => timer = setTimeout(resolve, CLOSE_WAIT_MS));
+    this.#closing = Promise.race([Promise.allSettled(this.#loops).then(() => {}), bound])
+      .finally(() => clearTimeout(timer));
+    return this.#closing;
   }
 
   async #watch(endpoint: Endpoint): Promise<void> {
