@@ -104,14 +104,9 @@ Deno.test({
       const user = `${regtestP2wpkh(8)}.twin`;
       const client = await connectMiner(tp.port, user);
       const before = await node.height();
-      const context = {
-        extranonce1: client.extranonce1!,
-        extranonce2Size: client.extranonce2Size!,
-        difficulty: client.difficulty,
-      };
       // At this share difficulty every share is also a regtest block.
-      const first = findShareOnJob(client.job!, context, { extranonce2Start: 1 })!;
-      const second = findShareOnJob(client.job!, context, { extranonce2Start: 5000 })!;
+      const first = client.findShare({ extranonce2Start: 1 })!;
+      const second = client.findShare({ extranonce2Start: 5000 })!;
       // Both go out before either is answered: the second reaches the pool while the first's
       // submitblock is still on its way.
       const [a, b] = await Promise.all([client.submit(user, first), client.submit(user, second)]);
