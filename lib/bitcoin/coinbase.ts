@@ -6,6 +6,7 @@
  */
 
 import type { PayoutOutput } from "../pool/types.ts";
+import { equalBytes } from "./hex.ts";
 import { merkleRoot } from "./merkle.ts";
 import { bip34HeightPush } from "./script.ts";
 import { sha256d64Into } from "./sha256.ts";
@@ -41,12 +42,6 @@ export function percentOf(value: bigint, percent: number): bigint {
   return (value * micro + PERCENT_SCALE / 2n) / PERCENT_SCALE;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * Splits the coinbase value: fee = round(value × fee%) to the pool, donation = round(fee × don%)
  * of that fee to the donation script, the rest to the miner. The outputs sum exactly to
@@ -66,7 +61,7 @@ export function splitPayout(options: PayoutSplitOptions): PayoutOutput[] {
   if (!(donationPercent >= 0 && donationPercent <= 100)) {
     throw new RangeError(`donation must be 0 to 100 percent of the fee, got ${donationPercent}`);
   }
-  if (poolScript === undefined || poolFeePercent === 0 || sameBytes(minerScript, poolScript)) {
+  if (poolScript === undefined || poolFeePercent === 0 || equalBytes(minerScript, poolScript)) {
     return [{ script: minerScript, value: coinbaseValue, role: "miner" }];
   }
   const fee = percentOf(coinbaseValue, poolFeePercent);
@@ -255,6 +250,12 @@ export function coinbaseWithWitness(legacyCoinbase: Uint8Array): Uint8Array {
 
 /** BIP141 commitment header: OP_RETURN, push 36, then 0xaa21a9ed. */
 const COMMITMENT_PREFIX = Uint8Array.of(0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed);
+
+/** True when `script` is a BIP141 witness commitment (its header and at least the 32-byte root). */
+export function isWitnessCommitment(script: Uint8Array): boolean {
+  return script.length >= 38 &&
+    equalBytes(script.subarray(0, COMMITMENT_PREFIX.length), COMMITMENT_PREFIX);
+}
 
 /**
  * The BIP141 witness commitment output script for a block whose non-coinbase transactions have

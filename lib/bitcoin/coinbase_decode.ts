@@ -8,6 +8,8 @@
  */
 
 import { scriptToAddress } from "./address.ts";
+import { isWitnessCommitment, joinCoinbase } from "./coinbase.ts";
+import { equalBytes } from "./hex.ts";
 import type { Network } from "./networks.ts";
 import { bip34HeightPush, readBip34Height } from "./script.ts";
 import { parseTx } from "./tx.ts";
@@ -39,23 +41,6 @@ export interface DecodedCoinbase {
   readonly minerSats: bigint;
 }
 
-/** BIP141 commitment header: OP_RETURN, push 36, 0xaa21a9ed. */
-const COMMITMENT_PREFIX = [0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed];
-
-function isWitnessCommitment(script: Uint8Array): boolean {
-  if (script.length < 38) return false;
-  for (let i = 0; i < COMMITMENT_PREFIX.length; i++) {
-    if (script[i] !== COMMITMENT_PREFIX[i]) return false;
-  }
-  return true;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** Printable ASCII runs of at least `min` characters in `bytes`, joined by a space. */
 function printableRuns(bytes: Uint8Array, min = 4): string {
   const runs: string[] = [];
@@ -83,10 +68,9 @@ export function decodeCoinbase(
   network: Network,
   minerScript?: Uint8Array,
 ): DecodedCoinbase {
-  const raw = new Uint8Array(coinb1.length + extranonceBytes + coinb2.length);
-  raw.set(coinb1, 0);
-  raw.set(coinb2, coinb1.length + extranonceBytes);
-  const tx = parseTx(raw);
+  const tx = parseTx(
+    joinCoinbase(coinb1, new Uint8Array(extranonceBytes), new Uint8Array(0), coinb2),
+  );
   const scriptSig = tx.inputs[0]?.scriptSig ?? new Uint8Array(0);
   let totalSats = 0n;
   let minerSats = 0n;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { bytesToHex, hexToBytes, reverseBytes } from "../bitcoin/hex.ts";
+import { bytesToHex, equalBytes, hexToBytes, reverseBytes } from "../bitcoin/hex.ts";
 import { bitsToTarget } from "../bitcoin/target.ts";
 import { merkleBranchForCoinbase } from "../bitcoin/merkle.ts";
 import { stratumPrevhash } from "../bitcoin/header.ts";
@@ -279,10 +279,4 @@ function scriptKey(script: Uint8Array): string {
     scriptKeys.set(script, key);
   }
   return key;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
