@@ -5,14 +5,21 @@
  * @module
  */
 
-import type { PayoutOutput } from "../pool/types.ts";
 import { equalBytes } from "./hex.ts";
 import { merkleRoot } from "./merkle.ts";
 import { bip34HeightPush } from "./script.ts";
 import { sha256d64Into } from "./sha256.ts";
 import { parseTx, varIntSize, writeVarInt } from "./tx.ts";
 
-export type { PayoutOutput };
+/** One output of a coinbase payout, with the role it plays in the split. */
+export interface PayoutOutput {
+  /** scriptPubKey bytes. */
+  readonly script: Uint8Array;
+  /** Value in satoshis. */
+  readonly value: bigint;
+  /** Why the output is there. */
+  readonly role: "miner" | "pool-fee" | "donation";
+}
 
 /** Inputs of `splitPayout`. */
 export interface PayoutSplitOptions {

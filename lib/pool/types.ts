@@ -9,15 +9,9 @@
  * @module
  */
 
-/** One output of a coinbase payout, with the role it plays in the split. */
-export interface PayoutOutput {
-  /** scriptPubKey bytes. */
-  readonly script: Uint8Array;
-  /** Value in satoshis. */
-  readonly value: bigint;
-  /** Why the output is there. */
-  readonly role: "miner" | "pool-fee" | "donation";
-}
+import type { PayoutOutput } from "../bitcoin/coinbase.ts";
+
+export type { PayoutOutput };
 
 /**
  * The coinbase halves for one payout script on one job. `coinb1 ‖ extranonce1 ‖ extranonce2 ‖
