@@ -120,6 +120,8 @@ export interface StratumCounts {
   readonly acceptedTotal: number;
   /** Connections refused since start, by reason. */
   readonly refused: Readonly<Record<AdmissionRefusal, number>>;
+  /** IPs banned since start for a reconnect loop (connections that ended without useful work). */
+  readonly churnBans: number;
   /** Connections closed for sending more than `messagesPerMinute`. */
   readonly messageFloods: number;
   /** Connections closed because they opened with a TLS handshake on the plain port. */
@@ -183,6 +185,7 @@ function flushPending(): void {
 /** One socket: the read loop, the batched writer, and its session. */
 class Connection implements SessionTransport {
   readonly session: Session;
+  readonly stats: WorkerStats;
   readonly tls: boolean;
   readonly ip: string;
   readonly done: Promise<void>;
@@ -211,6 +214,7 @@ class Connection implements SessionTransport {
     onCause: (cause: CloseCause) => void,
   ) {
     this.#conn = conn;
+    this.stats = stats;
     this.tls = tls;
     this.ip = ip;
     this.#framer = new LineFramer(maxLineBytes);
@@ -370,7 +374,6 @@ export class StratumServer {
     "ip-limit": 0,
     "rate-limit": 0,
     "banned": 0,
-    "churn": 0,
   };
   #nextExtranonce1 = 1;
   #nextConnectionId = 1;
@@ -446,6 +449,7 @@ export class StratumServer {
       authorized,
       acceptedTotal: this.#acceptedTotal,
       refused: { ...this.#refused },
+      churnBans: this.admission.churnBans,
       messageFloods: this.#messageFloods,
       tlsOnPlainPort: this.#tlsOnPlainPort,
     };
@@ -579,7 +583,17 @@ export class StratumServer {
     if (!this.#connections.delete(c)) return;
     if (c.tls) this.#tls--;
     else this.#plain--;
-    this.admission.release(c.ip);
+    const now = this.#now();
+    const ban = this.admission.release(c.ip, now, {
+      connectedAt: c.stats.connectedAt,
+      authorized: c.session.user !== undefined,
+      acceptedShares: c.stats.accepted,
+    });
+    if (ban !== undefined) {
+      this.#host.log(
+        `banned ${c.ip} for ${Math.round((ban.until - now) / 1000)} s: ${ban.reason}`,
+      );
+    }
   }
 
   #sweep(): void {

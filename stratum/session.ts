@@ -669,7 +669,13 @@ export class Session {
     const invalid = this.#invalid ??= new InvalidShareCounter(this.#config.invalidShares);
     if (!invalid.noteInvalid(now)) return;
     const banMs = invalid.options.banMs;
-    const ban = this.#host.bans.ban(user.name, "too many invalid shares", banMs, now);
+    const ban = this.#host.bans.ban(
+      user.name,
+      "too many invalid shares",
+      banMs,
+      now,
+      "invalid-shares",
+    );
     this.#host.log(`banned ${user.name} until ${new Date(ban.until).toISOString()}: ${ban.reason}`);
     this.showMessage(`Banned until ${new Date(ban.until).toISOString()}: ${ban.reason}`);
   }

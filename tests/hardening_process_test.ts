@@ -24,8 +24,10 @@ import { CRASH_AFTER_JOURNAL_ENV, TEST_CRASH_EXIT_CODE } from "../lib/pool/block
 import { openStore, workerNameHash } from "../lib/store/store.ts";
 import { startClerkStandIn, TEST_ISSUER } from "./auth_fixture.ts";
 import { connectMiner } from "./helpers/miners.ts";
+import { waitUntil } from "./helpers/wait.ts";
 
 const USER = `${encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(9))}.proc`;
+const CHEAT = `${encodeSegwitAddress("bcrt", 0, new Uint8Array(20).fill(9))}.cheat`;
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const sanitize = { sanitizeOps: false, sanitizeResources: false } as const;
 
@@ -302,6 +304,11 @@ async function statusUp(base: string): Promise<void> {
 }
 
 /** Connects once; true when the pool closed the connection unanswered (refused). */
+/** The code of a Stratum error tuple `[code, message, traceback]`. */
+function errorCode(error: unknown): unknown {
+  return Array.isArray(error) ? error[0] : undefined;
+}
+
 async function refusedConnect(port: number): Promise<boolean> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
@@ -325,8 +332,15 @@ Deno.test({
     const dataDir = await Deno.makeTempDir({ prefix: "denopool-flush-" });
     const extra = {
       auth: { clerk_jwks_url: clerk.jwksUrl, clerk_issuer: TEST_ISSUER },
-      // The miner's connect is the first; two more are allowed, the third is churn.
-      bans: { reconnect_threshold: 3, reconnect_window_seconds: 60, reconnect_ban_seconds: 3600 },
+      // Three invalid shares ban a worker (persisted); two wasted connections from a non-exempt
+      // address ban it for reconnecting (in memory only).
+      bans: {
+        invalid_threshold: 3,
+        ban_seconds: 3600,
+        reconnect_threshold: 2,
+        reconnect_window_seconds: 60,
+        exempt: [],
+      },
     };
     let proc: PoolProcess | undefined;
     try {
@@ -349,7 +363,7 @@ Deno.test({
           redirect: "manual",
         });
 
-      // Activity: saved-worker writes, a found block, a churn ban; SIGTERM at once after.
+      // Activity: saved-worker writes, a found block, a worker ban, a churn ban; SIGTERM at once.
       const miner = await connectProcMiner(proc.port);
       const saved = await form("/worker/save", { worker: USER });
       assert.equal(saved.status, 303);
@@ -361,9 +375,19 @@ Deno.test({
       assert.equal(reply.result, true, JSON.stringify(reply.error));
       const blockHash = await node.rpc<string>("getbestblockhash");
       assert.equal(await node.height(), height + 1);
+      const cheat = await connectMiner(proc.port, CHEAT, { requestTimeoutMs: 30_000 });
+      const jobId = cheat.job!.jobId;
+      for (let i = 0; i < 3; i++) {
+        const bad = { jobId, extranonce2: "zz", ntime: "00000000", nonce: "00000000" };
+        assert.equal(errorCode((await cheat.submit(CHEAT, bad)).error), 20);
+      }
+      cheat.close();
       assert.equal(await refusedConnect(proc.port), false);
       assert.equal(await refusedConnect(proc.port), false);
-      assert.equal(await refusedConnect(proc.port), true, "the third reconnect is churn");
+      await waitUntil(
+        async () => await refusedConnect(proc!.port),
+        "two wasted connections ban 127.0.0.1 (exempt list empty)",
+      );
       proc.child.kill("SIGTERM");
       assert.equal(await proc.exited, 0, proc.output());
       miner.close();
@@ -377,9 +401,12 @@ Deno.test({
           blocks.map((b) => [b.hash, b.status, b.worker]),
           [[blockHash, "accepted", USER]],
         );
-        const ban = (await store.bans()).find((b) => b.key === "ip:127.0.0.1");
-        assert.equal(ban?.reason, "reconnecting too often");
+        const bans = await store.bans();
+        const ban = bans.find((b) => b.key === CHEAT);
+        assert.equal(ban?.reason, "too many invalid shares");
+        assert.equal(ban.source, "invalid-shares");
         assert.ok(ban.until > Date.now() + 3_000_000, "the full hour is left");
+        assert.equal(bans.length, 1, "the churn ban on 127.0.0.1 is not persisted");
         const list = await store.savedWorkers("user_flush");
         assert.deepEqual(list.map((w) => [w.hash, w.notifyEnabled]), [[hash, false]]);
         assert.ok((await store.poolHistory()).length > 0, "the last history sample, taken at stop");
@@ -409,8 +436,13 @@ Deno.test({
         apiBlocks.map((b) => [b.height, b.hash]),
         [[height + 1, `...${blockHash.slice(-16)}`]],
       );
-      assert.equal(await refusedConnect(proc.port), true, "127.0.0.1 is still banned");
+      assert.equal(await refusedConnect(proc.port), false, "a restart lifts the churn ban");
       assert.match(proc.output(), /store: 1 ban\(s\) restored/);
+      const retry = await StratumClient.connect({ host: "127.0.0.1", port: proc.port });
+      await retry.request("mining.subscribe", []);
+      const refused = await retry.request("mining.authorize", [CHEAT, "x"]);
+      assert.equal(errorCode(refused.error), 24, "the worker ban came back");
+      retry.close();
       proc.child.kill("SIGTERM");
       assert.equal(await proc.exited, 0, proc.output());
       proc = undefined;

@@ -1,6 +1,7 @@
 /**
- * Bans and admission: timed bans expire, invalid shares earn a ban with forgiveness, churn and
- * per-IP caps refuse connections, the token bucket limits accepts, the client blacklist matches.
+ * Bans and admission: timed bans expire, invalid shares earn a ban with forgiveness, per-IP caps
+ * refuse connections, connections that end without useful work ban a looping IP (never an exempt
+ * one), the token bucket limits accepts, the client blacklist matches.
  */
 
 import assert from "node:assert/strict";
@@ -87,7 +88,7 @@ Deno.test("the token bucket allows a burst, then the steady rate", () => {
   assert.equal(b.take(10_000), true);
 });
 
-Deno.test("admission refuses by capacity, per-IP cap, rate and churn (then bans the IP)", () => {
+Deno.test("admission refuses by capacity, per-IP cap and rate; connecting alone is never churn", () => {
   const a = new Admission({
     maxConnections: 3,
     maxPerIp: 2,
@@ -102,18 +103,78 @@ Deno.test("admission refuses by capacity, per-IP cap, rate and churn (then bans 
   assert.deepEqual(a.admit("1.1.1.1", 0), { admitted: false, reason: "ip-limit" });
   assert.deepEqual(a.admit("2.2.2.2", 0), { admitted: true });
   assert.deepEqual(a.admit("3.3.3.3", 0), { admitted: false, reason: "capacity" });
-  a.release("2.2.2.2");
+  a.release("2.2.2.2", 0);
   assert.equal(a.open, 2);
   assert.deepEqual(a.admit("3.3.3.3", 0), { admitted: true });
-  // 1.1.1.1 has made 3 attempts; 3 more go over the churn limit of 5
-  a.release("1.1.1.1");
-  assert.deepEqual(a.admit("1.1.1.1", 1), { admitted: true });
-  a.release("1.1.1.1");
-  assert.deepEqual(a.admit("1.1.1.1", 2), { admitted: true });
-  assert.deepEqual(a.admit("1.1.1.1", 3), { admitted: false, reason: "churn" });
-  assert.deepEqual(a.admit("1.1.1.1", 120_000), { admitted: false, reason: "banned" });
-  assert.deepEqual(a.admit("1.1.1.1", 3_600_004), { admitted: false, reason: "capacity" });
+  // Twenty connects and closes that did useful work: far over the limit of 5, and no ban.
+  const useful = { connectedAt: 0, authorized: true, acceptedShares: 1 };
+  for (let i = 0; i < 20; i++) {
+    assert.equal(a.release("1.1.1.1", 10 + i, useful), undefined);
+    assert.deepEqual(a.admit("1.1.1.1", 10 + i), { admitted: true });
+  }
+  assert.equal(a.churnBans, 0);
+});
 
+Deno.test("churn: only connections that end without useful work count, and the one over the limit bans", () => {
+  const a = new Admission({
+    churnMaxConnects: 3,
+    churnWindowMs: 60_000,
+    churnBanMs: 600_000,
+    churnMinLifetimeMs: 10_000,
+    exempt: [],
+  }, 0);
+  const ip = "198.51.100.9";
+  // Useful: authorized with a share (however short), or authorized and stayed 10 s.
+  assert.equal(a.isUseful({ connectedAt: 0, authorized: true, acceptedShares: 1 }, 500), true);
+  assert.equal(a.isUseful({ connectedAt: 0, authorized: true, acceptedShares: 0 }, 10_000), true);
+  // Wasted: never authorized (even a long idle one), or authorized and gone within 10 s.
+  assert.equal(a.isUseful({ connectedAt: 0, authorized: false, acceptedShares: 0 }, 60_000), false);
+  assert.equal(a.isUseful({ connectedAt: 0, authorized: true, acceptedShares: 0 }, 9_999), false);
+
+  const wasted = { connectedAt: 0, authorized: false, acceptedShares: 0 };
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(a.admit(ip, i), { admitted: true });
+    assert.equal(a.release(ip, i, wasted), undefined, `wasted connection ${i + 1} of 3 is allowed`);
+  }
+  assert.deepEqual(a.admit(ip, 3), { admitted: true });
+  const ban = a.release(ip, 3, wasted);
+  assert.deepEqual(ban, {
+    key: `ip:${ip}`,
+    until: 600_003,
+    reason: "reconnecting too often",
+    source: "churn",
+  });
+  assert.equal(a.churnBans, 1);
+  assert.deepEqual(a.admit(ip, 4), { admitted: false, reason: "banned" });
+  assert.deepEqual(a.admit("198.51.100.10", 4), { admitted: true }, "another IP is untouched");
+  // The ban ends; the window has run out too.
+  assert.deepEqual(a.admit(ip, 600_003), { admitted: true });
+  assert.equal(a.release(ip, 600_004, wasted), undefined);
+});
+
+Deno.test("exempt addresses (loopback by default) are never banned by admission rules", () => {
+  const a = new Admission({ churnMaxConnects: 1 }, 0);
+  assert.deepEqual(a.options.exempt, ["127.0.0.0/8", "::1"]);
+  for (const ip of ["127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1"]) {
+    assert.equal(a.isExempt(ip), true, ip);
+  }
+  assert.equal(a.isExempt("10.0.0.1"), false);
+  const wasted = { connectedAt: 0, authorized: false, acceptedShares: 0 };
+  for (let i = 0; i < 10; i++) {
+    assert.deepEqual(a.admit("127.0.0.1", i), { admitted: true });
+    assert.equal(a.release("127.0.0.1", i, wasted), undefined, "loopback loops are never banned");
+  }
+  // Even a ban set by another rule on an exempt address does not refuse it.
+  a.bans.ban("ip:127.0.0.1", "by hand", 60_000, 10, "operator");
+  assert.deepEqual(a.admit("127.0.0.1", 11), { admitted: true });
+
+  const farm = new Admission({ churnMaxConnects: 1, exempt: ["203.0.113.0/24"] }, 0);
+  assert.equal(farm.isExempt("203.0.113.77"), true);
+  assert.equal(farm.isExempt("127.0.0.1"), false, "the list replaces the default");
+  assert.throws(() => new Admission({ exempt: ["not-an-ip"] }, 0), /not an IP address/);
+});
+
+Deno.test("admission's accept limiter refuses past its burst and refills", () => {
   const limited = new Admission({ acceptRatePerSecond: 1, acceptBurst: 1 }, 0);
   assert.deepEqual(limited.admit("9.9.9.9", 0), { admitted: true });
   assert.deepEqual(limited.admit("9.9.9.8", 10), { admitted: false, reason: "rate-limit" });

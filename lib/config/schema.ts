@@ -151,12 +151,19 @@ export interface BansConfig {
   readonly invalidWindowSeconds: number;
   /** Length of an invalid-share ban, in seconds. */
   readonly banSeconds: number;
-  /** Connections from one IP within the window that ban the IP (0 = off). */
+  /**
+   * Connections from one IP that end without useful work (never authorized, or closed within
+   * `reconnectShortSeconds` without an accepted share) within the window that ban the IP (0 = off).
+   */
   readonly reconnectThreshold: number;
-  /** Window for counting connections per IP, in seconds. */
+  /** Window for counting such connections per IP, in seconds. */
   readonly reconnectWindowSeconds: number;
-  /** Length of a reconnect ban, in seconds. */
+  /** Length of a reconnect ban, in seconds (kept in memory only: a restart lifts it). */
   readonly reconnectBanSeconds: number;
+  /** An authorized connection closed sooner than this without a share counts as a reconnect. */
+  readonly reconnectShortSeconds: number;
+  /** Addresses and CIDR ranges never banned by admission rules (default: loopback). */
+  readonly exempt: readonly string[];
 }
 
 /** `[auth]`: Clerk sign-in for saved workers. Off while `clerkJwksUrl` is "". */
@@ -372,7 +379,9 @@ export const CONFIG_SCHEMA: ConfigSchema = {
     banSeconds: integerField(900, 1, 365 * SECONDS_PER_DAY),
     reconnectThreshold: integerField(60, 0, 1_000_000),
     reconnectWindowSeconds: integerField(60, 1, SECONDS_PER_DAY),
-    reconnectBanSeconds: integerField(3600, 1, 365 * SECONDS_PER_DAY),
+    reconnectBanSeconds: integerField(600, 1, 365 * SECONDS_PER_DAY),
+    reconnectShortSeconds: integerField(10, 0, SECONDS_PER_DAY),
+    exempt: stringListField(["127.0.0.0/8", "::1"], "an IP address or CIDR range", isIpOrCidr),
   },
   auth: {
     clerkJwksUrl: stringField("", { check: optionalHttpUrl }),

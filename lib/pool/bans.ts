@@ -7,6 +7,12 @@
  * @module
  */
 
+/**
+ * Which rule set a ban: `invalid-shares` (a worker's bad shares), `churn` (an IP's reconnect
+ * loop: short-lived protection, never persisted) or `operator` (set by hand).
+ */
+export type BanSource = "invalid-shares" | "churn" | "operator";
+
 /** One active ban. */
 export interface BanEntry {
   /** What is banned: a worker name, a payout address or `ip:<address>`. */
@@ -15,6 +21,8 @@ export interface BanEntry {
   readonly until: number;
   /** Short human reason, shown to the miner and on the status page. */
   readonly reason: string;
+  /** The rule that set it (absent on bans stored before sources were recorded). */
+  readonly source?: BanSource;
 }
 
 /** Told about every new or lifted ban (the store persists them); expiry is not reported. */
@@ -43,12 +51,14 @@ export class BanList {
     this.#listener = listener;
   }
 
-  /** Bans `key` for `durationMs` from `now`; a longer existing ban is kept. */
-  ban(key: string, reason: string, durationMs: number, now: number): BanEntry {
+  /** Bans `key` for `durationMs` from `now`, set by `source`; a longer existing ban is kept. */
+  ban(key: string, reason: string, durationMs: number, now: number, source?: BanSource): BanEntry {
     const until = now + durationMs;
     const existing = this.get(key, now);
     if (existing !== undefined && existing.until >= until) return existing;
-    const entry: BanEntry = { key, until, reason };
+    const entry: BanEntry = source === undefined
+      ? { key, until, reason }
+      : { key, until, reason, source };
     this.#entries.set(key, entry);
     this.#listener?.onBan?.(entry);
     return entry;
@@ -189,19 +199,22 @@ export class IpConnectionCounter {
 
 /** Limits of the reconnect-churn tracker. */
 export interface ChurnOptions {
-  /** Connects allowed from one IP inside the window. */
+  /** Wasted connections (ended without useful work) allowed from one IP inside the window. */
   readonly maxConnects: number;
   /** Length of the window. */
   readonly windowMs: number;
 }
 
-/** More than 60 connects in 60 s from one IP is churn. */
+/** More than 60 wasted connections in 60 s from one IP is churn. */
 export const DEFAULT_CHURN_OPTIONS: ChurnOptions = Object.freeze({
   maxConnects: 60,
   windowMs: 60_000,
 });
 
-/** Counts connects per IP in fixed windows to catch miners stuck in a reconnect loop. */
+/**
+ * Counts wasted connections per IP in fixed windows to catch miners stuck in a reconnect loop. The
+ * caller decides what counts ({@linkcode Admission} notes only connections that did no useful work).
+ */
 export class ChurnTracker {
   /** The limits in force. */
   readonly options: ChurnOptions;
@@ -212,7 +225,7 @@ export class ChurnTracker {
     this.options = { ...DEFAULT_CHURN_OPTIONS, ...options };
   }
 
-  /** Records one connect from `ip`; true when it goes over the limit. */
+  /** Records one wasted connection from `ip`; true when it goes over the limit. */
   note(ip: string, now: number): boolean {
     let w = this.#windows.get(ip);
     if (w === undefined || now - w.start >= this.options.windowMs) {

@@ -184,8 +184,9 @@ export async function startPool(
     log,
   });
   const stratum = new StratumServer(stratumOptions);
-  // Bans come back before Stratum listens: worker and address bans into the shared list,
-  // reconnect-churn IP bans into the admission's own list, persisted from here on like the rest.
+  // Bans come back before Stratum listens: worker and address bans into the shared list, IP bans
+  // into the admission's own list, persisted from here on like the rest. Reconnect-churn bans are
+  // neither restored nor persisted: they protect one process, not a record to keep.
   const ipBans = stratum.admission.bans;
   const restoredBans = await restoreBans(store, bans, { ipBans });
   if (restoredBans > 0) log(`store: ${restoredBans} ban(s) restored`);
@@ -320,6 +321,8 @@ async function stratumOptionsFrom(
       churnMaxConnects: off(b.reconnectThreshold),
       churnWindowMs: b.reconnectWindowSeconds * 1000,
       churnBanMs: b.reconnectBanSeconds * 1000,
+      churnMinLifetimeMs: b.reconnectShortSeconds * 1000,
+      exempt: b.exempt,
     },
     clientBlacklist: s.clientBlacklist,
     maxLineBytes: s.maxLineBytes,

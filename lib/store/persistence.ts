@@ -8,7 +8,8 @@
 
 import type { Hono } from "hono";
 import type { Config } from "../config/schema.ts";
-import type { BanList, BanListener } from "../pool/bans.ts";
+import type { BanEntry, BanList, BanListener } from "../pool/bans.ts";
+import { CHURN_BAN_REASON } from "../pool/admission.ts";
 import type { FoundBlockRecord } from "../pool/blocks.ts";
 import type { WorkerRegistry } from "../pool/worker_stats.ts";
 import { hexToBytes, reverseBytes } from "../bitcoin/hex.ts";
@@ -73,10 +74,25 @@ export interface Persistence {
   stop(): Promise<void>;
 }
 
-/** A ban listener that writes every ban change to the store (errors go to `log`). */
+/**
+ * True for a reconnect-churn ban: short-lived protection of one process, never written to the
+ * store nor restored from it. Bans stored before sources were recorded are known by key and reason.
+ */
+export function isChurnBan(entry: BanEntry): boolean {
+  return entry.source === "churn" ||
+    (entry.source === undefined && entry.key.startsWith("ip:") &&
+      entry.reason === CHURN_BAN_REASON);
+}
+
+/**
+ * A ban listener that writes every ban change to the store (errors go to `log`), except
+ * reconnect-churn bans, which live in memory only.
+ */
 export function persistBans(store: PoolStore, track: (p: Promise<unknown>) => void): BanListener {
   return {
-    onBan: (entry) => track(store.putBan(entry)),
+    onBan: (entry) => {
+      if (!isChurnBan(entry)) track(store.putBan(entry));
+    },
     onUnban: (key) => track(store.deleteBan(key)),
   };
 }
@@ -90,8 +106,10 @@ export interface RestoreBansOptions {
 }
 
 /**
- * Puts the stored bans still in force back: `ip:` keys (reconnect churn) into `ipBans`, the rest
- * (workers, payout addresses) into `bans`. Ended bans are dropped. Returns how many came back.
+ * Puts the stored bans still in force back: `ip:` keys into `ipBans`, the rest (workers, payout
+ * addresses) into `bans`. Ended bans are dropped. A reconnect-churn ban an older version stored is
+ * not restored but deleted: it protected the process that set it, and a farm reconnecting after a
+ * restart must not meet it. Returns how many came back.
  */
 export async function restoreBans(
   store: PoolStore,
@@ -102,8 +120,12 @@ export async function restoreBans(
   let restored = 0;
   for (const b of await store.bans()) {
     if (b.until <= now) continue;
+    if (isChurnBan(b)) {
+      await store.deleteBan(b.key);
+      continue;
+    }
     const list = options.ipBans !== undefined && b.key.startsWith("ip:") ? options.ipBans : bans;
-    list.ban(b.key, b.reason, b.until - now, now);
+    list.ban(b.key, b.reason, b.until - now, now, b.source);
     restored++;
   }
   return restored;
