@@ -8,7 +8,7 @@
  */
 
 import { runCli } from "./lib/config/cli.ts";
-import { startPool } from "./lib/pool/pool.ts";
+import { startPool } from "./app/pool.ts";
 
 /** How long a graceful shutdown may take before the process exits anyway (ms). */
 const SHUTDOWN_BOUND_MS = 10_000;

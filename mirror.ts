@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createMirror, MirrorConfigError, mirrorConfigFromEnv } from "./lib/mirror/mirror.ts";
+import { createMirror, MirrorConfigError, mirrorConfigFromEnv } from "./app/mirror.ts";
 
 if (import.meta.main) {
   let config;

@@ -17,7 +17,7 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../lib/config/load.ts";
 import type { TemplateData } from "../lib/pool/jobs.ts";
-import { startPool } from "../lib/pool/pool.ts";
+import { startPool } from "../app/pool.ts";
 import { emitEvent, readCommands } from "./child.ts";
 
 /** Commands the orchestrator sends. */

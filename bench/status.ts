@@ -17,7 +17,7 @@ import {
   LiveStatusSources,
   type StatusParts,
   statusStaticFrom,
-} from "../lib/pool/status_sources.ts";
+} from "../app/status_sources.ts";
 import { WorkerRegistry, WorkerStats } from "../lib/pool/worker_stats.ts";
 import { buildOverview, buildPoolPage } from "../lib/status/views.ts";
 import { round } from "./stats.ts";

@@ -16,7 +16,7 @@
 
 import { Hono } from "hono";
 import type { Context } from "hono";
-import type { WorkerSnapshot } from "../lib/pool/worker_stats.ts";
+import type { LiveConnection } from "../lib/status/sources.ts";
 import {
   BodyError,
   booleanField,
@@ -43,7 +43,7 @@ export interface SavedWorkerRoutesOptions {
   /** The store. */
   readonly store: PoolStore;
   /** Live authorized workers now (the registry's `list`). */
-  readonly liveWorkers: (now: number) => readonly WorkerSnapshot[];
+  readonly liveWorkers: (now: number) => readonly LiveConnection[];
   /** Discord is configured (bot token, server and channel ids). */
   readonly discordEnabled: boolean;
   /** `server.status_public_url`, for the same-origin guard. */
@@ -135,7 +135,7 @@ export async function savedWorkersView(
 ): Promise<SavedWorkersResponse> {
   const saved = await o.store.savedWorkers(userId);
   const seen = await o.store.workersSeen(saved.map((w) => w.hash));
-  const byHash = new Map<string, WorkerSnapshot[]>();
+  const byHash = new Map<string, LiveConnection[]>();
   if (saved.length > 0) {
     const wanted = new Set(saved.map((w) => w.hash));
     for (const live of o.liveWorkers(now)) {
@@ -225,7 +225,7 @@ export async function savedWorkerHistory(
 
 function onlineEntry(
   w: SavedWorker,
-  live: WorkerSnapshot,
+  live: LiveConnection,
   storedBest: number,
   now: number,
 ): SavedWorkerEntry {

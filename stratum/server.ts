@@ -18,20 +18,14 @@ import {
   TokenBucket,
 } from "../lib/pool/admission.ts";
 import { BanList, type InvalidShareOptions } from "../lib/pool/bans.ts";
-import type { BlockSink, JobSource, ShareChecker } from "../lib/pool/types.ts";
+import type { BlockSink, JobSource, ResolvePayout, ShareChecker } from "../lib/pool/types.ts";
 import type { VardiffOptions } from "../lib/pool/vardiff.ts";
 import { WorkerRegistry, WorkerStats } from "../lib/pool/worker_stats.ts";
 import { FANOUT_BUCKETS, type HistogramSnapshot, LatencyHistogram } from "../lib/histogram.ts";
 import { ShareDeduper } from "./dedupe.ts";
 import { DEFAULT_MAX_LINE_BYTES, LineFramer } from "./framing.ts";
 import { encodeShowMessage, sniffId } from "./protocol.ts";
-import {
-  type ResolvePayout,
-  Session,
-  type SessionConfig,
-  type SessionHost,
-  type SessionTransport,
-} from "./session.ts";
+import { Session, type SessionConfig, type SessionHost, type SessionTransport } from "./session.ts";
 
 /** TLS listener settings; certificate and key are PEM text supplied by the caller. */
 export interface StratumTlsOptions {

@@ -29,6 +29,8 @@ import type {
   CoinbaseParts,
   Job,
   JobSource,
+  Payout,
+  ResolvePayout,
   ShareChecker,
   ShareInput,
   ShareVerdict,
@@ -55,22 +57,6 @@ import {
   StratumErrorCode as Code,
   targetToDifficulty,
 } from "./protocol.ts";
-
-/** A valid payout for a Stratum user name. */
-export interface Payout {
-  /** scriptPubKey the coinbase pays. */
-  readonly script: Uint8Array;
-  /** The payout address as given. */
-  readonly address: string;
-  /** Rig name after the first `.` (may be empty). */
-  readonly worker: string;
-}
-
-/** What `resolvePayout` returns: a payout, or why the user name is not one. */
-export type PayoutResolution = Payout | { readonly error: string };
-
-/** Maps a Stratum user (`ADDRESS[.worker]`) to its payout; supplied by the integrator. */
-export type ResolvePayout = (user: string) => PayoutResolution;
 
 /** Per-session behaviour, resolved by the server from its options. */
 export interface SessionConfig {

@@ -21,7 +21,7 @@ import type {
   ShareInput,
 } from "../lib/pool/types.ts";
 import { refVerdict } from "../lib/shares/testing.ts";
-import type { PayoutResolution } from "./session.ts";
+import type { PayoutResolution } from "../lib/pool/types.ts";
 
 let nextKey = 1;
 

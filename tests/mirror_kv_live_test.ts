@@ -13,7 +13,7 @@ import { startTestPool, type TestPool } from "./helpers/pool.ts";
 import { connectMiner, regtestP2wpkh, submitBlock, submitPlainShare } from "./helpers/miners.ts";
 import { waitUntil } from "./helpers/wait.ts";
 import type { StratumClient } from "../stratum/client.ts";
-import { createMirror, type Mirror, mirrorConfigFromEnv } from "../lib/mirror/mirror.ts";
+import { createMirror, type Mirror, mirrorConfigFromEnv } from "../app/mirror.ts";
 import { KV_NAMES, readKvSnapshot } from "../lib/mirror/kv.ts";
 import type { CachedJson, JsonSnapshots, SnapshotName } from "../lib/status/snapshots.ts";
 

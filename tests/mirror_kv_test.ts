@@ -20,7 +20,7 @@ import {
   readKvSnapshot,
   writeKvSnapshot,
 } from "../lib/mirror/kv.ts";
-import { createMirror, mirrorConfigFromEnv } from "../lib/mirror/mirror.ts";
+import { createMirror, mirrorConfigFromEnv } from "../app/mirror.ts";
 import { publishesSnapshots } from "../lib/mirror/publish.ts";
 import { loadConfig } from "../lib/config/load.ts";
 

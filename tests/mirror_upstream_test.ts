@@ -16,7 +16,7 @@ import {
 } from "../lib/status/memory.ts";
 import { SnapshotCache } from "../lib/status/snapshots.ts";
 import type { StatusStatic } from "../lib/status/sources.ts";
-import { createMirror, mirrorConfigFromEnv } from "../lib/mirror/mirror.ts";
+import { createMirror, mirrorConfigFromEnv } from "../app/mirror.ts";
 import { UpstreamPuller } from "../lib/mirror/upstream.ts";
 
 const STATICS: StatusStatic = {

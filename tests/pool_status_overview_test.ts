@@ -14,7 +14,7 @@ import {
   LiveStatusSources,
   type StatusParts,
   statusStaticFrom,
-} from "../lib/pool/status_sources.ts";
+} from "../app/status_sources.ts";
 import { REJECT_REASONS, WorkerRegistry, WorkerStats } from "../lib/pool/worker_stats.ts";
 import type { StatusSources } from "../lib/status/sources.ts";
 import {

@@ -12,8 +12,8 @@ import {
   NodeInfoCache,
   type NodeRpc,
   peersToDisconnect,
-} from "../lib/pool/node_info.ts";
-import { parsePrice, PriceFeed } from "../lib/pool/price_feed.ts";
+} from "../lib/status/node_info.ts";
+import { parsePrice, PriceFeed } from "../lib/status/price_feed.ts";
 import { WorkerRegistry, WorkerStats } from "../lib/pool/worker_stats.ts";
 import type { NodePeer } from "../lib/status/sources.ts";
 

@@ -14,7 +14,7 @@ import { launchBrowser, openPage, screenshot, VIEWPORTS } from "./helpers/browse
 import { freePort } from "./helpers/ports.ts";
 import { startClerkStandIn, TEST_ISSUER } from "./auth_fixture.ts";
 import { loadConfig } from "../lib/config/load.ts";
-import { type RunningPool, startPool } from "../lib/pool/pool.ts";
+import { type RunningPool, startPool } from "../app/pool.ts";
 import { StratumClient } from "../stratum/client.ts";
 import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
 import { workerNameHash } from "../lib/store/store.ts";

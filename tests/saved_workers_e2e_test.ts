@@ -11,7 +11,7 @@ import { stringify } from "smol-toml";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { startRegtestNode } from "./helpers/regtest.ts";
 import { loadConfig } from "../lib/config/load.ts";
-import { type RunningPool, startPool } from "../lib/pool/pool.ts";
+import { type RunningPool, startPool } from "../app/pool.ts";
 import { StratumClient } from "../stratum/client.ts";
 import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
 import { workerNameHash } from "../lib/store/store.ts";

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { openStore } from "../lib/store/store.ts";
-import { persistBans, restoreBans } from "../lib/store/persistence.ts";
+import { persistBans, restoreBans } from "../app/persistence.ts";
 import { BanList } from "../lib/pool/bans.ts";
 
 Deno.test("restoreBans: ip: keys to the IP list, the rest to the worker list, ended and churn ones dropped", async () => {

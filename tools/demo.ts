@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { stringify } from "smol-toml";
 import { startRegtestNode } from "../tests/helpers/regtest.ts";
 import { loadConfig } from "../lib/config/load.ts";
-import { startPool } from "../lib/pool/pool.ts";
+import { startPool } from "../app/pool.ts";
 import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
 import { sha256 } from "../lib/bitcoin/sha256.ts";
 import { formatProgress, runMiner } from "./miner.ts";

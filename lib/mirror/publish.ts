@@ -7,7 +7,6 @@
  * @module
  */
 
-import type { MirrorPublish } from "../config/schema.ts";
 import type { JsonSnapshots, SnapshotName } from "../status/snapshots.ts";
 import { KvSnapshotPublisher } from "./kv.ts";
 
@@ -15,8 +14,8 @@ import { KvSnapshotPublisher } from "./kv.ts";
 export interface MirrorPublishSettings {
   /** `status.store_url` ("" = a local file under the data dir). */
   readonly storeUrl: string;
-  /** `status.mirror_publish`. */
-  readonly mirrorPublish: MirrorPublish;
+  /** `status.mirror_publish`: always, never, or only with a shared store. */
+  readonly mirrorPublish: "on" | "off" | "auto";
 }
 
 /**

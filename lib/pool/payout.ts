@@ -6,7 +6,7 @@
 
 import { AddressError, addressToScript } from "../bitcoin/address.ts";
 import type { Network } from "../bitcoin/networks.ts";
-import type { PayoutResolution, ResolvePayout } from "../../stratum/session.ts";
+import type { PayoutResolution, ResolvePayout } from "./types.ts";
 
 /** Longest user name accepted (bytes of UTF-16 code units; names are ASCII in practice). */
 export const MAX_USER_LENGTH = 256;

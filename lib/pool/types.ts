@@ -165,3 +165,19 @@ export interface BlockSink {
   /** Journals the block to disk, submits it at once and reports the node's answer. */
   submit(candidate: BlockCandidate): Promise<BlockSubmitResult>;
 }
+
+/** A valid payout for a Stratum user name. */
+export interface Payout {
+  /** scriptPubKey the coinbase pays. */
+  readonly script: Uint8Array;
+  /** The payout address as given. */
+  readonly address: string;
+  /** Rig name after the first `.` (may be empty). */
+  readonly worker: string;
+}
+
+/** What `resolvePayout` returns: a payout, or why the user name is not one. */
+export type PayoutResolution = Payout | { readonly error: string };
+
+/** Maps a Stratum user (`ADDRESS[.worker]`) to its payout; supplied by the composition layer (see `payout.ts`). */
+export type ResolvePayout = (user: string) => PayoutResolution;

@@ -41,6 +41,43 @@ export interface LiveWorker {
   readonly work?: LiveWork;
 }
 
+/**
+ * One authorized connection's live figures, as the saved-workers view reads them (a port: the
+ * Stratum registry's snapshots satisfy it; routes never see the registry itself).
+ */
+export interface LiveConnection {
+  /** Connection id (base 36, unique while the pool runs). */
+  readonly connectionId: string;
+  /** Full worker name as authorized (`ADDRESS[.rig]`). */
+  readonly name: string;
+  /** When the connection was made. */
+  readonly connectedAt: number;
+  /** Current difficulty. */
+  readonly difficulty: number;
+  /** Estimated hashrate (H/s). */
+  readonly hashrate: number;
+  /** Accuracy marker of `hashrate`: `~` warming, `≈` settling, `` settled. */
+  readonly hashrateAccuracy: "~" | "≈" | "";
+  /** Accepted shares per minute (decayed estimate). */
+  readonly sharesPerMinute: number;
+  /** Accepted shares. */
+  readonly accepted: number;
+  /** Rejected shares in total. */
+  readonly rejected: number;
+  /** Highest share difficulty seen, 0 if none. */
+  readonly bestDifficulty: number;
+  /** When the last accepted share arrived, if any. */
+  readonly lastShareAt: number | undefined;
+  /** Last notify→first-share latency (ms), if measured. */
+  readonly notifyToFirstShareMs: number | undefined;
+  /** Median of the recent notify→first-share latencies (ms), if measured. */
+  readonly notifyToFirstShareP50Ms: number | undefined;
+  /** 95th percentile of the recent notify→first-share latencies (ms), if measured. */
+  readonly notifyToFirstShareP95Ms: number | undefined;
+  /** How many latencies the percentiles are taken over. */
+  readonly notifyToFirstShareSamples: number;
+}
+
 /** The coinbase of the latest work sent to one connection, as its halves. */
 export interface LiveWork {
   /** Block height the work is for. */

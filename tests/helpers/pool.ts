@@ -7,7 +7,7 @@
 
 import { stringify } from "smol-toml";
 import { loadConfig } from "../../lib/config/load.ts";
-import { type RunningPool, startPool } from "../../lib/pool/pool.ts";
+import { type RunningPool, startPool } from "../../app/pool.ts";
 import type { FoundBlockRecord } from "../../lib/pool/blocks.ts";
 import type { RegtestNode } from "./regtest.ts";
 

@@ -7,20 +7,20 @@
  */
 
 import type { Hono } from "hono";
-import type { Config } from "../config/schema.ts";
-import type { BanEntry, BanList, BanListener } from "../pool/bans.ts";
-import { CHURN_BAN_REASON } from "../pool/admission.ts";
-import type { FoundBlockRecord } from "../pool/blocks.ts";
-import type { WorkerRegistry } from "../pool/worker_stats.ts";
-import { hexToBytes, reverseBytes } from "../bitcoin/hex.ts";
-import { ClerkVerifier } from "../auth/clerk.ts";
-import { SessionReader } from "../auth/session.ts";
-import { DiscordRest } from "../discord/rest.ts";
-import { MessageQueue } from "../discord/queue.ts";
-import { WorkerNotifier } from "../discord/notifier.ts";
-import { DiscordLinkBot } from "../discord/link_bot.ts";
-import { createAuthRoutes } from "../../routes/auth.ts";
-import { type PoolStore, WorkerNameHashes } from "./store.ts";
+import type { Config } from "../lib/config/schema.ts";
+import type { BanEntry, BanList, BanListener } from "../lib/pool/bans.ts";
+import { CHURN_BAN_REASON } from "../lib/pool/admission.ts";
+import type { FoundBlockRecord } from "../lib/pool/blocks.ts";
+import type { WorkerRegistry } from "../lib/pool/worker_stats.ts";
+import { hexToBytes, reverseBytes } from "../lib/bitcoin/hex.ts";
+import { ClerkVerifier } from "../lib/auth/clerk.ts";
+import { SessionReader } from "../lib/auth/session.ts";
+import { DiscordRest } from "../lib/discord/rest.ts";
+import { MessageQueue } from "../lib/discord/queue.ts";
+import { WorkerNotifier } from "../lib/discord/notifier.ts";
+import { DiscordLinkBot } from "../lib/discord/link_bot.ts";
+import { createAuthRoutes } from "../routes/auth.ts";
+import { type PoolStore, WorkerNameHashes } from "../lib/store/store.ts";
 
 /** Tuning of {@linkcode startPersistence} (defaults in brackets); tests shorten them. */
 export interface PersistenceOptions {

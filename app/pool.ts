@@ -8,31 +8,31 @@
  * @module
  */
 
-import { NETWORKS } from "../bitcoin/networks.ts";
-import { addressToScript } from "../bitcoin/address.ts";
-import type { Config } from "../config/schema.ts";
-import { parseHostPort } from "../config/fields.ts";
-import { RpcClient } from "../node/rpc.ts";
-import { defaultCookiePath } from "../node/cookie.ts";
-import { ZmqBlockSubscriber } from "../node/zmq.ts";
-import { TemplateFeed } from "../node/template_feed.ts";
-import { SharePool } from "../shares/pool.ts";
-import { loadOrCreateCert } from "../tls/selfsigned.ts";
-import { StratumServer, type StratumServerOptions } from "../../stratum/server.ts";
-import { JobManager } from "./jobs.ts";
-import { BlockSubmitter, type FoundBlockRecord } from "./blocks.ts";
-import { payoutResolver } from "./payout.ts";
-import { BanList } from "./bans.ts";
-import { openStore, storeLocation } from "../store/store.ts";
+import { NETWORKS } from "../lib/bitcoin/networks.ts";
+import { addressToScript } from "../lib/bitcoin/address.ts";
+import type { Config } from "../lib/config/schema.ts";
+import { parseHostPort } from "../lib/config/fields.ts";
+import { RpcClient } from "../lib/node/rpc.ts";
+import { defaultCookiePath } from "../lib/node/cookie.ts";
+import { ZmqBlockSubscriber } from "../lib/node/zmq.ts";
+import { TemplateFeed } from "../lib/node/template_feed.ts";
+import { SharePool } from "../lib/shares/pool.ts";
+import { loadOrCreateCert } from "../lib/tls/selfsigned.ts";
+import { StratumServer, type StratumServerOptions } from "../stratum/server.ts";
+import { JobManager } from "../lib/pool/jobs.ts";
+import { BlockSubmitter, type FoundBlockRecord } from "../lib/pool/blocks.ts";
+import { payoutResolver } from "../lib/pool/payout.ts";
+import { BanList } from "../lib/pool/bans.ts";
+import { openStore, storeLocation } from "../lib/store/store.ts";
 import {
   persistBans,
   type Persistence,
   type PersistenceOptions,
   restoreBans,
   startPersistence,
-} from "../store/persistence.ts";
+} from "./persistence.ts";
 import { startStatusService, type StatusService } from "./status_service.ts";
-import { publishesSnapshots, startSnapshotPublishing } from "../mirror/publish.ts";
+import { publishesSnapshots, startSnapshotPublishing } from "../lib/mirror/publish.ts";
 
 /** Hooks for embedding the pool (demo, tests). */
 export interface StartPoolOptions {

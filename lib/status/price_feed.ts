@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { PriceQuote } from "../status/sources.ts";
+import type { PriceQuote } from "./sources.ts";
 
 /** Options of {@linkcode PriceFeed}. */
 export interface PriceFeedOptions {

@@ -9,17 +9,17 @@
  * @module
  */
 
-import { NETWORKS } from "../bitcoin/networks.ts";
-import type { Config } from "../config/schema.ts";
-import { parseHostPort } from "../config/fields.ts";
-import { type ListenAddress, serveStatus, type StatusServer } from "../status/server.ts";
-import { statusRateGate, type StatusRateGateOptions } from "../status/client_ip.ts";
-import { SnapshotCache } from "../status/snapshots.ts";
-import { loadOrCreateCert } from "../tls/selfsigned.ts";
+import { NETWORKS } from "../lib/bitcoin/networks.ts";
+import type { Config } from "../lib/config/schema.ts";
+import { parseHostPort } from "../lib/config/fields.ts";
+import { type ListenAddress, serveStatus, type StatusServer } from "../lib/status/server.ts";
+import { statusRateGate, type StatusRateGateOptions } from "../lib/status/client_ip.ts";
+import { SnapshotCache } from "../lib/status/snapshots.ts";
+import { loadOrCreateCert } from "../lib/tls/selfsigned.ts";
 import type { Hono } from "hono";
-import { createStatusApp } from "../../routes/app.ts";
-import { createMetricsRoutes } from "../../routes/metrics.ts";
-import { createPageRoutes, sourcesWorkerLookup } from "../../routes/pages.ts";
+import { createStatusApp } from "../routes/app.ts";
+import { createMetricsRoutes } from "../routes/metrics.ts";
+import { createPageRoutes, sourcesWorkerLookup } from "../routes/pages.ts";
 import {
   type LiveStatusOptions,
   LiveStatusSources,

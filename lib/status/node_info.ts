@@ -14,7 +14,7 @@
  */
 
 import { bitsToTarget, targetToDifficulty } from "../bitcoin/target.ts";
-import type { NodeInfo, NodePeer } from "../status/sources.ts";
+import type { NodeInfo, NodePeer } from "./sources.ts";
 
 /** The part of the RPC client these caches need (an `RpcClient` fits). */
 export interface NodeRpc {

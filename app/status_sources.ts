@@ -10,18 +10,18 @@
  * @module
  */
 
-import { blockSubsidy, NETWORKS } from "../bitcoin/networks.ts";
-import type { Config } from "../config/schema.ts";
-import type { RpcClient } from "../node/rpc.ts";
-import type { TemplateFeed } from "../node/template_feed.ts";
-import type { SharePool } from "../shares/pool.ts";
-import type { HistogramSnapshot, MetricsSnapshot, MetricsSource } from "../status/metrics.ts";
+import { blockSubsidy, NETWORKS } from "../lib/bitcoin/networks.ts";
+import type { Config } from "../lib/config/schema.ts";
+import type { RpcClient } from "../lib/node/rpc.ts";
+import type { TemplateFeed } from "../lib/node/template_feed.ts";
+import type { SharePool } from "../lib/shares/pool.ts";
+import type { HistogramSnapshot, MetricsSnapshot, MetricsSource } from "../lib/status/metrics.ts";
 import {
   type OverviewLimits,
   type OverviewSources,
   TopN,
   type WorkerOverview,
-} from "../status/views.ts";
+} from "../lib/status/views.ts";
 import type {
   BestShareRecord,
   ChainTip,
@@ -39,13 +39,13 @@ import type {
   StatusStatic,
   TemplateInfo,
   WorkerBan,
-} from "../status/sources.ts";
-import type { StratumServer } from "../../stratum/server.ts";
-import type { BlockSubmitter, FoundBlockRecord as JournalRecord } from "./blocks.ts";
-import { HashrateHistory } from "./hashrate_history.ts";
-import { BlockConfirmations, NodeInfoCache, TipHeaders } from "./node_info.ts";
-import { PriceFeed } from "./price_feed.ts";
-import type { HashrateAccuracy as StatsAccuracy, WorkerStats } from "./worker_stats.ts";
+} from "../lib/status/sources.ts";
+import type { StratumServer } from "../stratum/server.ts";
+import type { BlockSubmitter, FoundBlockRecord as JournalRecord } from "../lib/pool/blocks.ts";
+import { HashrateHistory } from "../lib/pool/hashrate_history.ts";
+import { BlockConfirmations, NodeInfoCache, TipHeaders } from "../lib/status/node_info.ts";
+import { PriceFeed } from "../lib/status/price_feed.ts";
+import type { HashrateAccuracy as StatsAccuracy, WorkerStats } from "../lib/pool/worker_stats.ts";
 
 /** The parts of a running pool the status reads (a `RunningPool` fits). */
 export interface StatusParts {

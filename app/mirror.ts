@@ -12,12 +12,12 @@
  */
 
 import type { Hono } from "hono";
-import { createStatusApp } from "../../routes/app.ts";
-import { createPageRoutes } from "../../routes/pages.ts";
-import type { PageSite, WorkerLookup } from "../../routes/pages.ts";
-import type { JsonSnapshots, SnapshotName } from "../status/snapshots.ts";
-import { KvSnapshotReader } from "./kv.ts";
-import { UpstreamPuller, upstreamWorkerLookup } from "./upstream.ts";
+import { createStatusApp } from "../routes/app.ts";
+import { createPageRoutes } from "../routes/pages.ts";
+import type { PageSite, WorkerLookup } from "../routes/pages.ts";
+import type { JsonSnapshots, SnapshotName } from "../lib/status/snapshots.ts";
+import { KvSnapshotReader } from "../lib/mirror/kv.ts";
+import { UpstreamPuller, upstreamWorkerLookup } from "../lib/mirror/upstream.ts";
 
 /** Where the mirror gets its snapshots. */
 export type MirrorSource =
