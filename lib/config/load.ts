@@ -9,6 +9,7 @@
  * @module
  */
 
+import { parsePasswordHash, PasswordHashError } from "../admin/password.ts";
 import { parse, TomlError } from "smol-toml";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { AddressError, addressToScript } from "../bitcoin/address.ts";
@@ -228,6 +229,28 @@ async function checkRules(config: Config, file: string, secretsFile: string): Pr
         `mining.${tomlKey(key)}`,
         `a valid ${network.name} address`,
         `${describeValue(address)} (${error.message})`,
+      );
+    }
+  }
+
+  if (config.admin.enabled) {
+    if (config.secrets.adminPasswordHash === "") {
+      throw expectedError(
+        secretsFile,
+        "admin_password_hash",
+        "a password hash (required when admin.enabled; run: deno task admin-password)",
+        "nothing",
+      );
+    }
+    try {
+      parsePasswordHash(config.secrets.adminPasswordHash);
+    } catch (error) {
+      if (!(error instanceof PasswordHashError)) throw error;
+      throw expectedError(
+        secretsFile,
+        "admin_password_hash",
+        "a hash written by deno task admin-password",
+        `a malformed hash (${error.message})`,
       );
     }
   }

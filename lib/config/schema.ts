@@ -236,6 +236,18 @@ export interface StatusConfig {
   readonly mirrorPublish: MirrorPublish;
 }
 
+/** `[admin]`: the operator's admin panel. Off unless `enabled`; needs `admin_password_hash`. */
+export interface AdminConfig {
+  /** Serve the admin panel. */
+  readonly enabled: boolean;
+  /** Its own listener, "host:port" ("" = under `/admin` on the status server). */
+  readonly listen: string;
+  /** How long a login lasts, in minutes. */
+  readonly sessionMinutes: number;
+  /** Login attempts allowed per minute from one address. */
+  readonly loginAttemptsPerMinute: number;
+}
+
 /** The sections of `config.toml`, typed. */
 export interface ConfigSections {
   /** `[server]` */
@@ -256,6 +268,8 @@ export interface ConfigSections {
   readonly discord: DiscordConfig;
   /** `[status]` */
   readonly status: StatusConfig;
+  /** `[admin]` */
+  readonly admin: AdminConfig;
 }
 
 /** `secrets.toml`: credentials kept apart from the shareable config. "" = not set. */
@@ -270,6 +284,8 @@ export interface Secrets {
   readonly clerkPublishableKey: string;
   /** Discord bot token. */
   readonly discordBotToken: string;
+  /** PBKDF2 hash of the admin password (`deno task admin-password` writes it). */
+  readonly adminPasswordHash: string;
 }
 
 /** Where the configuration came from. */
@@ -423,6 +439,12 @@ export const CONFIG_SCHEMA: ConfigSchema = {
     storeUrl: stringField(""),
     mirrorPublish: choiceField<MirrorPublish>("auto", ["auto", "on", "off"]),
   },
+  admin: {
+    enabled: booleanField(false),
+    listen: stringField("127.0.0.1:8081", { check: optionalListen }),
+    sessionMinutes: integerField(60, 1, 7 * 24 * 60),
+    loginAttemptsPerMinute: integerField(5, 1, 1000),
+  },
 };
 
 /** Every key of `secrets.toml` (top level, no sections): default and check. */
@@ -432,6 +454,7 @@ export const SECRETS_SCHEMA: SectionSchema<Secrets> = {
   clerkSecretKey: stringField("", { maxBytes: 1024 }),
   clerkPublishableKey: stringField("", { maxBytes: 1024 }),
   discordBotToken: stringField("", { maxBytes: 1024 }),
+  adminPasswordHash: stringField("", { maxBytes: 1024 }),
 };
 
 /** The TOML spelling of a camelCase key: `maxLineBytes` → `max_line_bytes`. */
