@@ -1,6 +1,7 @@
 /**
  * Stratum v1 wire format: JSON-RPC request parsing, reply and notification encoding, error codes,
- * and the small parsers a submit needs (8-hex-digit words, difficulty ⇄ target).
+ * and the small parsers a submit needs (8-hex-digit words). Difficulty ⇄ target is
+ * `lib/bitcoin/target.ts`.
  *
  * Every encoder returns one complete line, newline included, ready to write.
  *
@@ -234,39 +235,6 @@ export function parseHex32(text: unknown): number {
 export function parseHexUpTo32(text: unknown): number {
   if (typeof text !== "string" || text.length === 0 || text.length > 8) return -1;
   return parseHex32(text.padStart(8, "0"));
-}
-
-/** The difficulty-1 target `0x00000000ffff0000…` (Bitcoin's "pdiff" 1). */
-export const DIFF1_TARGET = 0xffffn << 208n;
-
-const MAX_TARGET = (1n << 256n) - 1n;
-const FRACTION_BITS = 32;
-const FRACTION_SCALE = 2 ** FRACTION_BITS;
-
-/**
- * The share target of a (possibly fractional) difficulty: `⌊diff1 / difficulty⌋`, computed in
- * fixed point with 32 fraction bits (so difficulties below 2^-32 count as 2^-32), capped at
- * 2^256 − 1 and floored at 1 (any finite difficulty, however large, has a target).
- */
-export function difficultyToTarget(difficulty: number): bigint {
-  if (!(difficulty > 0) || !Number.isFinite(difficulty)) {
-    throw new RangeError(`difficulty must be a positive finite number, got ${difficulty}`);
-  }
-  const product = difficulty * FRACTION_SCALE;
-  // Past 2^1024 / 2^32 the scaled product overflows to Infinity; such difficulties are integers,
-  // so dividing by them directly is exact. A target below 1 would be unmeetable: floor at 1.
-  const target = Number.isFinite(product)
-    ? (DIFF1_TARGET << BigInt(FRACTION_BITS)) / BigInt(Math.max(1, Math.round(product)))
-    : DIFF1_TARGET / BigInt(difficulty);
-  return target > MAX_TARGET ? MAX_TARGET : target < 1n ? 1n : target;
-}
-
-/** The difficulty of a target: `diff1 / target` as a float (for hints such as suggest_target). */
-export function targetToDifficulty(target: bigint): number {
-  if (target <= 0n) return Infinity;
-  // Scale both so the float division keeps ~52 bits of precision.
-  const shift = target > (1n << 64n) ? BigInt(target.toString(2).length - 64) : 0n;
-  return Number(DIFF1_TARGET >> shift) / Number(target >> shift);
 }
 
 /** Formats a difficulty for messages: integers above 1000, four significant digits below. */

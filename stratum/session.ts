@@ -22,6 +22,7 @@
  */
 
 import { hexToBytes, isHex } from "../lib/bitcoin/hex.ts";
+import { difficultyToTarget, targetToDifficulty } from "../lib/bitcoin/target.ts";
 import type { BanList, InvalidShareOptions } from "../lib/pool/bans.ts";
 import { InvalidShareCounter, isBlacklistedClient } from "../lib/pool/bans.ts";
 import type {
@@ -39,7 +40,6 @@ import { Vardiff, type VardiffOptions } from "../lib/pool/vardiff.ts";
 import type { RejectReason, WorkerRegistry, WorkerStats } from "../lib/pool/worker_stats.ts";
 import type { ShareDeduper } from "./dedupe.ts";
 import {
-  difficultyToTarget,
   encodeError,
   encodeNotification,
   encodeNotify,
@@ -55,7 +55,6 @@ import {
   parseRequest,
   type RpcId,
   StratumErrorCode as Code,
-  targetToDifficulty,
 } from "./protocol.ts";
 
 /** Per-session behaviour, resolved by the server from its options. */

@@ -107,6 +107,101 @@ Deno.test("difficultyToTarget is exact for integers and fractions, and clamped",
   }
 });
 
+/**
+ * floor(diff1 / d) from the definition, independently of `target.ts`'s bit extraction: a finite
+ * double times 2 stays exact, so doubling until it is an integer gives d = n / 2^k with n and k
+ * exact, and the target is floor(diff1 · 2^k / n), clamped to 1..2^256 − 1.
+ */
+function referenceTarget(d: number): bigint {
+  const diff1 = 0xffffn << 208n;
+  let n = d;
+  let k = 0n;
+  while (!Number.isInteger(n)) {
+    n *= 2;
+    k++;
+  }
+  const t = (diff1 << k) / BigInt(n);
+  return t > (1n << 256n) - 1n ? (1n << 256n) - 1n : t < 1n ? 1n : t;
+}
+
+/** The next double above a positive finite `d`. */
+function nextDouble(d: number): number {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, d);
+  view.setBigUint64(0, view.getBigUint64(0) + 1n);
+  return view.getFloat64(0);
+}
+
+/** Difficulty, target as 64 hex digits (derived by `referenceTarget`, cross-checked below). */
+const TARGET_VECTORS: readonly [number, string][] = [
+  [1e-10, "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"],
+  [1e-7, "009895e769800001f18acc53422006565b55c07bddecaa1651dd63e5e3739c47"],
+  [0.000001, "000f4230bdc0000031c1146eb9d000a23c55600c62fe11023b62f063c9f1f607"],
+  [0.00002, "0000c34f3caffffffb80bdef4690001a82206c95112f63bef6dff551b3a90b5a"],
+  [0.5, "00000001fffe0000000000000000000000000000000000000000000000000000"],
+  [1, "00000000ffff0000000000000000000000000000000000000000000000000000"],
+  [3, "0000000055550000000000000000000000000000000000000000000000000000"],
+  [1024, "00000000003fffc0000000000000000000000000000000000000000000000000"],
+  [65536, "000000000000ffff000000000000000000000000000000000000000000000000"],
+  [1e6, "00000000000010c6e6d9be4cd74927913e81450efdc9c4da9003eea209aaa3ad"],
+  [2 ** 32, "0000000000000000ffff00000000000000000000000000000000000000000000"],
+  [1e12, "00000000000000000119787e99468e32f6e0e71cef78ee034b5f8a0944d68076"],
+  [1e15, "00000000000000000000480e766cdedcb914316213b20a7a5f0d26cb45f4f354"],
+];
+
+Deno.test("difficultyToTarget pins floor(diff1 / d) for tiny fractions up to 1e15", () => {
+  for (const [d, hex] of TARGET_VECTORS) {
+    const expected = BigInt("0x" + hex);
+    assert.equal(referenceTarget(d), expected, `reference for ${d}`);
+    assert.equal(difficultyToTarget(d), expected, `difficulty ${d}`);
+  }
+  // Decimal cross-check: the integers and 0.5 are exact doubles, so floor(diff1 · q / p) for the
+  // decimal p/q is the same number; 1e-7, 1e-6 and 2e-5 are not, and their targets differ from
+  // the decimal quotient by less than the double's own rounding (2^-52 relative).
+  const diff1 = 0xffffn << 208n;
+  const decimal: [number, bigint, bigint][] = [
+    [1e-7, 1n, 10n ** 7n],
+    [0.000001, 1n, 10n ** 6n],
+    [0.00002, 2n, 10n ** 5n],
+    [0.5, 1n, 2n],
+    [3, 3n, 1n],
+    [1e6, 10n ** 6n, 1n],
+    [1e12, 10n ** 12n, 1n],
+    [1e15, 10n ** 15n, 1n],
+  ];
+  for (const [d, p, q] of decimal) {
+    const fromDecimal = (diff1 * q) / p;
+    const got = difficultyToTarget(d);
+    const gap = got > fromDecimal ? got - fromDecimal : fromDecimal - got;
+    if (Number.isInteger(d) || d === 0.5) assert.equal(got, fromDecimal, `${d} exactly`);
+    else assert.ok(gap > 0n && gap << 52n < fromDecimal, `${d} within one rounding`);
+  }
+  // 1e-10 asks for a target above 2^256 − 1: every hash is a share.
+  assert.ok((diff1 * 10n ** 10n) > MAX_TARGET);
+  // Neighbouring doubles give distinct targets: no fixed-point step hides between them.
+  for (const d of [1e-7, 0.000001, 0.00002, 0.001, 0.3, 7.3]) {
+    const up = nextDouble(d);
+    assert.ok(up > d);
+    assert.ok(difficultyToTarget(up) < difficultyToTarget(d), `${d} and the double above it`);
+    assert.equal(difficultyToTarget(up), referenceTarget(up));
+  }
+});
+
+Deno.test("difficulty ⇄ target: diff 1 is 0xffff·2^208, fractions scale the target up", () => {
+  // Moved from tests/stratum_framing_test.ts with the Stratum copy of these functions; below
+  // 2^-32 that copy counted every difficulty as 2^-32 (target diff1 · 2^32), but floor(diff1 / d)
+  // is then above 2^256 − 1, so the target is the largest one.
+  const diff1 = 0xffffn << 208n;
+  assert.equal(difficultyToTarget(1), diff1);
+  assert.equal(difficultyToTarget(1024), diff1 / 1024n);
+  assert.equal(difficultyToTarget(0.25), diff1 * 4n);
+  assert.equal(difficultyToTarget(1e-30), MAX_TARGET, "floor(diff1 / 1e-30) clamped to 2^256 − 1");
+  assert.ok(difficultyToTarget(1e-30) < 1n << 256n);
+  assert.equal(targetToDifficulty(diff1), 1);
+  assert.ok(Math.abs(targetToDifficulty(diff1 / 1000n) - 1000) < 1e-9);
+  assert.throws(() => difficultyToTarget(0), RangeError);
+});
+
 Deno.test("hashMeetsTarget is an exact ≤ over 256 bits, matching bigint comparison", () => {
   const next = rng(42);
   const randomHash = () => {

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { difficultyToTarget } from "../stratum/protocol.ts";
+import { difficultyToTarget } from "../lib/bitcoin/target.ts";
 import { fuzzFramer, fuzzParser, fuzzSession, Rng } from "../tools/fuzz.ts";
 
 const ITERATIONS = Number(Deno.env.get("DENOPOOL_FUZZ_ITERATIONS") ?? "4000");

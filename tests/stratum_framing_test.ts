@@ -6,13 +6,11 @@
 import assert from "node:assert/strict";
 import { LineFramer } from "../stratum/framing.ts";
 import {
-  difficultyToTarget,
   encodeError,
   parseHex32,
   parseHexUpTo32,
   parseRequest,
   sniffId,
-  targetToDifficulty,
 } from "../stratum/protocol.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -80,16 +78,4 @@ Deno.test("hex words parse strictly, either case, without leading-zero tricks", 
   assert.equal(parseHex32(12345678), -1);
   assert.equal(parseHexUpTo32("2000"), 0x2000);
   assert.equal(parseHexUpTo32(""), -1);
-});
-
-Deno.test("difficulty ⇄ target: diff 1 is 0xffff·2^208, fractions scale the target up", () => {
-  const diff1 = 0xffffn << 208n;
-  assert.equal(difficultyToTarget(1), diff1);
-  assert.equal(difficultyToTarget(1024), diff1 / 1024n);
-  assert.equal(difficultyToTarget(0.25), diff1 * 4n);
-  assert.equal(difficultyToTarget(1e-30), diff1 << 32n, "below 2^-32 counts as 2^-32");
-  assert.ok(difficultyToTarget(1e-30) < 1n << 256n);
-  assert.equal(targetToDifficulty(diff1), 1);
-  assert.ok(Math.abs(targetToDifficulty(diff1 / 1000n) - 1000) < 1e-9);
-  assert.throws(() => difficultyToTarget(0), RangeError);
 });
