@@ -31,7 +31,7 @@ export const KEY_VERSION = "v1";
 /** Counter bumped by every committed write; a backup is consistent when it did not move. */
 export const WRITES_KEY: Deno.KvKey = [KEY_VERSION, "meta", "writes"];
 
-/** Held by a running backup or restore: commits of `PoolStore` fail (and wait) while it exists. */
+/** Held by a running backup or restore: the store's commits fail (and wait) while it exists. */
 export const BACKUP_LOCK_KEY: Deno.KvKey = [KEY_VERSION, "meta", "backup-lock"];
 
 /** Key builders, one per record kind. */
@@ -79,6 +79,8 @@ export const keys = {
   code: (code: string): Deno.KvKey => [KEY_VERSION, "code", code],
   /** The one live code of a user. */
   codeOf: (userId: string): Deno.KvKey => [KEY_VERSION, "code-of", userId],
+  /** Prefix of every notifier state of one user. */
+  notifyStates: (userId: string): Deno.KvKey => [KEY_VERSION, "notify-state", userId],
   /** Notifier state of one saved worker of one user. */
   notifyState: (userId: string, hash: string): Deno.KvKey => [
     KEY_VERSION,
