@@ -42,6 +42,11 @@ export interface StartPoolOptions {
   readonly onBlock?: (record: FoundBlockRecord) => void;
   /** Tuning of the store side (history, notifier and bot periods, thresholds). */
   readonly persistence?: PersistenceOptions;
+  /**
+   * Called once per found block once it is journaled, before it is submitted (see
+   * `BlockSubmitterOptions.afterJournal`); for tests that crash the pool at that point.
+   */
+  readonly afterJournal?: (record: FoundBlockRecord) => void | Promise<void>;
 }
 
 /** A pool that is running; `stop()` shuts it down cleanly. */
@@ -146,6 +151,7 @@ export async function startPool(
       else void store.putBlock(record).catch(storeError);
     },
     journalDir: `${dataDir}/blocks`,
+    afterJournal: hooks.afterJournal,
     isCurrent: (prevhash) => {
       const tip = feed.status().tip?.hash ?? feed.current()?.template.previousblockhash;
       return tip === undefined || tip === prevhash;

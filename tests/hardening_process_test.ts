@@ -1,7 +1,8 @@
 /**
- * The pool as a real process (`main.ts`): killed between finding a block and submitting it, then
- * restarted (the journaled block is resubmitted while current and recorded exactly once); and
- * stopped by SIGINT and SIGTERM (stops accepting, tells miners, exits 0 within the bound).
+ * The pool as a real process (`main.ts`; for the crash, `helpers/crash_after_journal.ts`):
+ * killed between finding a block and submitting it, then restarted (the journaled block is
+ * resubmitted while current and recorded exactly once); and stopped by SIGINT and SIGTERM (stops
+ * accepting, tells miners, exits 0 within the bound).
  *
  * Also in-process: the node rejecting `submitblock`, and `submitblock` timing out although the
  * node took the block.
@@ -20,7 +21,7 @@ import { freePort } from "./helpers/ports.ts";
 import { StratumClient } from "../stratum/client.ts";
 import { bitsToTarget } from "../lib/bitcoin/target.ts";
 import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
-import { CRASH_AFTER_JOURNAL_ENV, TEST_CRASH_EXIT_CODE } from "../lib/pool/blocks.ts";
+import { CRASH_AFTER_JOURNAL_MAIN, CRASH_EXIT_CODE } from "./helpers/crash_after_journal.ts";
 import { openStore, workerNameHash } from "../lib/store/store.ts";
 import { startClerkStandIn, TEST_ISSUER } from "./auth_fixture.ts";
 import { connectMiner } from "./helpers/miners.ts";
@@ -44,13 +45,13 @@ interface PoolProcess {
 }
 
 /**
- * Writes a config for `node` (with `extra` sections added) and runs `main.ts` on it; resolves once
- * Stratum listens.
+ * Writes a config for `node` (with `extra` sections added) and runs `main.ts` (or another entry
+ * script with the same command line) on it; resolves once Stratum listens.
  */
 async function spawnPool(
   node: RegtestNode,
   dataDir: string,
-  env: Record<string, string> = {},
+  { entry = MAIN }: { readonly entry?: string } = {},
   extra: Record<string, Record<string, unknown>> = {},
 ): Promise<PoolProcess> {
   const port = freePort();
@@ -77,8 +78,7 @@ async function spawnPool(
   await Deno.writeTextFile(secretsPath, stringify({ rpc_user: "x", rpc_password: node.apiKey }));
   await Deno.chmod(secretsPath, 0o600);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "--config", configPath, "--secrets", secretsPath],
-    env,
+    args: ["run", "-A", entry, "--config", configPath, "--secrets", secretsPath],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -136,12 +136,13 @@ Deno.test({
     const dataDir = await Deno.makeTempDir({ prefix: "denopool-crash-" });
     try {
       await node.mine(1);
-      const crashing = await spawnPool(node, dataDir, { [CRASH_AFTER_JOURNAL_ENV]: "1" });
+      // The pool through app/ with a hook that exits right after the block is journaled.
+      const crashing = await spawnPool(node, dataDir, { entry: CRASH_AFTER_JOURNAL_MAIN });
       const height = await node.height();
       const miner = await connectProcMiner(crashing.port);
       const share = findBlock(miner);
       await miner.submit(USER, share).catch(() => {}); // the pool dies before it answers
-      assert.equal(await crashing.exited, TEST_CRASH_EXIT_CODE, crashing.output());
+      assert.equal(await crashing.exited, CRASH_EXIT_CODE, crashing.output());
       miner.close();
       const [entry] = await journal(dataDir);
       assert.equal(entry.status, "pending", "journaled, never submitted");

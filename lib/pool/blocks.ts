@@ -103,6 +103,12 @@ export interface BlockSubmitterOptions {
   readonly onRecord?: (record: FoundBlockRecord) => void;
   /** Called after every durable journal write and for every journaled block recovered. */
   readonly onJournal?: (record: FoundBlockRecord) => void;
+  /**
+   * Called once per new found block after its first journal write and before it goes to the node;
+   * when set, the block waits for the journal (and this hook) before it is submitted. For tests
+   * that stop the pool at exactly that point, the crash `recover()` exists for.
+   */
+  readonly afterJournal?: (record: FoundBlockRecord) => void | Promise<void>;
   /** Clock (ms since the epoch). */
   readonly now?: () => number;
 }
@@ -137,32 +143,13 @@ function withoutBlockHex(rec: JournalFile): FoundBlockRecord {
   return record;
 }
 
-/** Exit code of the test-only crash point (see {@linkcode CRASH_AFTER_JOURNAL_ENV}). */
-export const TEST_CRASH_EXIT_CODE = 86;
-
-/**
- * TEST ONLY. When this environment variable is set, the process exits with
- * {@linkcode TEST_CRASH_EXIT_CODE} right after a found block is journaled and before it is
- * submitted: the crash that `recover()` exists for, made reproducible for
- * `tests/hardening_blocks_test.ts`. Never set it on a real pool.
- */
-export const CRASH_AFTER_JOURNAL_ENV = "DENOPOOL_TEST_CRASH_AFTER_JOURNAL";
-
-const CRASH_AFTER_JOURNAL = (() => {
-  try {
-    return Deno.env.get(CRASH_AFTER_JOURNAL_ENV) === "1";
-  } catch {
-    return false; // no env permission: certainly not a test run
-  }
-})();
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Submits found blocks; the only writer of the block journal. */
 export class BlockSubmitter implements BlockSink {
   #o:
-    & Required<Omit<BlockSubmitterOptions, "onRecord" | "onJournal">>
-    & Pick<BlockSubmitterOptions, "onRecord" | "onJournal">;
+    & Required<Omit<BlockSubmitterOptions, "onRecord" | "onJournal" | "afterJournal">>
+    & Pick<BlockSubmitterOptions, "onRecord" | "onJournal" | "afterJournal">;
   #records = new Map<string, JournalFile>();
   #ready: Promise<void>;
   #journalError: JournalError | undefined;
@@ -237,9 +224,10 @@ export class BlockSubmitter implements BlockSink {
     // The block goes to the node at once; the journal is written while it travels. The verdict is
     // not reported before the journal is durable, so a crash can only lose work the node already has.
     const journaled = this.#writeJournal(record);
-    if (CRASH_AFTER_JOURNAL) {
+    const afterJournal = this.#o.afterJournal;
+    if (afterJournal !== undefined) {
       await journaled;
-      Deno.exit(TEST_CRASH_EXIT_CODE);
+      await afterJournal(withoutBlockHex(record));
     }
     // Another block of ours on the same tip may be on its way to the node already (two miners,
     // or one fast one, within a submit's round trip). Wait for its verdict: accepted, it has made
