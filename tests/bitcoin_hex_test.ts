@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bytesToHex, hexToBytes, isHex, reverseBytes } from "../lib/bitcoin/hex.ts";
+import { bytesToHex, concatBytes, hexToBytes, isHex, reverseBytes } from "../lib/bitcoin/hex.ts";
 
 Deno.test("hexToBytes decodes either case and bytesToHex writes lowercase", () => {
   const bytes = hexToBytes("00ff10Ab7fC9");
@@ -45,4 +45,19 @@ Deno.test("isHex checks characters, parity and an optional byte length", () => {
   assert.equal(isHex("gg"), false);
   assert.equal(isHex("00", 0), false);
   assert.equal(isHex("", 0), true);
+});
+
+Deno.test("concatBytes joins parts in order into a fresh array, subarrays and empties included", () => {
+  const backing = Uint8Array.of(9, 8, 7, 6, 5);
+  const a = Uint8Array.of(1, 2);
+  const joined = concatBytes(a, new Uint8Array(0), backing.subarray(1, 3), Uint8Array.of(3));
+  assert.deepEqual([...joined], [1, 2, 8, 7, 3]);
+  assert.equal(joined.byteOffset, 0);
+  assert.equal(joined.buffer.byteLength, 5, "sized exactly, not a view into a part's buffer");
+  a[0] = 0xff;
+  assert.equal(joined[0], 1, "the parts are copied");
+  assert.deepEqual(concatBytes(), new Uint8Array(0));
+  const single = concatBytes(a);
+  assert.deepEqual(single, a);
+  assert.notEqual(single.buffer, a.buffer);
 });

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { concatBytes } from "../lib/bitcoin/hex.ts";
 import { InlineShareChecker } from "../lib/shares/check.ts";
 import { BanList } from "../lib/pool/bans.ts";
 import { WorkerRegistry, WorkerStats } from "../lib/pool/worker_stats.ts";
@@ -129,14 +130,7 @@ function randomStream(rng: Rng, max: number): Uint8Array {
         parts.push(encoder.encode("\n"));
     }
   }
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const stream = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    stream.set(p, off);
-    off += p.length;
-  }
-  return stream;
+  return concatBytes(...parts);
 }
 
 /**

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { concatBytes } from "../bitcoin/hex.ts";
+
 /**
  * True when a state-changing request comes from the site itself: `Sec-Fetch-Site: cross-site` is
  * refused, and `Origin` and `Referer`, when present, must name `canonicalHost` (host[:port]).
@@ -97,13 +99,7 @@ async function readCapped(request: Request): Promise<Uint8Array<ArrayBuffer>> {
     if (size > MAX_BODY_BYTES) throw new BodyError(413, "body too large");
     chunks.push(chunk);
   }
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return concatBytes(...chunks);
 }
 
 /** A boolean field: JSON `true`/`false`, or form `true/false/1/0/on/off`; undefined otherwise. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { equalBytes } from "./hex.ts";
+import { concatBytes, equalBytes } from "./hex.ts";
 import { merkleRoot } from "./merkle.ts";
 import { bip34HeightPush } from "./script.ts";
 import { sha256d64Into } from "./sha256.ts";
@@ -221,14 +221,7 @@ export function joinCoinbase(
   extranonce2: Uint8Array,
   coinb2: Uint8Array,
 ): Uint8Array {
-  const out = new Uint8Array(
-    coinb1.length + extranonce1.length + extranonce2.length + coinb2.length,
-  );
-  out.set(coinb1, 0);
-  out.set(extranonce1, coinb1.length);
-  out.set(extranonce2, coinb1.length + extranonce1.length);
-  out.set(coinb2, coinb1.length + extranonce1.length + extranonce2.length);
-  return out;
+  return concatBytes(coinb1, extranonce1, extranonce2, coinb2);
 }
 
 /**

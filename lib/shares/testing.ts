@@ -7,6 +7,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { concatBytes } from "../bitcoin/hex.ts";
 import type { CoinbaseParts, Job, ShareInput, ShareVerdict } from "../pool/types.ts";
 
 /** Hex → bytes (test input only). */
@@ -30,16 +31,6 @@ export function refSha256d(data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha256").update(once).digest());
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-
 /** Little-endian bytes → bigint. */
 export function leToBigInt(b: Uint8Array): bigint {
   return BigInt("0x" + (toHex(rev(b)) || "0"));
@@ -48,9 +39,9 @@ export function leToBigInt(b: Uint8Array): bigint {
 /** The 80-byte header of a share, the straightforward way. */
 export function refHeader(job: Job, coinbase: CoinbaseParts, share: ShareInput): Uint8Array {
   let node = refSha256d(
-    concat(coinbase.coinb1, share.extranonce1, share.extranonce2, coinbase.coinb2),
+    concatBytes(coinbase.coinb1, share.extranonce1, share.extranonce2, coinbase.coinb2),
   );
-  for (const step of job.merkleBranch) node = refSha256d(concat(node, step));
+  for (const step of job.merkleBranch) node = refSha256d(concatBytes(node, step));
   const header = new Uint8Array(80);
   const view = new DataView(header.buffer);
   view.setUint32(0, share.version >>> 0, true);
@@ -189,7 +180,7 @@ export function block100000(seq: number): RealBlock {
   const txid = (h: string) => rev(hex(h));
   const branch = [
     txid("fff2525b8931402dd09222c50775608f75787bd2b87e56995a7bdd30f79702c4"),
-    refSha256d(concat(
+    refSha256d(concatBytes(
       txid("6359f0868171b1d194cbee1af2f16ea598ae8fad666d9b012c8ed2b79a236ec4"),
       txid("e9a66845e05d5abc0ad04ec80f774a7e585c6e8db975962d069a522137b80c1d"),
     )),

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { concatBytes } from "../bitcoin/hex.ts";
+
 /** ASN.1 universal tag numbers (and the context-specific forms) used by X.509. */
 export const DerTag = {
   BOOLEAN: 0x01,
@@ -39,22 +41,10 @@ function encodeLength(length: number): Uint8Array<ArrayBuffer> {
   return Uint8Array.of(0x80 | bytes.length, ...bytes);
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let total = 0;
-  for (const part of parts) total += part.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 /** One TLV with the given tag byte around `content` (already-encoded children, or raw bytes). */
 export function derTlv(tag: number, ...content: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const body = concat(content);
-  return concat([Uint8Array.of(tag), encodeLength(body.length), body]);
+  const body = concatBytes(...content);
+  return concatBytes(Uint8Array.of(tag), encodeLength(body.length), body);
 }
 
 /** SEQUENCE of already-encoded elements. */
