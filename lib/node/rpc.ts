@@ -89,6 +89,29 @@ export interface RpcCallOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * The part of the RPC client that its users (template feed, block submitter) call: an
+ * {@linkcode RpcClient} fits, and tests pass a stand-in.
+ *
+ * @example A stand-in node that knows one method
+ * ```ts
+ * const rpc: RpcCaller = {
+ *   call: <T>(method: string) =>
+ *     method === "getbestblockhash"
+ *       ? Promise.resolve("00".repeat(32) as T)
+ *       : Promise.reject(new Error(`${method}: not here`)),
+ * };
+ * ```
+ */
+export interface RpcCaller {
+  /** Calls `method` and resolves to its result; rejects on a transport or RPC error. */
+  call<T = unknown>(
+    method: string,
+    params?: readonly unknown[],
+    options?: RpcCallOptions,
+  ): Promise<T>;
+}
+
 /** How to reach and authenticate with the node. */
 export interface RpcClientOptions {
   /** Endpoint, e.g. `http://127.0.0.1:8332/`. */
@@ -128,7 +151,7 @@ interface JsonRpcReply {
 }
 
 /** A JSON-RPC client for one node. */
-export class RpcClient {
+export class RpcClient implements RpcCaller {
   /** Endpoint URL. */
   readonly url: string;
   /** Latency statistics per method (non-longpoll calls that got an answer). */

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { RpcCallOptions } from "./rpc.ts";
+import type { RpcCaller } from "./rpc.ts";
 import type { ZmqBlockNotice, ZmqBlockSubscriber, ZmqHealth } from "./zmq.ts";
 import { bitsDifficulty } from "./block_tip.ts";
 import {
@@ -21,15 +21,8 @@ import {
   TemplateError,
 } from "./template.ts";
 
-/** The part of the RPC client the feed needs (an `RpcClient` fits). */
-export interface RpcCaller {
-  /** Calls `method` and resolves to its result. */
-  call<T = unknown>(
-    method: string,
-    params?: readonly unknown[],
-    options?: RpcCallOptions,
-  ): Promise<T>;
-}
+/** The part of the RPC client the feed needs (declared in `rpc.ts`; an `RpcClient` fits). */
+export type { RpcCaller };
 
 /** What caused a template fetch. */
 export type RefreshReason = "initial" | "longpoll" | "zmq" | "timer" | "retry" | "manual";

@@ -17,16 +17,7 @@ import { coinbaseWithWitness, joinCoinbase } from "../bitcoin/coinbase.ts";
 import { encodeVarInt } from "../bitcoin/tx.ts";
 import type { BlockCandidate, BlockSink, BlockSubmitResult } from "./types.ts";
 import type { PoolJob } from "./jobs.ts";
-
-/** The part of the RPC client the submitter needs. */
-export interface RpcCaller {
-  /** Calls `method` on the node and resolves with its result; rejects on transport or RPC error. */
-  call<T>(
-    method: string,
-    params?: unknown[],
-    opts?: { timeoutMs?: number; retries?: number },
-  ): Promise<T>;
-}
+import type { RpcCaller } from "../node/rpc.ts";
 
 /** Where a found block stands. */
 export type FoundBlockStatus = "pending" | "accepted" | "rejected" | "stale";
