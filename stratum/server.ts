@@ -363,7 +363,6 @@ export class StratumServer {
   };
   #nextExtranonce1 = 1;
   #nextConnectionId = 1;
-  #messagesPerMinute: number;
   #acceptedTotal = 0;
   #messageFloods = 0;
   #tlsOnPlainPort = 0;
@@ -382,7 +381,6 @@ export class StratumServer {
     this.registry = options.registry ?? new WorkerRegistry();
     this.bans = options.bans ?? new BanList();
     this.admission = new Admission(options.admission ?? {}, this.#now());
-    this.#messagesPerMinute = options.messagesPerMinute ?? 0;
     const en2 = options.extranonce2Size ?? 4;
     if (!Number.isInteger(en2) || en2 < 1 || en2 > 8) {
       throw new RangeError(`extranonce2Size must be an integer in 1..8, got ${en2}`);
@@ -522,54 +520,6 @@ export class StratumServer {
     this.#acceptLoops.length = 0;
   }
 
-  /** Lines per minute a new connection may send (0 = no limit); open connections keep theirs. */
-  get messagesPerMinute(): number {
-    return this.#messagesPerMinute;
-  }
-
-  /** Operator: changes the per-connection message limit for connections accepted from now on. */
-  setMessagesPerMinute(limit: number): void {
-    if (!(limit >= 0)) throw new RangeError("messages per minute must be 0 or more");
-    this.#messagesPerMinute = limit;
-  }
-
-  /** Operator: tells connection `id` `message`, then closes it; false when there is none. */
-  kick(id: string, message: string): boolean {
-    for (const c of this.#connections) {
-      if (c.stats.connectionId !== id) continue;
-      c.write(encodeShowMessage(message));
-      c.session.close();
-      return true;
-    }
-    return false;
-  }
-
-  /** Operator: `client.show_message` to connection `id`, or to every one; returns how many. */
-  showMessage(id: string | undefined, text: string): number {
-    let sent = 0;
-    for (const c of this.#connections) {
-      if (id !== undefined && c.stats.connectionId !== id) continue;
-      c.session.showMessage(text);
-      sent++;
-    }
-    return sent;
-  }
-
-  /**
-   * Operator: tells every connection that `match` picks `message` and closes it (a new ban on
-   * its worker, address or IP). Returns how many were closed.
-   */
-  closeWhere(match: (stats: WorkerStats, ip: string) => boolean, message: string): number {
-    let closed = 0;
-    for (const c of [...this.#connections]) {
-      if (!match(c.stats, c.ip)) continue;
-      c.write(encodeShowMessage(message));
-      c.session.close();
-      closed++;
-    }
-    return closed;
-  }
-
   async #acceptLoop(listener: Deno.Listener, tls: boolean): Promise<void> {
     try {
       for await (const conn of listener) this.#accept(conn, tls);
@@ -605,7 +555,7 @@ export class StratumServer {
       this.#host,
       stats,
       this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
-      this.#messagesPerMinute,
+      this.#options.messagesPerMinute ?? 0,
       (c) => this.#closed(c),
       (cause) => {
         if (cause === "flood") this.#messageFloods++;
