@@ -20,7 +20,7 @@ import { MessageQueue } from "../lib/discord/queue.ts";
 import { WorkerNotifier } from "../lib/discord/notifier.ts";
 import { DiscordLinkBot } from "../lib/discord/link_bot.ts";
 import { createAuthRoutes } from "../routes/auth.ts";
-import { type PoolStore, WorkerNameHashes } from "../lib/store/store.ts";
+import { type DomainStores, type PoolStore, WorkerNameHashes } from "../lib/store/mod.ts";
 
 /** Tuning of {@linkcode startPersistence} (defaults in brackets); tests shorten them. */
 export interface PersistenceOptions {
@@ -88,12 +88,15 @@ export function isChurnBan(entry: BanEntry): boolean {
  * A ban listener that writes every ban change to the store (errors go to `log`), except
  * reconnect-churn bans, which live in memory only.
  */
-export function persistBans(store: PoolStore, track: (p: Promise<unknown>) => void): BanListener {
+export function persistBans(
+  store: Pick<DomainStores, "bans">,
+  track: (p: Promise<unknown>) => void,
+): BanListener {
   return {
     onBan: (entry) => {
-      if (!isChurnBan(entry)) track(store.putBan(entry));
+      if (!isChurnBan(entry)) track(store.bans.put(entry));
     },
-    onUnban: (key) => track(store.deleteBan(key)),
+    onUnban: (key) => track(store.bans.delete(key)),
   };
 }
 
@@ -112,16 +115,16 @@ export interface RestoreBansOptions {
  * restart must not meet it. Returns how many came back.
  */
 export async function restoreBans(
-  store: PoolStore,
+  store: Pick<DomainStores, "bans">,
   bans: BanList,
   options: RestoreBansOptions = {},
 ): Promise<number> {
   const now = options.now ?? Date.now();
   let restored = 0;
-  for (const b of await store.bans()) {
+  for (const b of await store.bans.list()) {
     if (b.until <= now) continue;
     if (isChurnBan(b)) {
-      await store.deleteBan(b.key);
+      await store.bans.delete(b.key);
       continue;
     }
     const list = options.ipBans !== undefined && b.key.startsWith("ip:") ? options.ipBans : bans;
@@ -153,7 +156,7 @@ export async function startPersistence(
   const hashes = new WorkerNameHashes();
 
   // The pool-wide best shares come back into the live table.
-  for (const s of await store.bestShares()) {
+  for (const s of await store.bestShares.list()) {
     registry.bestShares.offer(s.worker, s.difficulty, reverseBytes(hexToBytes(s.hash)), s.at);
   }
 
@@ -178,7 +181,7 @@ export async function startPersistence(
     sessions = new SessionReader({
       verifier,
       cookieName: config.auth.clerkSessionCookieName,
-      onSeen: (userId) => track(store.touchUser(userId)),
+      onSeen: (userId) => track(store.users.touch(userId)),
     });
   }
 
@@ -235,7 +238,7 @@ export async function startPersistence(
     const now = Date.now();
     const minute = Math.floor(now / 60_000);
     const live = registry.list(now);
-    await store.putPoolSample({
+    await store.history.putPool({
       minute,
       hashrate: registry.totalHashrate(now),
       workers: live.length,
@@ -249,8 +252,8 @@ export async function startPersistence(
       byHash.set(h, agg);
     }
     for (const [h, agg] of byHash) {
-      if ((await store.usersWhoSaved(h)).length === 0) continue;
-      await store.putWorkerSample(
+      if ((await store.savedWorkers.usersWhoSaved(h)).length === 0) continue;
+      await store.history.putWorker(
         h,
         { minute, hashrate: agg.hashrate, bestDifficulty: agg.best },
         new Date(now),
@@ -259,7 +262,7 @@ export async function startPersistence(
     const best = registry.bestShares.list();
     const key = JSON.stringify(best);
     if (key !== lastBest) {
-      await store.putBestShares(best);
+      await store.bestShares.put(best);
       lastBest = key;
     }
   };
@@ -272,9 +275,9 @@ export async function startPersistence(
     notifier,
     bot,
     queue,
-    journalBlock: (record) => track(store.putBlock(record)),
+    journalBlock: (record) => track(store.blocks.put(record)),
     blockSettled(record) {
-      track(store.putBlock(record));
+      track(store.blocks.put(record));
       if (notifier && record.status === "accepted") track(notifier.notifyBlock(record));
     },
     sample: async () => {

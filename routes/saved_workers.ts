@@ -27,21 +27,21 @@ import {
 import type { ClerkSession } from "../lib/auth/clerk.ts";
 import type { SessionReader } from "../lib/auth/session.ts";
 import {
+  type DomainStores,
   HISTORY_MINUTES,
   isWorkerHash,
   MAX_SAVED_WORKERS,
   normaliseOneTimeCode,
-  type PoolStore,
   type SavedWorker,
   WorkerNameHashes,
-} from "../lib/store/store.ts";
+} from "../lib/store/mod.ts";
 
 /** Options of {@linkcode createSavedWorkerRoutes}. */
 export interface SavedWorkerRoutesOptions {
   /** Clerk sessions; undefined → every route answers 404. */
   readonly sessions: SessionReader | undefined;
-  /** The store. */
-  readonly store: PoolStore;
+  /** The store: saved workers, their history, Discord links and one-time codes. */
+  readonly store: Pick<DomainStores, "savedWorkers" | "history" | "discord" | "codes">;
   /** Live authorized workers now (the registry's `list`). */
   readonly liveWorkers: (now: number) => readonly LiveConnection[];
   /** Discord is configured (bot token, server and channel ids). */
@@ -133,8 +133,8 @@ export async function savedWorkersView(
   now: number,
   hashes: WorkerNameHashes = new WorkerNameHashes(),
 ): Promise<SavedWorkersResponse> {
-  const saved = await o.store.savedWorkers(userId);
-  const seen = await o.store.workersSeen(saved.map((w) => w.hash));
+  const saved = await o.store.savedWorkers.list(userId);
+  const seen = await o.store.history.seen(saved.map((w) => w.hash));
   const byHash = new Map<string, LiveConnection[]>();
   if (saved.length > 0) {
     const wanted = new Set(saved.map((w) => w.hash));
@@ -186,7 +186,7 @@ export async function savedWorkersView(
     offline_workers: offline,
   };
   if (o.discordEnabled) {
-    const link = await o.store.discordLink(userId);
+    const link = await o.store.discord.get(userId);
     body.discord_registered = link !== undefined;
     body.discord_notify_enabled = link?.enabled ?? false;
   }
@@ -200,15 +200,15 @@ export async function savedWorkersView(
 export async function savedWorkerHistory(
   userId: string,
   hash: string,
-  store: PoolStore,
+  store: Pick<DomainStores, "savedWorkers" | "history">,
   now: number,
 ): Promise<SavedWorkerHistoryResponse | undefined> {
   const h = hash.toLowerCase();
-  const worker = (await store.savedWorkers(userId)).find((w) => w.hash === h);
+  const worker = (await store.savedWorkers.list(userId)).find((w) => w.hash === h);
   if (worker === undefined) return undefined;
   // The store keeps an hour more than the window (expiry is lazy); the answer is the window.
   const since = Math.floor(now / 60_000) - HISTORY_MINUTES + 1;
-  const samples = await store.workerHistory(h, since);
+  const samples = await store.history.worker(h, since);
   return {
     updated_at: new Date(now).toISOString(),
     hash: h,
@@ -314,7 +314,7 @@ export function createSavedWorkerRoutes(o: SavedWorkerRoutesOptions): Hono {
     if (!isWorkerHash(f.hash)) return fail(c, 400, "invalid hash");
     const enabled = booleanField(f.enabled);
     if (enabled === undefined) return fail(c, 400, "missing enabled");
-    if (!(await o.store.setWorkerNotify(s.userId, f.hash, enabled))) {
+    if (!(await o.store.savedWorkers.setNotify(s.userId, f.hash, enabled))) {
       return fail(c, 404, "worker not found");
     }
     c.header("Cache-Control", PRIVATE);
@@ -329,7 +329,7 @@ export function createSavedWorkerRoutes(o: SavedWorkerRoutesOptions): Hono {
     if (f instanceof Response) return f;
     const enabled = booleanField(f.enabled);
     if (enabled === undefined) return fail(c, 400, "missing enabled");
-    if (!(await o.store.setDiscordNotify(s.userId, enabled))) return fail(c, 404, "not found");
+    if (!(await o.store.discord.setNotify(s.userId, enabled))) return fail(c, 404, "not found");
     c.header("Cache-Control", PRIVATE);
     return c.json({ ok: true, enabled });
   });
@@ -338,7 +338,7 @@ export function createSavedWorkerRoutes(o: SavedWorkerRoutesOptions): Hono {
     const s = await authed(c, true);
     if (s instanceof Response) return s;
     if (!o.discordEnabled) return fail(c, 404, "not found");
-    const code = await o.store.createCode(s.userId);
+    const code = await o.store.codes.create(s.userId);
     c.header("Cache-Control", PRIVATE);
     return c.json({ code: code.code, expires_at: code.expiresAt.toISOString() });
   });
@@ -349,7 +349,7 @@ export function createSavedWorkerRoutes(o: SavedWorkerRoutesOptions): Hono {
     const f = await fields(c);
     if (f instanceof Response) return f;
     const code = normaliseOneTimeCode(f.code);
-    const cleared = code !== undefined && await o.store.clearCode(s.userId, code);
+    const cleared = code !== undefined && await o.store.codes.clear(s.userId, code);
     c.header("Cache-Control", PRIVATE);
     return c.json({ cleared });
   });
@@ -366,7 +366,7 @@ export function createSavedWorkerRoutes(o: SavedWorkerRoutesOptions): Hono {
     ) {
       return fail(c, 400, "invalid worker");
     }
-    const result = await o.store.saveWorker(s.userId, worker);
+    const result = await o.store.savedWorkers.save(s.userId, worker);
     if (result === "full") return fail(c, 409, `at most ${MAX_SAVED_WORKERS} saved workers`);
     c.header("Cache-Control", PRIVATE);
     return c.redirect(page, 303);
@@ -378,7 +378,7 @@ export function createSavedWorkerRoutes(o: SavedWorkerRoutesOptions): Hono {
     const f = await fields(c);
     if (f instanceof Response) return f;
     if (!isWorkerHash(f.hash)) return fail(c, 400, "invalid hash");
-    await o.store.removeWorker(s.userId, f.hash);
+    await o.store.savedWorkers.remove(s.userId, f.hash);
     c.header("Cache-Control", PRIVATE);
     return c.redirect(page, 303);
   });

@@ -50,7 +50,7 @@ Deno.test("a no-referrer page's own POSTs (Origin null, same-origin) refresh, sa
       body: new URLSearchParams({ worker: WORKER }).toString(),
     });
     assert.equal(saved.status, 303);
-    assert.equal((await store.savedWorkers("user_nr")).length, 1);
+    assert.equal((await store.savedWorkers.list("user_nr")).length, 1);
 
     const hash = workerNameHash(WORKER);
     const off = await request("/api/saved-workers/notify-enabled", {
@@ -72,6 +72,6 @@ Deno.test("a no-referrer page's own POSTs (Origin null, same-origin) refresh, sa
       body: new URLSearchParams({ hash }).toString(),
     });
     assert.equal(sibling.status, 403);
-    assert.equal((await store.savedWorkers("user_nr")).length, 1);
+    assert.equal((await store.savedWorkers.list("user_nr")).length, 1);
   });
 });

@@ -133,7 +133,7 @@ Deno.test({
 
 /** The bans in the running pool's store, read through its own store handle. */
 function openStoreOf(tp: TestPool) {
-  return tp.pool.persistence.store.bans();
+  return tp.pool.persistence.store.bans.list();
 }
 
 Deno.test({
@@ -163,7 +163,7 @@ Deno.test({
       // While the pool is down: a churn ban on 127.0.0.1 as an older version stored it.
       const location = `${dataDir}/store/denopool.kv`;
       const old = await openStore(location);
-      await old.putBan({
+      await old.bans.put({
         key: "ip:127.0.0.1",
         until: Date.now() + 3_600_000,
         reason: "reconnecting too often",
@@ -174,7 +174,7 @@ Deno.test({
       tp = await startTestPool(node, { stratum: { listen: `127.0.0.1:${port}` } }, dataDir);
       assert.equal(tp.pool.stratum.admission.bans.get("ip:127.0.0.1", Date.now()), undefined);
       assert.deepEqual(
-        await tp.pool.persistence.store.bans(),
+        await tp.pool.persistence.store.bans.list(),
         [],
         "the stored churn ban was deleted",
       );

@@ -141,8 +141,8 @@ Deno.test("queue: messages go out in order and spaced; overflow is dropped and c
 
 Deno.test("notifier: offline and back online only after the thresholds; state survives a restart", async () => {
   await withStore(async (store, clock) => {
-    await store.saveWorker("user_1", WORKER);
-    await store.linkDiscord("user_1", "555");
+    await store.savedWorkers.save("user_1", WORKER);
+    await store.discord.link("user_1", "555");
     const online = new Set([HASH]);
     const queued: OutgoingMessage[] = [];
     const make = () =>
@@ -192,7 +192,7 @@ Deno.test("notifier: offline and back online only after the thresholds; state su
     assert.match(queued[1].content, /🟢 .* is back online/);
 
     // Turned off: per worker, then per user.
-    await store.setWorkerNotify("user_1", HASH, false);
+    await store.savedWorkers.setNotify("user_1", HASH, false);
     online.delete(HASH);
     clock.now += 120_000;
     await notifier.check();
@@ -203,12 +203,12 @@ Deno.test("notifier: offline and back online only after the thresholds; state su
 
 Deno.test("notifier: a block notice pings every linked user who saved the worker", async () => {
   await withStore(async (store, clock) => {
-    await store.saveWorker("user_1", WORKER);
-    await store.saveWorker("user_2", WORKER);
-    await store.saveWorker("user_3", WORKER);
-    await store.linkDiscord("user_1", "111");
-    await store.linkDiscord("user_2", "222");
-    await store.setDiscordNotify("user_2", false);
+    await store.savedWorkers.save("user_1", WORKER);
+    await store.savedWorkers.save("user_2", WORKER);
+    await store.savedWorkers.save("user_3", WORKER);
+    await store.discord.link("user_1", "111");
+    await store.discord.link("user_2", "222");
+    await store.discord.setNotify("user_2", false);
     const queued: OutgoingMessage[] = [];
     const notifier = new WorkerNotifier({
       store,
@@ -239,7 +239,7 @@ Deno.test("link bot: a one-time code given in the channel links the author, once
     await withStore(async (store) => {
       const rest = new DiscordRest({ baseUrl: api.baseUrl, token: "T" });
       const bot = new DiscordLinkBot({ rest, store, channelId: "900" });
-      const { code } = await store.createCode("user_1");
+      const { code } = await store.codes.create("user_1");
       api.channelMessages.push(
         { id: "10", content: "hello", author: { id: "555" } },
         { id: "11", content: `!link ${code.toLowerCase()}`, author: { id: "555" } },
@@ -248,8 +248,8 @@ Deno.test("link bot: a one-time code given in the channel links the author, once
       const first = await bot.poll();
       assert.equal(first.read, 3);
       assert.deepEqual(first.linked, ["555"]);
-      assert.equal((await store.discordLink("user_1"))?.discordUserId, "555");
-      assert.equal(await store.userForDiscord("666"), undefined, "a used code links nobody else");
+      assert.equal((await store.discord.get("user_1"))?.discordUserId, "555");
+      assert.equal(await store.discord.userFor("666"), undefined, "a used code links nobody else");
       assert.ok(api.requests.some((r) => r.method === "DELETE" && r.path.endsWith("/messages/11")));
       const replies = api.posts().map((p) => String(p.body?.content));
       assert.match(replies[0], /^<@555> Linked/);
@@ -261,7 +261,7 @@ Deno.test("link bot: a one-time code given in the channel links the author, once
 
       api.channelMessages.push({ id: "13", content: "!notify-stop", author: { id: "555" } });
       assert.deepEqual((await bot.poll()).stopped, ["555"]);
-      assert.equal((await store.discordLink("user_1"))?.enabled, false);
+      assert.equal((await store.discord.get("user_1"))?.enabled, false);
     });
   } finally {
     await api.close();

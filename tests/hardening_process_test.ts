@@ -397,20 +397,23 @@ Deno.test({
       const location = `${dataDir}/store/denopool.kv`;
       const store = await openStore(location);
       try {
-        const blocks = await store.blocks();
+        const blocks = await store.blocks.list();
         assert.deepEqual(
           blocks.map((b) => [b.hash, b.status, b.worker]),
           [[blockHash, "accepted", USER]],
         );
-        const bans = await store.bans();
+        const bans = await store.bans.list();
         const ban = bans.find((b) => b.key === CHEAT);
         assert.equal(ban?.reason, "too many invalid shares");
         assert.equal(ban.source, "invalid-shares");
         assert.ok(ban.until > Date.now() + 3_000_000, "the full hour is left");
         assert.equal(bans.length, 1, "the churn ban on 127.0.0.1 is not persisted");
-        const list = await store.savedWorkers("user_flush");
+        const list = await store.savedWorkers.list("user_flush");
         assert.deepEqual(list.map((w) => [w.hash, w.notifyEnabled]), [[hash, false]]);
-        assert.ok((await store.poolHistory()).length > 0, "the last history sample, taken at stop");
+        assert.ok(
+          (await store.history.pool()).length > 0,
+          "the last history sample, taken at stop",
+        );
       } finally {
         store.close();
       }

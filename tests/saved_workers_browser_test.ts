@@ -107,7 +107,7 @@ Deno.test({
               page.click("#save-worker button[type=submit]"),
             ]);
             await page.waitForSelector(`tr[data-hash="${hash}"]`);
-            const saved = await store.savedWorkers(USER);
+            const saved = await store.savedWorkers.list(USER);
             assert.deepEqual(saved.map((w) => [w.hash, w.name]), [[hash, censorWorker(WORKER)]]);
           },
         );
@@ -117,7 +117,7 @@ Deno.test({
           await pool!.persistence.sample();
           const minute = Math.floor(Date.now() / 60_000);
           for (let m = minute - 60; m < minute - 30; m++) {
-            await store.putWorkerSample(
+            await store.history.putWorker(
               hash,
               { minute: m, hashrate: 1e6 * (1 + (m % 7)), bestDifficulty: 0.001 },
               new Date(m * 60_000),
@@ -141,7 +141,7 @@ Deno.test({
             (await page.textContent("#saved-summary")) ?? "",
             /^1 of 1 online · 1\/64 saved$/,
           );
-          const stored = await store.workerHistory(hash);
+          const stored = await store.history.worker(hash);
           await page.waitForSelector(`${row} svg[data-points="${stored.length}"]`);
           const d = await page.getAttribute(`${row} svg path.line`, "d");
           // Two segments: the hour of history (joined minutes) and the current minute (a dash).
@@ -154,7 +154,7 @@ Deno.test({
           assert.equal(await page.isChecked(box), true);
           await page.click(box);
           await waitUntil(
-            async () => (await store.savedWorkers(USER))[0].notifyEnabled === false,
+            async () => (await store.savedWorkers.list(USER))[0].notifyEnabled === false,
             "notify off in the store",
           );
           await page.reload();
@@ -176,8 +176,8 @@ Deno.test({
           await page.click(`tr[data-hash="${hash}"] button.remove`);
           await page.waitForSelector(`tr[data-hash="${hash}"]`, { state: "detached" });
           assert.match((await page.textContent("#saved-workers")) ?? "", /No saved workers yet/);
-          assert.deepEqual(await store.savedWorkers(USER), []);
-          assert.deepEqual(await store.usersWhoSaved(hash), []);
+          assert.deepEqual(await store.savedWorkers.list(USER), []);
+          assert.deepEqual(await store.savedWorkers.usersWhoSaved(hash), []);
         });
 
         await t.step("sign out clears the cookie and goes home", async () => {

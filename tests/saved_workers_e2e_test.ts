@@ -168,7 +168,9 @@ Deno.test({
 
       // The notifier has seen it online (its first sight takes the state without a notice).
       await waitUntil(async () => {
-        const states = await pool!.persistence.store.notifyStates<{ state: string }>("user_e2e");
+        const states = await pool!.persistence.store.notifyStates.list<{ state: string }>(
+          "user_e2e",
+        );
         return states.get(workerNameHash(WORKER))?.state === "online";
       }, "the notifier's first look");
 
@@ -209,10 +211,10 @@ Deno.test({
       assert.ok(after.offline_workers[0].last_online_at, "last seen online is remembered");
       assert.equal(after.discord_registered, true);
       assert.equal(pool.stratum.bans.get("banned-worker", Date.now())?.reason, "e2e ban");
-      const blocks = await pool.persistence.store.blocks();
+      const blocks = await pool.persistence.store.blocks.list();
       assert.ok(blocks.some((b) => b.worker === WORKER && b.status === "accepted"));
-      assert.ok((await pool.persistence.store.poolHistory()).length > 0);
-      assert.ok((await pool.persistence.store.workerHistory(workerNameHash(WORKER))).length > 0);
+      assert.ok((await pool.persistence.store.history.pool()).length > 0);
+      assert.ok((await pool.persistence.store.history.worker(workerNameHash(WORKER))).length > 0);
     } finally {
       for (const c of clients) c.close();
       await pool?.stop();

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { TEST_SITE, withAuthRoutes } from "./auth_fixture.ts";
-import { HISTORY_MINUTES, workerNameHash } from "../lib/store/store.ts";
+import { HISTORY_MINUTES, workerNameHash } from "../lib/store/mod.ts";
 import { censorWorker } from "../lib/status/censor.ts";
 
 const RIG = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080.rig-7";
@@ -28,7 +28,7 @@ async function cookieFor(
 Deno.test("a saved worker's last 24 h come back minute by minute, oldest first", async () => {
   await withAuthRoutes(async ({ clerk, store, request }) => {
     const cookie = await cookieFor(request, await clerk.sign("user_h"));
-    assert.equal(await store.saveWorker("user_h", RIG), "saved");
+    assert.equal(await store.savedWorkers.save("user_h", RIG), "saved");
     const hash = workerNameHash(RIG);
     const minute = Math.floor(Date.now() / 60_000);
     // Written out of order; one sample is older than the window and must not be returned.
@@ -38,7 +38,7 @@ Deno.test("a saved worker's last 24 h come back minute by minute, oldest first",
       { minute: minute - HISTORY_MINUTES + 1, hashrate: 1e12, bestDifficulty: 20.5 },
       { minute, hashrate: 3e12, bestDifficulty: 4_096 },
     ];
-    for (const s of samples) await store.putWorkerSample(hash, s, new Date(s.minute * 60_000));
+    for (const s of samples) await store.history.putWorker(hash, s, new Date(s.minute * 60_000));
 
     const res = await request(`/api/saved-workers/history?hash=${hash}`, { headers: { cookie } });
     assert.equal(res.status, 200);
@@ -83,7 +83,7 @@ Deno.test("a saved worker's last 24 h come back minute by minute, oldest first",
 Deno.test("a saved worker with no history yet has an empty list", async () => {
   await withAuthRoutes(async ({ clerk, store, request }) => {
     const cookie = await cookieFor(request, await clerk.sign("user_h"));
-    await store.saveWorker("user_h", RIG);
+    await store.savedWorkers.save("user_h", RIG);
     const res = await request(`/api/saved-workers/history?hash=${workerNameHash(RIG)}`, {
       headers: { cookie },
     });
@@ -95,10 +95,10 @@ Deno.test("a saved worker with no history yet has an empty list", async () => {
 Deno.test("only the user's own saved hashes: others are 404, bad hashes 400, no session 401", async () => {
   await withAuthRoutes(async ({ clerk, store, request }) => {
     const alice = await cookieFor(request, await clerk.sign("user_alice"));
-    await store.saveWorker("user_bob", OTHER);
-    await store.saveWorker("user_alice", RIG);
+    await store.savedWorkers.save("user_bob", OTHER);
+    await store.savedWorkers.save("user_alice", RIG);
     const bobs = workerNameHash(OTHER);
-    await store.putWorkerSample(bobs, { minute: 1, hashrate: 1, bestDifficulty: 1 }, new Date());
+    await store.history.putWorker(bobs, { minute: 1, hashrate: 1, bestDifficulty: 1 }, new Date());
 
     const get = (query: string, cookie?: string) =>
       request(`/api/saved-workers/history${query}`, { headers: cookie ? { cookie } : {} });
@@ -120,7 +120,7 @@ Deno.test("only the user's own saved hashes: others are 404, bad hashes 400, no 
     );
 
     // Removed from the list, its history is no longer the user's to read.
-    await store.removeWorker("user_alice", workerNameHash(RIG));
+    await store.savedWorkers.remove("user_alice", workerNameHash(RIG));
     await expect(await get(`?hash=${workerNameHash(RIG)}`, alice), 404, "worker not found");
   });
 });

@@ -16,20 +16,24 @@ Deno.test("restoreBans: ip: keys to the IP list, the rest to the worker list, en
   const t0 = Date.UTC(2025, 0, 1);
   const store = await openStore(`${dir}/kv`, { now: () => t0 });
   try {
-    await store.putBan({
+    await store.bans.put({
       key: "ip:192.0.2.1",
       until: t0 + 60_000,
       reason: "by hand",
       source: "operator",
     });
-    await store.putBan({ key: "ip:192.0.2.2", until: t0 + 5_000, reason: "by hand" });
+    await store.bans.put({ key: "ip:192.0.2.2", until: t0 + 5_000, reason: "by hand" });
     // As an older version stored a churn ban (no source): deleted, not restored.
-    await store.putBan({
+    await store.bans.put({
       key: "ip:192.0.2.3",
       until: t0 + 60_000,
       reason: "reconnecting too often",
     });
-    await store.putBan({ key: "bcrt1qexample.rig", until: t0 + 120_000, reason: "invalid shares" });
+    await store.bans.put({
+      key: "bcrt1qexample.rig",
+      until: t0 + 120_000,
+      reason: "invalid shares",
+    });
     const heard: string[] = [];
     const workers = new BanList();
     const ips = new BanList({ onBan: (e) => heard.push(e.key) });
@@ -42,7 +46,7 @@ Deno.test("restoreBans: ip: keys to the IP list, the rest to the worker list, en
       { key: "bcrt1qexample.rig", until: t0 + 120_000, reason: "invalid shares" },
     ]);
     assert.deepEqual(heard.sort(), ["ip:192.0.2.1"]);
-    assert.deepEqual((await store.bans()).map((b) => b.key), [
+    assert.deepEqual((await store.bans.list()).map((b) => b.key), [
       "ip:192.0.2.2",
       "ip:192.0.2.1",
       "bcrt1qexample.rig",
@@ -69,7 +73,7 @@ Deno.test("persistBans writes every ban but a churn ban", async () => {
     list.ban("ip:198.51.100.8", "by hand", 60_000, now, "operator");
     list.ban("rig.1", "too many invalid shares", 60_000, now, "invalid-shares");
     await Promise.all(writes);
-    assert.deepEqual((await store.bans()).map((b) => [b.key, b.source]).sort(), [
+    assert.deepEqual((await store.bans.list()).map((b) => [b.key, b.source]).sort(), [
       ["ip:198.51.100.8", "operator"],
       ["rig.1", "invalid-shares"],
     ]);
@@ -92,7 +96,7 @@ Deno.test("a BanList's listener can be attached later and hears later bans and u
     ips.ban("ip:198.51.100.3", "lifted", 60_000, now);
     ips.unban("ip:198.51.100.3");
     await Promise.all(writes);
-    assert.deepEqual((await store.bans()).map((b) => [b.key, b.reason]), [
+    assert.deepEqual((await store.bans.list()).map((b) => [b.key, b.reason]), [
       ["ip:198.51.100.2", "after"],
     ]);
     ips.setListener(undefined);

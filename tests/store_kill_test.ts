@@ -37,10 +37,10 @@ async function child(path: string): Promise<void> {
   for (let i = 0;; i++) {
     const user = `user_${i % 8}`;
     await Promise.all([
-      store.saveWorker(user, `worker-${i}`),
-      store.putBan({ key: `worker-${i}`, until: FAR_FUTURE, reason: `round ${i}` }),
-      store.putBlock(record(i)),
-      store.putPoolSample({ minute: 29_000_000 + i, hashrate: i, workers: 1 }),
+      store.savedWorkers.save(user, `worker-${i}`),
+      store.bans.put({ key: `worker-${i}`, until: FAR_FUTURE, reason: `round ${i}` }),
+      store.blocks.put(record(i)),
+      store.history.putPool({ minute: 29_000_000 + i, hashrate: i, workers: 1 }),
     ]);
     await out.write(enc.encode(`done ${i}\n`));
   }
@@ -76,12 +76,12 @@ Deno.test("a store killed with SIGKILL mid-write keeps every finished write and 
 
     const store = await openStore(path);
     try {
-      const blocks = new Set((await store.blocks()).map((b) => b.height));
-      const bans = new Set((await store.bans()).map((b) => b.key));
-      const minutes = new Set((await store.poolHistory()).map((s) => s.minute));
+      const blocks = new Set((await store.blocks.list()).map((b) => b.height));
+      const bans = new Set((await store.bans.list()).map((b) => b.key));
+      const minutes = new Set((await store.history.pool()).map((s) => s.minute));
       const saved = new Map<string, string[]>();
       for (let u = 0; u < 8; u++) {
-        saved.set(`user_${u}`, (await store.savedWorkers(`user_${u}`)).map((w) => w.hash));
+        saved.set(`user_${u}`, (await store.savedWorkers.list(`user_${u}`)).map((w) => w.hash));
       }
       for (let i = 0; i <= lastDone; i++) {
         assert.ok(blocks.has(1000 + i), `block of round ${i}`);
@@ -95,13 +95,15 @@ Deno.test("a store killed with SIGKILL mid-write keeps every finished write and 
       }
       // No torn write: every saved list matches its reverse index exactly.
       for (const [user, hashes] of saved) {
-        for (const h of hashes) assert.ok((await store.usersWhoSaved(h)).includes(user));
+        for (const h of hashes) {
+          assert.ok((await store.savedWorkers.usersWhoSaved(h)).includes(user));
+        }
       }
       let indexed = 0;
       for await (const _ of store.kv.list({ prefix: ["v1", "saved-by"] })) indexed++;
       assert.equal(indexed, [...saved.values()].reduce((n, l) => n + l.length, 0));
       // And the store keeps working.
-      assert.equal(await store.saveWorker("user_new", "after-the-crash"), "saved");
+      assert.equal(await store.savedWorkers.save("user_new", "after-the-crash"), "saved");
     } finally {
       store.close();
     }

@@ -16,8 +16,7 @@
 
 import { loadConfig } from "../lib/config/load.ts";
 import { DEFAULT_CONFIG_PATH } from "../lib/config/cli.ts";
-import { openStore, storeLocation } from "../lib/store/store.ts";
-import { exportStore } from "../lib/store/backup.ts";
+import { exportStore, openStore, storeLocation } from "../lib/store/mod.ts";
 
 /** Parsed command line of the backup and restore tools. */
 export interface StoreToolArgs {

@@ -11,8 +11,7 @@
  * @module
  */
 
-import { openStore } from "../lib/store/store.ts";
-import { importStore } from "../lib/store/backup.ts";
+import { importStore, openStore } from "../lib/store/mod.ts";
 import { parseStoreToolArgs, resolveStore } from "./backup.ts";
 
 if (import.meta.main) {

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { normaliseOneTimeCode, type PoolStore } from "../store/store.ts";
+import { type DomainStores, normaliseOneTimeCode } from "../store/mod.ts";
 import type { DiscordMessage, DiscordRest } from "./rest.ts";
 
 /** Options of {@linkcode DiscordLinkBot}. */
@@ -24,7 +24,7 @@ export interface DiscordLinkBotOptions {
   /** REST client. */
   readonly rest: DiscordRest;
   /** The store (codes, links, cursor). */
-  readonly store: PoolStore;
+  readonly store: Pick<DomainStores, "codes" | "discord">;
   /** Channel the bot reads and answers in. */
   readonly channelId: string;
   /** Error sink (default: ignored). */
@@ -77,14 +77,14 @@ export class DiscordLinkBot {
 
   async #run(): Promise<PollResult> {
     const { rest, store, channelId } = this.#o;
-    const cursor = await store.discordCursor();
+    const cursor = await store.discord.cursor();
     const messages = await rest.channelMessages(channelId, cursor);
     const linked: string[] = [];
     const stopped: string[] = [];
     for (const m of messages) {
       if (!m.author.bot) await this.#handle(m, linked, stopped);
       // Advance after each message: a crash repeats at most the one in hand.
-      await store.setDiscordCursor(m.id);
+      await store.discord.setCursor(m.id);
     }
     return { read: messages.length, linked, stopped };
   }
@@ -95,7 +95,7 @@ export class DiscordLinkBot {
     if (link) {
       await rest.deleteMessage(channelId, m.id).catch(() => {});
       const code = normaliseOneTimeCode(link[1]);
-      const userId = code ? await store.redeemCode(code) : undefined;
+      const userId = code ? await store.codes.redeem(code) : undefined;
       if (userId === undefined) {
         await this.#reply(
           m,
@@ -103,7 +103,7 @@ export class DiscordLinkBot {
         );
         return;
       }
-      await store.linkDiscord(userId, m.author.id);
+      await store.discord.link(userId, m.author.id);
       linked.push(m.author.id);
       await this.#reply(
         m,
@@ -112,8 +112,8 @@ export class DiscordLinkBot {
       return;
     }
     if (STOP.test(m.content)) {
-      const userId = await store.userForDiscord(m.author.id);
-      if (userId !== undefined) await store.setDiscordNotify(userId, false);
+      const userId = await store.discord.userFor(m.author.id);
+      if (userId !== undefined) await store.discord.setNotify(userId, false);
       stopped.push(m.author.id);
       await this.#reply(m, userId === undefined ? "You are not linked." : "Notifications off.");
     }

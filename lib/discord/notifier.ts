@@ -15,7 +15,7 @@
 
 import { censorHash, censorWorker } from "../status/censor.ts";
 import type { FoundBlockRecord } from "../pool/blocks.ts";
-import { type PoolStore, workerNameHash } from "../store/store.ts";
+import { type DomainStores, workerNameHash } from "../store/mod.ts";
 import type { OutgoingMessage } from "./queue.ts";
 
 /** The notifier's memory of one saved worker of one user (stored). */
@@ -45,7 +45,7 @@ export interface WorkerEvent {
 /** Options of {@linkcode WorkerNotifier}. */
 export interface WorkerNotifierOptions {
   /** The store (links, saved workers, states). */
-  readonly store: PoolStore;
+  readonly store: Pick<DomainStores, "discord" | "savedWorkers" | "notifyStates">;
   /** Hashes of the worker names online now. */
   readonly onlineHashes: () => ReadonlySet<string>;
   /** Where messages go (the rate-limited queue). */
@@ -100,11 +100,11 @@ export class WorkerNotifier {
     const online = this.#o.onlineHashes();
     const now = this.#now();
     const all: WorkerEvent[] = [];
-    for (const [userId, link] of await store.discordLinks()) {
+    for (const [userId, link] of await store.discord.all()) {
       if (!link.enabled) continue;
-      const saved = (await store.savedWorkers(userId)).filter((w) => w.notifyEnabled);
+      const saved = (await store.savedWorkers.list(userId)).filter((w) => w.notifyEnabled);
       if (saved.length === 0) continue;
-      const states = await store.notifyStates<NotifyState>(userId);
+      const states = await store.notifyStates.list<NotifyState>(userId);
       const events: WorkerEvent[] = [];
       for (const w of saved) {
         const observed = online.has(w.hash) ? "online" : "offline";
@@ -126,7 +126,7 @@ export class WorkerNotifier {
             });
           }
         }
-        if (next !== old) await store.putNotifyState(userId, w.hash, next);
+        if (next !== old) await store.notifyStates.put(userId, w.hash, next);
       }
       if (events.length > 0) {
         this.#o.enqueue({
@@ -160,10 +160,10 @@ export class WorkerNotifier {
    */
   async notifyBlock(record: FoundBlockRecord): Promise<string[]> {
     const { store } = this.#o;
-    const users = await store.usersWhoSaved(workerNameHash(record.worker));
+    const users = await store.savedWorkers.usersWhoSaved(workerNameHash(record.worker));
     const pings: string[] = [];
     for (const userId of users) {
-      const link = await store.discordLink(userId);
+      const link = await store.discord.get(userId);
       if (link?.enabled) pings.push(link.discordUserId);
     }
     const when = `<t:${Math.floor(record.foundAt / 1000)}:F>`;

@@ -2,9 +2,9 @@
  * Consistent export and import of the store as JSON Lines.
  *
  * Deno KV has no snapshot read across list batches, so the export takes a lock instead: every
- * `PoolStore` commit checks that `BACKUP_LOCK_KEY` does not exist (a check inside the commit, no
- * extra read), so once the backup has set it, no commit can land until it is deleted; writers wait
- * (they never fail) and a lock whose backup died expires after 30 s. As a second guard the write
+ * commit of the store (`core.ts`) checks that `BACKUP_LOCK_KEY` does not exist (a check inside the
+ * commit, no extra read), so once the backup has set it, no commit can land until it is deleted;
+ * writers wait (they never fail) and a lock whose backup died expires after 30 s. As a second guard the write
  * counter (`WRITES_KEY`, bumped by every commit) must not move during the listing. Several pool
  * nodes sharing one remote store all honour the same lock.
  *
@@ -21,12 +21,9 @@ import { Sha256 } from "../bitcoin/sha256.ts";
 import { bytesToHex } from "../bitcoin/hex.ts";
 import { decodeValue, encodeValue } from "./codec.ts";
 import { BACKUP_LOCK_KEY, KEY_VERSION, WRITES_KEY } from "./keys.ts";
-import {
-  BACKUP_LOCK_TTL_MS,
-  HISTORY_MINUTES,
-  type OneTimeCode,
-  waitForBackupLock,
-} from "./store.ts";
+import { BACKUP_LOCK_TTL_MS, waitForBackupLock } from "./core.ts";
+import { HISTORY_EXPIRE_MS } from "./history.ts";
+import type { OneTimeCode } from "./codes.ts";
 import type { BanEntry } from "../pool/bans.ts";
 
 /** Format name in the header line. */
@@ -65,8 +62,6 @@ interface EntryLine {
   x?: number;
 }
 
-const HISTORY_EXPIRE_MS = (HISTORY_MINUTES + 60) * 60_000;
-
 /** Absolute expiry of an entry from its own content; undefined for entries that never expire. */
 function expiryOf(
   key: Deno.KvKey,
@@ -90,7 +85,7 @@ function expiryOf(
 }
 
 /**
- * Takes the backup lock: from its commit on, no `PoolStore` commit can land (they wait), so what is
+ * Takes the backup lock: from its commit on, no commit of the store can land (they wait), so what is
  * listed next is one state. Waits for another backup's lock to go; a dead one expires.
  */
 export async function acquireBackupLock(kv: Deno.Kv, ttlMs = BACKUP_LOCK_TTL_MS): Promise<void> {
