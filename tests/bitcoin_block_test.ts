@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import bcoin from "bcoin";
 import { addressToScript } from "../lib/bitcoin/address.ts";
-import { serializeBlock } from "../lib/bitcoin/block.ts";
+import { serializeBlock, serializeBlockHex } from "../lib/bitcoin/block.ts";
 import {
   buildCoinbaseParts,
   coinbaseWithWitness,
@@ -97,4 +97,21 @@ Deno.test("a regtest segwit block built from parts is valid to bcoin, PoW includ
   assert.equal(parsed.getSize(), block.length);
   assert.equal(parsed.hasWitness(), true);
   assert.equal(parsed.verifyPOW(), true); // bcoin's own target check
+});
+
+Deno.test("serializeBlockHex is serializeBlock as hex, transactions appended from their hex", () => {
+  const header = hexToBytes(GENESIS_HEADER);
+  const coinbase = hexToBytes(GENESIS_COINBASE);
+  assert.equal(
+    serializeBlockHex(header, coinbase, []),
+    bytesToHex(serializeBlock(header, coinbase, [])),
+  );
+  // 253 transactions: the count takes the 3-byte varint form (0xfd 0xfe 0x00).
+  const many = Array.from({ length: 253 }, (_, i) => TEMPLATE_TXS[i % TEMPLATE_TXS.length]);
+  for (const txs of [TEMPLATE_TXS, many]) {
+    const hex = serializeBlockHex(header, coinbase, txs.map(bytesToHex));
+    assert.equal(hex, bytesToHex(serializeBlock(header, coinbase, txs)));
+  }
+  assert.equal(serializeBlockHex(header, coinbase, many.map(bytesToHex)).slice(160, 166), "fdfe00");
+  assert.throws(() => serializeBlockHex(new Uint8Array(81), coinbase, []), RangeError);
 });

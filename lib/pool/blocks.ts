@@ -14,7 +14,7 @@ import { sha256d } from "../bitcoin/sha256.ts";
 import { merkleRootFromBranch } from "../bitcoin/merkle.ts";
 import { buildHeader } from "../bitcoin/header.ts";
 import { coinbaseWithWitness, joinCoinbase } from "../bitcoin/coinbase.ts";
-import { encodeVarInt } from "../bitcoin/tx.ts";
+import { serializeBlockHex } from "../bitcoin/block.ts";
 import type { BlockCandidate, BlockSink, BlockSubmitResult } from "./types.ts";
 import type { PoolJob } from "./jobs.ts";
 import type { RpcCaller } from "../node/rpc.ts";
@@ -120,13 +120,7 @@ export function assembleBlock(
   const header = buildHeader(share.version, job.prevhash, root, share.ntime, job.bits, share.nonce);
   const hash = bytesToHex(reverseBytes(sha256d(header)));
   const coinbaseTx = job.witnessCommitment ? coinbaseWithWitness(legacy) : legacy;
-  const parts = [
-    bytesToHex(header),
-    bytesToHex(encodeVarInt(job.txCount + 1)),
-    bytesToHex(coinbaseTx),
-    ...(job.txHex ?? []),
-  ];
-  return { hash, hex: parts.join(""), header };
+  return { hash, hex: serializeBlockHex(header, coinbaseTx, job.txHex ?? []), header };
 }
 
 function withoutBlockHex(rec: JournalFile): FoundBlockRecord {
