@@ -19,7 +19,7 @@ import { TemplateFeed } from "../lib/node/template_feed.ts";
 import { SharePool } from "../lib/shares/pool.ts";
 import { loadOrCreateCert } from "../lib/tls/selfsigned.ts";
 import { StratumServer, type StratumServerOptions } from "../stratum/server.ts";
-import { JobManager } from "../lib/pool/jobs.ts";
+import { JobManager, type PoolJob } from "../lib/pool/jobs.ts";
 import { BlockSubmitter, type FoundBlockRecord } from "../lib/pool/blocks.ts";
 import { payoutResolver } from "../lib/pool/payout.ts";
 import { BanList } from "../lib/pool/bans.ts";
@@ -181,7 +181,7 @@ export async function startPool(
     }
   });
 
-  const stratumOptions: StratumServerOptions = await stratumOptionsFrom(config, {
+  const stratumOptions: StratumServerOptions<PoolJob> = await stratumOptionsFrom(config, {
     jobs,
     checker: shares,
     blocks,
@@ -272,10 +272,10 @@ export async function startPool(
 async function stratumOptionsFrom(
   config: Config,
   parts: Pick<
-    StratumServerOptions,
+    StratumServerOptions<PoolJob>,
     "jobs" | "checker" | "blocks" | "bans" | "resolvePayout" | "log"
   >,
-): Promise<StratumServerOptions> {
+): Promise<StratumServerOptions<PoolJob>> {
   const s = config.stratum;
   const plain = s.listen ? listenAddress(s.listen, "stratum.listen") : undefined;
   let tls: StratumServerOptions["tls"];

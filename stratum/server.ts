@@ -19,7 +19,7 @@ import {
 } from "../lib/pool/admission.ts";
 import { concatBytes } from "../lib/bitcoin/hex.ts";
 import { BanList, type InvalidShareOptions } from "../lib/pool/bans.ts";
-import type { BlockSink, JobSource, ResolvePayout, ShareChecker } from "../lib/pool/types.ts";
+import type { BlockSink, Job, JobSource, ResolvePayout, ShareChecker } from "../lib/pool/types.ts";
 import type { VardiffOptions } from "../lib/pool/vardiff.ts";
 import { WorkerRegistry, WorkerStats } from "../lib/pool/worker_stats.ts";
 import { FANOUT_BUCKETS, type HistogramSnapshot, LatencyHistogram } from "../lib/histogram.ts";
@@ -40,8 +40,11 @@ export interface StratumTlsOptions {
   readonly key: string;
 }
 
-/** Everything the server needs; the integrator maps the config onto it. */
-export interface StratumServerOptions {
+/**
+ * Everything the server needs; the integrator maps the config onto it. `J` pairs the job source
+ * with a block sink that can build its jobs (the JobManager's `PoolJob`s and the BlockSubmitter).
+ */
+export interface StratumServerOptions<J extends Job = Job> {
   /** Address to bind (default `0.0.0.0`). */
   readonly hostname?: string;
   /** Plain TCP port (0 = any free port); omit to run TLS only. */
@@ -49,11 +52,11 @@ export interface StratumServerOptions {
   /** TLS listener, if wanted. */
   readonly tls?: StratumTlsOptions;
   /** Job feed. */
-  readonly jobs: JobSource;
+  readonly jobs: JobSource<J>;
   /** Share hasher. */
   readonly checker: ShareChecker;
-  /** Block submitter. */
-  readonly blocks: BlockSink;
+  /** Block submitter: builds blocks of the feed's jobs. */
+  readonly blocks: BlockSink<J>;
   /** Validates `ADDRESS[.worker]` user names for the network. */
   readonly resolvePayout: ResolvePayout;
   /** Shared pool password (default none). */
@@ -334,7 +337,7 @@ class Connection implements SessionTransport {
 }
 
 /** A Stratum v1 server over plain TCP and/or TLS. */
-export class StratumServer {
+export class StratumServer<J extends Job = Job> {
   /** Live worker registry (the status API reads it). */
   readonly registry: WorkerRegistry;
   /** Worker and payout-address bans. */
@@ -344,7 +347,8 @@ export class StratumServer {
   /** New job → every connection's `mining.notify` handed to its socket, seconds (`/metrics`). */
   readonly #fanout = new LatencyHistogram(FANOUT_BUCKETS);
 
-  readonly #options: StratumServerOptions;
+  /** The options; the block sink lives in the session host, where `J` is checked once. */
+  readonly #options: Omit<StratumServerOptions, "blocks">;
   readonly #host: SessionHost;
   readonly #now: () => number;
   readonly #connections = new Set<Connection>();
@@ -375,7 +379,7 @@ export class StratumServer {
   #running = false;
 
   /** A stopped server; call `start`. */
-  constructor(options: StratumServerOptions) {
+  constructor(options: StratumServerOptions<J>) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.registry = options.registry ?? new WorkerRegistry();

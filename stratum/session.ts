@@ -26,7 +26,8 @@ import { difficultyToTarget, targetToDifficulty } from "../lib/bitcoin/target.ts
 import type { BanList, InvalidShareOptions } from "../lib/pool/bans.ts";
 import { InvalidShareCounter, isBlacklistedClient } from "../lib/pool/bans.ts";
 import type {
-  BlockSink,
+  BlockCandidate,
+  BlockSubmitResult,
   CoinbaseParts,
   Job,
   JobSource,
@@ -99,16 +100,22 @@ export interface SessionTransport {
   close(): void;
 }
 
-/** What a session shares with the rest of the server. */
-export interface SessionHost {
+/**
+ * What a session shares with the rest of the server. `J` is the job type of the source, which the
+ * block sink must be able to build (the server's options pair them).
+ */
+export interface SessionHost<J extends Job = Job> {
   /** Resolved per-session configuration. */
   readonly config: SessionConfig;
   /** Job feed. */
-  readonly jobs: JobSource;
+  readonly jobs: JobSource<J>;
   /** Share hasher. */
   readonly checker: ShareChecker;
-  /** Block submitter. */
-  readonly blocks: BlockSink;
+  /**
+   * Block submitter: a `BlockSink<J>`, held through a method so a server over pool jobs is still
+   * a server (`StratumServerOptions` checks the pairing where the server is made).
+   */
+  readonly blocks: { submit(candidate: BlockCandidate<J>): Promise<BlockSubmitResult> };
   /** Worker and payout-address bans. */
   readonly bans: BanList;
   /** Pool-wide duplicate filter. */
@@ -129,8 +136,8 @@ export interface SessionHost {
 }
 
 /** One job as this session notified it. */
-interface NotifiedJob {
-  readonly job: Job;
+interface NotifiedJob<J extends Job> {
+  readonly job: J;
   readonly coinbase: CoinbaseParts;
   readonly difficulty: number;
   readonly shareTarget: bigint;
@@ -140,7 +147,7 @@ interface NotifiedJob {
 const MAX_NAME_LENGTH = 256;
 
 /** The state and handlers of one miner connection. */
-export class Session {
+export class Session<J extends Job = Job> {
   /** Connection id (unique in this process). */
   readonly id: string;
   /** The connection's live stats (registered once authorized). */
@@ -148,14 +155,14 @@ export class Session {
   /** Time of the last line received (ms since the epoch). */
   lastActivity: number;
 
-  readonly #host: SessionHost;
+  readonly #host: SessionHost<J>;
   readonly #config: SessionConfig;
   readonly #transport: SessionTransport;
   readonly #vardiff: Vardiff;
   /** Invalid-share counter; made with the first share (an idle connection never needs one). */
   #invalid: InvalidShareCounter | undefined;
   /** Jobs notified to this connection by notify id; made with the first work sent. */
-  #recent: Map<string, NotifiedJob> | undefined;
+  #recent: Map<string, NotifiedJob<J>> | undefined;
 
   #extranonce1 = -1;
   #extranonce1Bytes: Uint8Array | undefined;
@@ -175,7 +182,7 @@ export class Session {
   #closed = false;
 
   /** A session for a new connection; it does nothing until lines arrive. */
-  constructor(host: SessionHost, transport: SessionTransport, stats: WorkerStats) {
+  constructor(host: SessionHost<J>, transport: SessionTransport, stats: WorkerStats) {
     this.#host = host;
     this.#config = host.config;
     this.#transport = transport;
@@ -213,7 +220,7 @@ export class Session {
 
   /** Txids of a notified job (by its notify id), or of the newest one when no id is given. */
   #transactionsOf(jobId: unknown): readonly string[] {
-    let notified: NotifiedJob | undefined;
+    let notified: NotifiedJob<J> | undefined;
     const recent = this.#recent;
     if (recent === undefined) return [];
     if (typeof jobId === "string") notified = recent.get(jobId);
@@ -289,7 +296,7 @@ export class Session {
   }
 
   /** Hands out a new job from the feed (the server calls this for every session). */
-  onJob(job: Job): void {
+  onJob(job: J): void {
     if (this.#closed || !this.#workStarted) return;
     if (!this.#host.jobs.ready) {
       this.#pause();
@@ -562,7 +569,7 @@ export class Session {
     if (job !== undefined) this.#sendWork(job, false);
   }
 
-  #sendWork(job: Job, clean: boolean): void {
+  #sendWork(job: J, clean: boolean): void {
     const user = this.#user;
     if (user === undefined || this.#closed) return;
     const now = this.#host.now();
@@ -755,7 +762,7 @@ export class Session {
   /** Answers a checked share; synchronous (no promise per share) unless it is a block. */
   #judge(
     id: RpcId,
-    notified: NotifiedJob,
+    notified: NotifiedJob<J>,
     share: ShareInput,
     verdict: ShareVerdict,
     worker: string,
@@ -800,7 +807,7 @@ export class Session {
   /** Submits a share that meets the network target, then answers it by the node's verdict. */
   async #submitBlock(
     id: RpcId,
-    notified: NotifiedJob,
+    notified: NotifiedJob<J>,
     share: ShareInput,
     verdict: ShareVerdict,
     worker: string,
@@ -846,7 +853,7 @@ export class Session {
     }
   }
 
-  #accept(id: RpcId, notified: NotifiedJob, verdict: ShareVerdict, now: number): void {
+  #accept(id: RpcId, notified: NotifiedJob<J>, verdict: ShareVerdict, now: number): void {
     this.#transport.write(encodeTrue(id));
     this.stats.noteAccepted(notified.difficulty, verdict.difficulty, now);
     this.#host.registry.bestShares.offer(this.stats.name, verdict.difficulty, verdict.hash, now);

@@ -106,10 +106,9 @@ export interface BlockSubmitterOptions {
 
 /** Serializes a candidate into the full block and returns its hash and hex. */
 export function assembleBlock(
-  c: BlockCandidate,
+  c: BlockCandidate<PoolJob>,
 ): { hash: string; hex: string; header: Uint8Array } {
-  const job = c.job as PoolJob;
-  const { coinbase, share } = c;
+  const { job, coinbase, share } = c;
   const legacy = joinCoinbase(
     coinbase.coinb1,
     share.extranonce1,
@@ -131,7 +130,7 @@ function withoutBlockHex(rec: JournalFile): FoundBlockRecord {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Submits found blocks; the only writer of the block journal. */
-export class BlockSubmitter implements BlockSink {
+export class BlockSubmitter implements BlockSink<PoolJob> {
   #o:
     & Required<Omit<BlockSubmitterOptions, "onRecord" | "onJournal" | "afterJournal">>
     & Pick<BlockSubmitterOptions, "onRecord" | "onJournal" | "afterJournal">;
@@ -179,7 +178,7 @@ export class BlockSubmitter implements BlockSink {
   }
 
   /** Builds, journals and submits a block; resolves with the node's verdict. */
-  async submit(c: BlockCandidate): Promise<BlockSubmitResult> {
+  async submit(c: BlockCandidate<PoolJob>): Promise<BlockSubmitResult> {
     const { hash, hex } = assembleBlock(c);
     const existing = this.#records.get(hash);
     if (existing && existing.status !== "pending") {

@@ -77,12 +77,12 @@ export interface PoolJob extends Job {
 let nextCoinbaseKey = 1;
 
 /** Builds jobs from templates and serves them to Stratum sessions. */
-export class JobManager implements JobSource {
+export class JobManager implements JobSource<PoolJob> {
   #opts: JobManagerOptions;
   #jobs = new Map<string, PoolJob>();
   #order: PoolJob[] = [];
   #current: PoolJob | undefined;
-  #listeners = new Set<(job: Job) => void>();
+  #listeners = new Set<(job: PoolJob) => void>();
   #seq = 0;
   #notReady: string | undefined = "waiting for the first block template";
   #solved = new Set<string>();
@@ -111,7 +111,7 @@ export class JobManager implements JobSource {
   }
 
   /** Subscribes to new jobs. */
-  onJob(listener: (job: Job) => void): () => void {
+  onJob(listener: (job: PoolJob) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }

@@ -76,14 +76,17 @@ export interface Job {
   coinbaseFor(payoutScript: Uint8Array): CoinbaseParts;
 }
 
-/** Where jobs come from (the JobManager); Stratum sessions read it and listen to it. */
-export interface JobSource {
+/**
+ * Where jobs come from (the JobManager); Stratum sessions read it and listen to it. `J` is the job
+ * type it hands out (the JobManager's `PoolJob`, which also carries what builds the block).
+ */
+export interface JobSource<J extends Job = Job> {
   /** The newest job, if there is one. */
-  current(): Job | undefined;
+  current(): J | undefined;
   /** A recent job by Stratum id (kept while still useful), if known. */
-  get(id: string): Job | undefined;
+  get(id: string): J | undefined;
   /** Calls `listener` for every new job; returns a function that removes the listener. */
-  onJob(listener: (job: Job) => void): () => void;
+  onJob(listener: (job: J) => void): () => void;
   /** False while the pool must not hand out work (node in IBD, template feed stale, …). */
   readonly ready: boolean;
   /** Why the pool is not ready, for `client.show_message`. */
@@ -92,9 +95,9 @@ export interface JobSource {
    * True when shares on `job` can no longer make a main-chain block: a newer tip replaced it, or
    * the pool already found the block on its tip. When absent, staleness is judged by prevhash.
    */
-  isStale?(job: Job): boolean;
+  isStale?(job: J): boolean;
   /** True when the pool already found (and the node accepted) a block on `job`'s tip. */
-  isSolved?(job: Job): boolean;
+  isSolved?(job: J): boolean;
 }
 
 /** The miner-chosen parts of one share, already parsed and validated for format. */
@@ -131,10 +134,13 @@ export interface ShareChecker {
   check(job: Job, coinbase: CoinbaseParts, share: ShareInput): Promise<ShareVerdict>;
 }
 
-/** A share that meets the network target: everything needed to build and record the block. */
-export interface BlockCandidate {
+/**
+ * A share that meets the network target: everything needed to build and record the block. `J` is
+ * the job type of the source the share's job came from; a block sink names the one it can build.
+ */
+export interface BlockCandidate<J extends Job = Job> {
   /** The job the share was made on. */
-  readonly job: Job;
+  readonly job: J;
   /** The coinbase halves the miner was given. */
   readonly coinbase: CoinbaseParts;
   /** The share itself. */
@@ -160,10 +166,27 @@ export interface BlockSubmitResult {
   readonly stale?: boolean;
 }
 
-/** Builds, journals and submits found blocks; never loses one. */
-export interface BlockSink {
+/**
+ * Builds, journals and submits found blocks of jobs of type `J`; never loses one.
+ *
+ * `submit` is a property, not a method, on purpose: so a sink of one job type cannot stand in for
+ * a sink of a wider one (a `BlockSink<PoolJob>` is no `BlockSink<Job>`), and a Stratum server
+ * wired with a job source whose jobs the sink cannot build does not type-check.
+ *
+ * @example A sink that only records what it is given
+ * ```ts
+ * const found: BlockCandidate[] = [];
+ * const sink: BlockSink = {
+ *   submit: (candidate) => {
+ *     found.push(candidate);
+ *     return Promise.resolve({ accepted: false, hash: "", reason: "recorded only" });
+ *   },
+ * };
+ * ```
+ */
+export interface BlockSink<J extends Job = Job> {
   /** Journals the block to disk, submits it at once and reports the node's answer. */
-  submit(candidate: BlockCandidate): Promise<BlockSubmitResult>;
+  readonly submit: (candidate: BlockCandidate<J>) => Promise<BlockSubmitResult>;
 }
 
 /** A valid payout for a Stratum user name. */
