@@ -27,7 +27,7 @@ import { type LookupState, WorkerPage } from "./pages/worker.tsx";
 
 export type { PageSite, StratumEndpoint } from "./pages/types.ts";
 export type { WorkerLookup, WorkerLookupView } from "./pages/lookup.ts";
-export { sourcesWorkerLookup, workerNameHash } from "./pages/lookup.ts";
+export { sourcesWorkerLookup } from "./pages/lookup.ts";
 
 /** Options of {@linkcode createPageRoutes}. */
 export interface PageRoutesOptions {

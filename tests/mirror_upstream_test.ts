@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { createStatusApp } from "../routes/app.ts";
-import { createPageRoutes, sourcesWorkerLookup, workerNameHash } from "../routes/pages.ts";
+import { createPageRoutes, sourcesWorkerLookup } from "../routes/pages.ts";
+import { workerNameHash } from "../lib/status/worker_hash.ts";
 import {
   ManualClock,
   memorySources,

@@ -16,7 +16,8 @@ import { bytesToHex, hexToBytes } from "../lib/bitcoin/hex.ts";
 import { parseTx, readVarInt, type Transaction } from "../lib/bitcoin/tx.ts";
 import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
 import { censorAddress } from "../lib/status/censor.ts";
-import { type WorkerLookupView, workerNameHash } from "../routes/pages/lookup.ts";
+import type { WorkerLookupView } from "../routes/pages/lookup.ts";
+import { workerNameHash } from "../lib/status/worker_hash.ts";
 
 const regtest = NETWORKS.regtest;
 

@@ -25,8 +25,7 @@
  * @module
  */
 
-import { sha256 } from "../bitcoin/sha256.ts";
-import { bytesToHex } from "../bitcoin/hex.ts";
+import { workerNameHash } from "../status/worker_hash.ts";
 import type { FoundBlockRecord } from "../pool/blocks.ts";
 import { KvCore } from "./core.ts";
 import { type BanStore, KvBanStore } from "./bans.ts";
@@ -47,10 +46,9 @@ export function storeLocation(config: {
   return config.status.storeUrl || `${config.server.dataDir}/store/denopool.kv`;
 }
 
-/** SHA-256 of a worker name as 64 lowercase hex (the saved-worker key). */
-export function workerNameHash(name: string): string {
-  return bytesToHex(sha256(new TextEncoder().encode(name)));
-}
+// The saved-worker key; defined in lib/status/worker_hash.ts (the lookup routes hash with it too)
+// and re-exported here for the store's many callers.
+export { workerNameHash };
 
 /** Worker name → SHA-256 hex, remembered (live names repeat on every pass; bounded). */
 export class WorkerNameHashes {

@@ -11,12 +11,11 @@
 
 import { decodeCoinbase } from "../../lib/bitcoin/coinbase_decode.ts";
 import type { Network } from "../../lib/bitcoin/networks.ts";
-import { sha256 } from "../../lib/bitcoin/sha256.ts";
-import { bytesToHex } from "../../lib/bitcoin/hex.ts";
 import { censorAddress, censorWorker, parseUserAgent } from "../../lib/status/censor.ts";
 import type { LiveWork, LiveWorker, StatusSources } from "../../lib/status/sources.ts";
 import { rfc3339 } from "../../lib/status/views.ts";
 import { API_VERSION } from "../../lib/status/types.ts";
+import { workerNameHash } from "../../lib/status/worker_hash.ts";
 
 /** One live connection of a looked-up worker (censored). */
 export interface WorkerConnectionView {
@@ -99,13 +98,6 @@ const HASH_RE = /^[0-9a-f]{64}$/;
 export function parseWorkerHash(raw: string | undefined): string | undefined {
   const hash = raw?.trim().toLowerCase();
   return hash !== undefined && HASH_RE.test(hash) ? hash : undefined;
-}
-
-const encoder = new TextEncoder();
-
-/** SHA-256 of a worker name's UTF-8 bytes as lowercase hex: what the browser sends. */
-export function workerNameHash(name: string): string {
-  return bytesToHex(sha256(encoder.encode(name)));
 }
 
 /** The public view of one connection. */
