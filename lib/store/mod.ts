@@ -10,12 +10,10 @@
  *
  * @example Opening a store, saving a worker, reading history
  * ```ts
- * import { openStore, storeLocation, workerNameHash } from "./lib/store/mod.ts";
+ * import { openStore, workerNameHash } from "./mod.ts";
  *
- * const store = await openStore(storeLocation({
- *   server: { dataDir: "./data" },
- *   status: { storeUrl: "" },
- * }));
+ * // The pool opens `storeLocation(config)`: a file under the data dir, or `status.store_url`.
+ * const store = await openStore(":memory:");
  * try {
  *   await store.savedWorkers.save("user_1", "bc1qexample.rig-1"); // "saved" | "exists" | "full"
  *   const samples = await store.history.worker(workerNameHash("bc1qexample.rig-1"));

@@ -73,7 +73,25 @@ export function isWorkerHash(value: unknown): value is string {
 
 /**
  * The domain stores, whatever the backend. Consumers pick the ones they use, e.g.
- * `Pick<DomainStores, "savedWorkers" | "history">`.
+ * `Pick<DomainStores, "savedWorkers" | "history">`, so a test hands them just those.
+ *
+ * @example A consumer of the bans alone, fed a stand-in
+ * ```ts
+ * import type { DomainStores } from "./store.ts";
+ *
+ * async function bannedKeys(store: Pick<DomainStores, "bans">): Promise<string[]> {
+ *   return (await store.bans.list()).map((b) => b.key);
+ * }
+ * const until = Date.now() + 60_000;
+ * const standIn: Pick<DomainStores, "bans"> = {
+ *   bans: {
+ *     put: () => Promise.resolve(),
+ *     delete: () => Promise.resolve(),
+ *     list: () => Promise.resolve([{ key: "ip:192.0.2.1", until, reason: "by hand" }]),
+ *   },
+ * };
+ * console.log(await bannedKeys(standIn)); // ["ip:192.0.2.1"]
+ * ```
  */
 export interface DomainStores {
   /** Bans in force. */
@@ -96,7 +114,19 @@ export interface DomainStores {
   readonly notifyStates: NotifyStateStore;
 }
 
-/** Opens the store at `location`: a `http(s)://` KV URL, or a file path (parent dir created). */
+/**
+ * Opens the store at `location`: a `http(s)://` KV URL, or a file path (parent dir created).
+ *
+ * @example
+ * ```ts
+ * import { openStore } from "./store.ts";
+ *
+ * const store = await openStore(":memory:", { now: () => Date.UTC(2025, 0, 1) });
+ * await store.bans.put({ key: "ip:192.0.2.1", until: Date.UTC(2025, 0, 2), reason: "by hand" });
+ * console.log((await store.bans.list()).length); // 1
+ * store.close();
+ * ```
+ */
 export async function openStore(
   location: string,
   options: { now?: () => number } = {},
