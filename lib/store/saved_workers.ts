@@ -6,6 +6,7 @@
  */
 
 import { censorWorker } from "../status/censor.ts";
+import { workerNameHash } from "../status/worker_hash.ts";
 import { encodeValue } from "./codec.ts";
 import type { KvCore } from "./core.ts";
 import { keys } from "./keys.ts";
@@ -51,15 +52,10 @@ export interface SavedWorkerStore {
  */
 export class KvSavedWorkerStore implements SavedWorkerStore {
   readonly #core: KvCore;
-  readonly #hashName: (name: string) => string;
 
-  /**
-   * A saved-worker store on `core`. `hashName` turns a full worker name into its key (the
-   * store's `workerNameHash`, handed in so this file does not import the module that builds it).
-   */
-  constructor(core: KvCore, hashName: (name: string) => string) {
+  /** A saved-worker store on `core`. */
+  constructor(core: KvCore) {
     this.#core = core;
-    this.#hashName = hashName;
   }
 
   /** The user's saved workers, in the order saved. */
@@ -72,7 +68,7 @@ export class KvSavedWorkerStore implements SavedWorkerStore {
    * At most {@linkcode MAX_SAVED_WORKERS} per user.
    */
   save(userId: string, workerName: string): Promise<SaveWorkerResult> {
-    const hash = this.#hashName(workerName);
+    const hash = workerNameHash(workerName);
     const name = censorWorker(workerName);
     return this.#core.update<SavedWorker[], SaveWorkerResult>(keys.saved(userId), (list = []) => {
       if (list.some((w) => w.hash === hash)) return { result: "exists" };

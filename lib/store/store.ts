@@ -171,7 +171,7 @@ export class PoolStore implements DomainStores {
     this.blocks = new KvBlockStore(core);
     this.bestShares = new KvBestShareStore(core);
     this.history = new KvHistoryStore(core);
-    this.savedWorkers = new KvSavedWorkerStore(core, workerNameHash);
+    this.savedWorkers = new KvSavedWorkerStore(core);
     this.users = new KvUserStore(core);
     this.discord = new KvDiscordStore(core);
     this.codes = new KvCodeStore(core);
