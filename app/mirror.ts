@@ -15,7 +15,8 @@ import type { Hono } from "hono";
 import { createStatusApp } from "../routes/app.ts";
 import { createPageRoutes } from "../routes/pages.ts";
 import type { PageSite, WorkerLookup } from "../routes/pages.ts";
-import type { JsonSnapshots, SnapshotName } from "../lib/status/snapshots.ts";
+import type { SnapshotName } from "../lib/status/endpoints.ts";
+import type { JsonSnapshots } from "../lib/status/snapshots.ts";
 import { KvSnapshotReader } from "../lib/mirror/kv.ts";
 import { UpstreamPuller, upstreamWorkerLookup } from "../lib/mirror/upstream.ts";
 
@@ -122,8 +123,11 @@ export interface Mirror {
   stale(): boolean;
   /** Pulls or reads everything now and keeps doing so on the cadences. */
   start(): Promise<void>;
-  /** Stops the timers (and closes a KV store the mirror opened). */
-  stop(): void;
+  /**
+   * Stops the timers, waits for the pulls or reads in flight, and closes a KV store the mirror
+   * opened.
+   */
+  stop(): Promise<void>;
 }
 
 /** Builds a mirror from its settings. */
@@ -134,7 +138,7 @@ export async function createMirror(
   let snapshots: JsonSnapshots;
   let stale: () => boolean;
   let start: () => Promise<void>;
-  let stop: () => void;
+  let stop: () => Promise<void>;
   let workers: WorkerLookup | undefined;
   if (config.source.kind === "upstream") {
     const puller = new UpstreamPuller({
@@ -154,8 +158,8 @@ export async function createMirror(
     snapshots = reader.store;
     stale = () => reader.stale();
     start = () => reader.start();
-    stop = () => {
-      reader.stop();
+    stop = async () => {
+      await reader.stop();
       if (!options.kv) kv.close();
     };
   }

@@ -14,6 +14,7 @@ import type { Config } from "../lib/config/schema.ts";
 import { parseHostPort } from "../lib/config/fields.ts";
 import { type ListenAddress, serveStatus, type StatusServer } from "../lib/status/server.ts";
 import { statusRateGate, type StatusRateGateOptions } from "../lib/status/client_ip.ts";
+import { perSnapshot, type SnapshotName } from "../lib/status/endpoints.ts";
 import { SnapshotCache } from "../lib/status/snapshots.ts";
 import { loadOrCreateCert } from "../lib/tls/selfsigned.ts";
 import type { Hono } from "hono";
@@ -60,20 +61,9 @@ function address(value: string, key: string): ListenAddress | undefined {
   return hp;
 }
 
-/** The refresh period of each snapshot from `[status]` (seconds → ms). */
-export function snapshotIntervals(config: Config): Record<
-  "overview" | "poolPage" | "node" | "server" | "poolHashrate" | "blocks",
-  number
-> {
-  const s = config.status;
-  return {
-    overview: s.overviewRefreshSeconds * 1000,
-    poolPage: s.poolPageRefreshSeconds * 1000,
-    node: s.nodeRefreshSeconds * 1000,
-    server: s.serverRefreshSeconds * 1000,
-    poolHashrate: s.poolHashrateRefreshSeconds * 1000,
-    blocks: s.blocksRefreshSeconds * 1000,
-  };
+/** The refresh period of each snapshot from `[status]` `<name>RefreshSeconds` (seconds → ms). */
+export function snapshotIntervals(config: Config): Record<SnapshotName, number> {
+  return perSnapshot(({ name }) => config.status[`${name}RefreshSeconds` as const] * 1000);
 }
 
 /**
@@ -101,7 +91,9 @@ export async function startStatusService(
   const servers: StatusServer[] = [];
   const stopAll = async () => {
     offTip();
-    cache.stop();
+    // The timers stop at once; a node build in flight is not waited for: it ends when the RPC
+    // client closes after this (or on its own timeout), and waiting would hold the pool's stop.
+    void cache.stop();
     sources.stop();
     await Promise.all(servers.map((s) => s.shutdown()));
   };

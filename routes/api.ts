@@ -2,8 +2,9 @@
  * The public JSON API (`docs/json-api.md`) as a Hono app on Web-standard Request/Response.
  * It only reads pre-serialised snapshots: a request costs a map lookup and a header set.
  *
- * - `GET`/`HEAD` `/api/overview`, `/api/pool-page`, `/api/node`, `/api/server`,
- *   `/api/pool-hashrate` (`include_history=1`), `/api/blocks` (`limit`), `/api/openapi.json`;
+ * - `GET`/`HEAD` every path of the endpoint table (`lib/status/endpoints.ts`: `/api/overview`,
+ *   `/api/pool-page`, `/api/node`, `/api/server`, `/api/pool-hashrate` (`include_history=1`),
+ *   `/api/blocks` (`limit`)), each answered with its row's `select`, and `/api/openapi.json`;
  * - `Content-Type: application/json`, `Cache-Control: no-cache, no-store, must-revalidate`,
  *   `X-JSON-Updated-At` / `X-JSON-Next-Update-At` (RFC3339) on every snapshot;
  * - errors are plain text: 400 bad query, 404 unknown path (also the removed `/api/pool`),
@@ -14,7 +15,8 @@
 
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { ENDPOINTS, openApiDocument, type OpenApiOptions } from "../lib/status/schemas.ts";
+import { isBadQuery, SNAPSHOT_ENDPOINTS } from "../lib/status/endpoints.ts";
+import { openApiDocument, type OpenApiOptions } from "../lib/status/openapi.ts";
 import type { CachedJson, JsonSnapshots } from "../lib/status/snapshots.ts";
 import { rfc3339 } from "../lib/status/views.ts";
 
@@ -24,24 +26,9 @@ export interface ApiRoutesOptions {
   readonly openApi?: OpenApiOptions;
 }
 
-/** `limit` of `/api/blocks` when absent. */
-export const DEFAULT_BLOCKS_LIMIT = 10;
-/** Largest `limit` of `/api/blocks`; larger values are clamped to it. */
-export const MAX_BLOCKS_LIMIT = 100;
-
 const CACHE_CONTROL = "no-cache, no-store, must-revalidate";
 const ALLOW = "GET, HEAD";
-
-/**
- * `limit` of `/api/blocks`: absent or empty → 10; an integer → clamped to 1..100; anything else →
- * `undefined` (the caller answers 400).
- */
-export function parseBlocksLimit(raw: string | undefined): number | undefined {
-  if (raw === undefined || raw === "") return DEFAULT_BLOCKS_LIMIT;
-  if (!/^[+-]?\d+$/.test(raw)) return undefined;
-  const n = Number(raw);
-  return Math.min(MAX_BLOCKS_LIMIT, Math.max(1, n));
-}
+const OPENAPI_PATH = "/api/openapi.json";
 
 function jsonResponse(snapshot: CachedJson): Response {
   return new Response(snapshot.body, {
@@ -72,20 +59,14 @@ export function createApiRoutes(snapshots: JsonSnapshots, options: ApiRoutesOpti
   const app = new Hono();
   const openApiBody = new TextEncoder().encode(JSON.stringify(openApiDocument(options.openApi)));
 
-  app.get("/api/overview", (c) => serve(c, snapshots.overview()));
-  app.get("/api/pool-page", (c) => serve(c, snapshots.poolPage()));
-  app.get("/api/node", (c) => serve(c, snapshots.node()));
-  app.get("/api/server", (c) => serve(c, snapshots.server()));
-  app.get(
-    "/api/pool-hashrate",
-    (c) => serve(c, snapshots.poolHashrate(c.req.query("include_history") === "1")),
-  );
-  app.get("/api/blocks", (c) => {
-    const limit = parseBlocksLimit(c.req.query("limit"));
-    if (limit === undefined) return plain(c, 400, "limit must be an integer from 1 to 100\n");
-    return serve(c, snapshots.blocks(limit));
-  });
-  app.get("/api/openapi.json", () =>
+  for (const endpoint of SNAPSHOT_ENDPOINTS) {
+    app.get(endpoint.path, (c) => {
+      const selected = endpoint.select(snapshots, (name) => c.req.query(name));
+      if (isBadQuery(selected)) return plain(c, 400, selected.badQuery);
+      return serve(c, selected);
+    });
+  }
+  app.get(OPENAPI_PATH, () =>
     new Response(openApiBody, {
       headers: {
         "Content-Type": "application/json",
@@ -94,7 +75,7 @@ export function createApiRoutes(snapshots: JsonSnapshots, options: ApiRoutesOpti
       },
     }));
 
-  for (const path of [...Object.keys(ENDPOINTS), "/api/openapi.json"]) {
+  for (const path of [...SNAPSHOT_ENDPOINTS.map((e) => e.path), OPENAPI_PATH]) {
     app.all(path, (c) => {
       c.header("Allow", ALLOW);
       return plain(c, 405, "method not allowed\n");

@@ -11,7 +11,7 @@
 
 import { Hono } from "hono";
 import type { MetricsSource } from "../lib/status/metrics.ts";
-import type { OpenApiOptions } from "../lib/status/schemas.ts";
+import type { OpenApiOptions } from "../lib/status/openapi.ts";
 import type { JsonSnapshots } from "../lib/status/snapshots.ts";
 import { createApiRoutes } from "./api.ts";
 import { createMetricsRoutes } from "./metrics.ts";

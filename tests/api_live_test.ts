@@ -17,7 +17,8 @@ import {
 } from "./helpers/miners.ts";
 import { sleep, waitUntil } from "./helpers/wait.ts";
 import type { StratumClient } from "../stratum/client.ts";
-import { type EndpointPath, ENDPOINTS, validate } from "../lib/status/schemas.ts";
+import { type EndpointPath, ENDPOINTS } from "../lib/status/endpoints.ts";
+import { validate } from "../lib/status/schemas.ts";
 import { blockSubsidy, NETWORKS } from "../lib/bitcoin/networks.ts";
 import { censorWorker } from "../lib/status/censor.ts";
 import { parsePrometheus, type PrometheusFamily } from "../lib/status/metrics.ts";

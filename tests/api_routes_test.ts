@@ -6,11 +6,11 @@ import {
   SAMPLE_ADDRESS_BECH32,
   sampleStatusData,
 } from "../lib/status/memory.ts";
-import { type EndpointPath, ENDPOINTS, validate } from "../lib/status/schemas.ts";
+import { type EndpointPath, ENDPOINTS, parseBlocksLimit } from "../lib/status/endpoints.ts";
+import { validate } from "../lib/status/schemas.ts";
 import { SnapshotCache } from "../lib/status/snapshots.ts";
 import type { StatusStatic } from "../lib/status/sources.ts";
 import { createStatusApp } from "../routes/app.ts";
-import { parseBlocksLimit } from "../routes/api.ts";
 
 const START = Date.UTC(2026, 0, 31, 19, 55, 0);
 const STATICS: StatusStatic = {
@@ -46,7 +46,7 @@ Deno.test("every endpoint answers JSON that matches its schema, with the snapsho
     assert.deepEqual(validate(ENDPOINTS[path].schema, body), [], path);
     if (!Array.isArray(body)) assert.equal(body.api_version, "1", path);
   }
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("the X-JSON headers follow each endpoint's cadence", async () => {
@@ -70,7 +70,7 @@ Deno.test("the X-JSON headers follow each endpoint's cadence", async () => {
   assert.deepEqual(await times("/api/overview"), ["2026-01-31T19:55:00Z", "2026-01-31T19:55:10Z"]);
   await clock.advance(7_000);
   assert.deepEqual(await times("/api/server"), ["2026-01-31T19:55:10Z", "2026-01-31T19:55:20Z"]);
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("no full address, worker name or found-block hash appears in any public body", async () => {
@@ -96,7 +96,7 @@ Deno.test("no full address, worker name or found-block hash appears in any publi
   }
   assert.ok(!/wallet_script|last_share_detail/.test(all));
   assert.ok(all.includes("bc1qar0s...zzwf5mdq.rig1"), "censored forms are there");
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("limit of /api/blocks: default 10, clamped to 1..100, 400 when not an integer", async () => {
@@ -122,7 +122,7 @@ Deno.test("limit of /api/blocks: default 10, clamped to 1..100, 400 when not an 
     assert.match(res.headers.get("content-type") ?? "", /^text\/plain/);
     assert.match(await res.text(), /limit/);
   }
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("parseBlocksLimit clamps integers and refuses the rest", () => {
@@ -142,7 +142,7 @@ Deno.test("pool_hashrate_history only with include_history=1", async () => {
   assert.equal(await has("?include_history=0"), false);
   assert.equal(await has("?include_history=true"), false);
   assert.equal(await has("?include_history=1"), true);
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("errors are plain text: 404 unknown and removed paths, 405 with Allow", async () => {
@@ -159,7 +159,7 @@ Deno.test("errors are plain text: 404 unknown and removed paths, 405 with Allow"
     assert.equal(res.headers.get("allow"), "GET, HEAD");
     assert.equal(await res.text(), "method not allowed\n");
   }
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("HEAD answers like GET without a body", async () => {
@@ -171,7 +171,7 @@ Deno.test("HEAD answers like GET without a body", async () => {
   assert.equal(head.headers.get("x-json-updated-at"), full.headers.get("x-json-updated-at"));
   assert.equal(await head.text(), "");
   assert.ok((await full.text()).length > 100);
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("before the first snapshot: 503 plain text with Retry-After", async () => {
@@ -195,7 +195,7 @@ Deno.test("--no-json turns every /api/* route off", async () => {
     assert.equal(res.status, 404, path);
     await res.body?.cancel();
   }
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("GET /api/openapi.json describes the same endpoints", async () => {
@@ -206,7 +206,7 @@ Deno.test("GET /api/openapi.json describes the same endpoints", async () => {
   const doc = await res.json();
   assert.equal(doc.openapi, "3.1.0");
   assert.deepEqual(Object.keys(doc.paths).sort(), Object.keys(ENDPOINTS).sort());
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("/metrics is on the public app only when a metrics source is given", async () => {
@@ -230,7 +230,7 @@ Deno.test("/metrics is on the public app only when a metrics source is given", a
   const metrics = await app.request("/metrics");
   assert.equal(metrics.status, 200);
   assert.match(await metrics.text(), /^denopool_shares_total\{result="accepted"\} 3$/m);
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("mount points: auth routes under /api and pages at the root", async () => {
@@ -250,5 +250,5 @@ Deno.test("mount points: auth routes under /api and pages at the root", async ()
   const off = createStatusApp({ snapshots: cache, auth, pages, noJson: true });
   assert.equal((await off.request("/api/auth/session-refresh", { method: "POST" })).status, 404);
   assert.equal((await off.request("/")).status, 200);
-  cache.stop();
+  await cache.stop();
 });

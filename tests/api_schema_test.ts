@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
+import { ENDPOINTS } from "../lib/status/endpoints.ts";
+import { openApiDocument } from "../lib/status/openapi.ts";
 import {
-  ENDPOINTS,
   FoundBlocksSchema,
-  openApiDocument,
   PoolErrorEventSchema,
   PoolHashrateResponseSchema,
   validate,

@@ -87,7 +87,7 @@ Deno.test("with TLS on, plain HTTP answers 307 to HTTPS and HTTPS serves the API
     client.close();
     await server.shutdown();
     await server.finished;
-    cache.stop();
+    await cache.stop();
   }
 });
 
@@ -111,7 +111,7 @@ Deno.test("status_public_url decides the redirect host", async () => {
     await res.body?.cancel();
   } finally {
     await server.shutdown();
-    cache.stop();
+    await cache.stop();
   }
 });
 
@@ -125,11 +125,11 @@ Deno.test("without TLS, plain HTTP serves the app; an abort signal closes it", a
   assert.equal((await res.json()).api_version, "1");
   abort.abort();
   await server.finished;
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("a TLS listener without cert and key is refused", async () => {
   const { cache, app } = await statusApp();
   assert.throws(() => serveStatus({ tlsListen: LOCAL, app }), /cert and key/);
-  cache.stop();
+  await cache.stop();
 });

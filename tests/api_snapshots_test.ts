@@ -94,7 +94,7 @@ Deno.test("start builds every snapshot and stamps updatedAt / nextUpdateAt per c
     assert.equal(snapshot?.nextUpdateAt, START + interval, name);
   }
   assert.equal(clock.pending, 6, "one timer per snapshot");
-  cache.stop();
+  await cache.stop();
   assert.equal(clock.pending, 0);
 });
 
@@ -114,7 +114,7 @@ Deno.test("each snapshot refreshes on its own timer", async () => {
     assert.equal(s?.nextUpdateAt, START + 20_000);
   }
   assert.equal(cache.blocks(10)?.updatedAt, START + 9_000);
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("custom intervals are honoured", async () => {
@@ -123,7 +123,7 @@ Deno.test("custom intervals are honoured", async () => {
   await clock.advance(1_000);
   assert.equal(cache.overview()?.updatedAt, START + 1_000);
   assert.equal(cache.overview()?.nextUpdateAt, START + 2_000);
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("a snapshot is serialised once per refresh and its bytes reused for every read", async () => {
@@ -143,7 +143,7 @@ Deno.test("a snapshot is serialised once per refresh and its bytes reused for ev
   // overview, pool-page, node, server once; pool-hashrate twice (t=5 s, 10 s); blocks 3× 12 items.
   assert.equal(serialized.length - afterStart, 4 + 2 + 3 * 12);
   assert.notEqual(cache.overview()?.body, first);
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("source changes show up at the next refresh, not before", async () => {
@@ -153,7 +153,7 @@ Deno.test("source changes show up at the next refresh, not before", async () => 
   assert.equal((json(cache.poolPage()?.body) as { blocks_accepted: number }).blocks_accepted, 2);
   await clock.advance(10_000);
   assert.equal((json(cache.poolPage()?.body) as { blocks_accepted: number }).blocks_accepted, 99);
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("refresh(name) rebuilds at once, restarts the timer and joins a build in flight", async () => {
@@ -176,7 +176,7 @@ Deno.test("refresh(name) rebuilds at once, restarts the timer and joins a build 
   assert.equal(nodeCalls, 2);
   await clock.advance(4_000);
   assert.equal(nodeCalls, 3);
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("an unreachable node: no snapshot until it answers, then the last good one is kept", async () => {
@@ -197,7 +197,7 @@ Deno.test("an unreachable node: no snapshot until it answers, then the last good
   assert.equal(kept?.updatedAt, START + 10_000, "age stays visible");
   assert.equal(kept?.nextUpdateAt, START + 30_000, "next try is announced");
   assert.equal(errors.length, 2);
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("a node that never answers times out and the refresh goes on", async () => {
@@ -211,7 +211,7 @@ Deno.test("a node that never answers times out and the refresh goes on", async (
   assert.equal(cache.node(), undefined);
   assert.match(String(errors[0][1]), /no answer within 2000 ms/);
   assert.ok(cache.overview(), "other snapshots are not held up");
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("pool hashrate history: sampled each refresh, bounded, serialised once when asked", async () => {
@@ -236,7 +236,7 @@ Deno.test("pool hashrate history: sampled each refresh, bounded, serialised once
   // Same snapshot as the plain variant, plus the history.
   const { pool_hashrate_history: _history, ...rest } = body;
   assert.deepEqual(rest, json(cache.poolHashrate(false)?.body));
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("pool hashrate history comes from the sources when they keep one", async () => {
@@ -248,7 +248,7 @@ Deno.test("pool hashrate history comes from the sources when they keep one", asy
   assert.deepEqual(body.pool_hashrate_history, [
     { at: "2026-01-31T19:54:00Z", hashrate: 5, block_height: 7 },
   ]);
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("blocks: one list per refresh, sliced per limit without serialising again", async () => {
@@ -265,7 +265,7 @@ Deno.test("blocks: one list per refresh, sliced per limit without serialising ag
   assert.deepEqual(validate(FoundBlocksSchema, all), []);
   assert.equal(cache.blocks(3)?.body, cache.blocks(3)?.body, "each limit is joined once");
   assert.deepEqual(json(cache.blocks(0)?.body), three.slice(0, 1), "clamped to at least 1");
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("blocks asks the sources for at most maxBlocks", async () => {
@@ -280,7 +280,7 @@ Deno.test("blocks asks the sources for at most maxBlocks", async () => {
   await cache.start();
   assert.deepEqual(limits, [5]);
   assert.equal((json(cache.blocks(100)?.body) as unknown[]).length, 5);
-  cache.stop();
+  await cache.stop();
 });
 
 Deno.test("no pool with no found blocks answers an empty list", async () => {
@@ -288,5 +288,5 @@ Deno.test("no pool with no found blocks answers an empty list", async () => {
   data.foundBlocks = [];
   await cache.start();
   assert.equal(decoder.decode(cache.blocks(10)?.body), "[]");
-  cache.stop();
+  await cache.stop();
 });

@@ -293,7 +293,7 @@ Deno.test("status app: every kind of answer carries exactly its headers", async 
       assert.deepEqual([what, got], EXPECTED[i]);
     }
   } finally {
-    cache.stop();
+    await cache.stop();
     store.close();
     await clerk.close();
     await Deno.remove(dir, { recursive: true });

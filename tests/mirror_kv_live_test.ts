@@ -209,7 +209,7 @@ Deno.test({
       );
     } finally {
       client?.close();
-      mirror?.stop();
+      await mirror?.stop();
       await tp?.stop();
       await node.stop();
       await Deno.remove(kvDir, { recursive: true });

@@ -132,7 +132,7 @@ Deno.test("a mirror on KV serves the pool's exact API bodies and times", async (
       await saved.body?.cancel();
       assert.equal(saved.status, 404);
     } finally {
-      mirror.stop();
+      await mirror.stop();
     }
   });
 });

@@ -122,7 +122,7 @@ Deno.test("mirror serves the upstream's bytes and X-JSON-* headers for every pub
       }
     }
   } finally {
-    mirror.stop();
+    await mirror.stop();
     await upstream.stop();
   }
 });
@@ -163,7 +163,7 @@ Deno.test("mirror keeps serving the last good snapshots after the upstream stops
     assert.match(html, /class="banner" id="stale"/, "the overview shows the stale banner");
     assert.match(html, /mirrored pool is not answering/);
   } finally {
-    puller.stop();
+    await puller.stop();
   }
 });
 
@@ -184,7 +184,7 @@ Deno.test("mirror never exposes authenticated endpoints", async () => {
     assert.equal(up.status, 200);
     await up.body?.cancel();
   } finally {
-    mirror.stop();
+    await mirror.stop();
     await upstream.stop();
   }
 });
@@ -212,7 +212,7 @@ Deno.test("mirror pages render the upstream's numbers and look workers up throug
     assert.match(body, /bc1qar0s\.\.\.zzwf5mdq\.rig1/);
     assert.doesNotMatch(body, new RegExp(SAMPLE_ADDRESS_BECH32), "never the full address");
   } finally {
-    mirror.stop();
+    await mirror.stop();
     await upstream.stop();
   }
 });

@@ -12,9 +12,17 @@
  * @module
  */
 
-import type { JsonSnapshots, SnapshotName } from "../status/snapshots.ts";
-import { type Clock, DEFAULT_INTERVALS, systemClock } from "../status/snapshots.ts";
-import { MIRROR_BLOCKS, type MirrorPayload, MirrorSnapshots } from "./store.ts";
+import {
+  DEFAULT_INTERVALS,
+  perSnapshot,
+  SNAPSHOT_ENDPOINT,
+  SNAPSHOT_NAMES,
+  type SnapshotName,
+  widestSnapshot,
+} from "../status/endpoints.ts";
+import { Periodic } from "../status/periodic.ts";
+import { type Clock, type JsonSnapshots, systemClock } from "../status/snapshots.ts";
+import { type MirrorPayload, MirrorSnapshots } from "./store.ts";
 
 /** Default key prefix. */
 export const KV_PREFIX: readonly string[] = ["denopool", "status"];
@@ -28,15 +36,8 @@ export const KV_CHUNK_BYTES = 60_000;
  */
 export const KV_READ_LAG_MS = 1_500;
 
-/** The snapshot names published, in order. */
-export const KV_NAMES: readonly SnapshotName[] = [
-  "overview",
-  "poolPage",
-  "node",
-  "server",
-  "poolHashrate",
-  "blocks",
-];
+/** The snapshot names published, in order: the endpoint table's. */
+export const KV_NAMES: readonly SnapshotName[] = SNAPSHOT_NAMES;
 
 /** The meta record of one published payload. */
 export interface KvSnapshotMeta {
@@ -50,23 +51,6 @@ export interface KvSnapshotMeta {
   readonly chunks: number;
   /** Body length in bytes. */
   readonly bytes: number;
-}
-
-function widest(snapshots: JsonSnapshots, name: SnapshotName) {
-  switch (name) {
-    case "overview":
-      return snapshots.overview();
-    case "poolPage":
-      return snapshots.poolPage();
-    case "node":
-      return snapshots.node();
-    case "server":
-      return snapshots.server();
-    case "poolHashrate":
-      return snapshots.poolHashrate(true);
-    case "blocks":
-      return snapshots.blocks(MIRROR_BLOCKS);
-  }
 }
 
 /** Writes one payload under `prefix`; returns its meta. */
@@ -159,34 +143,34 @@ export interface KvPublisherOptions extends KvLoopOptions {
 export class KvSnapshotPublisher {
   readonly #snapshots: JsonSnapshots;
   readonly #options: KvPublisherOptions;
-  readonly #clock: Clock;
-  readonly #checkMs: number;
   readonly #written = new Map<SnapshotName, number>();
-  #timer: unknown;
-  #running = false;
-  #inFlight: Promise<number> | undefined;
+  readonly #task: Periodic<number>;
 
   /** A publisher of `snapshots`; call {@linkcode start} or {@linkcode publish}. */
   constructor(snapshots: JsonSnapshots, options: KvPublisherOptions) {
     this.#snapshots = snapshots;
     this.#options = options;
-    this.#clock = options.clock ?? systemClock;
-    this.#checkMs = options.checkMs ?? 1_000;
+    this.#task = new Periodic<number>({
+      run: () => this.#publishChanged(),
+      intervalMs: options.checkMs ?? 1_000,
+      timers: options.clock ?? systemClock,
+      // #publishChanged reports each snapshot's failure itself and does not throw.
+      onError: () => {},
+    });
   }
 
   /**
    * Writes every changed payload now; resolves with how many were written. Never rejects. A
    * publish already running is joined, so two never write the same payload at once.
    */
-  publish(): Promise<number> {
-    this.#inFlight ??= this.#publishChanged().finally(() => this.#inFlight = undefined);
-    return this.#inFlight;
+  async publish(): Promise<number> {
+    return await this.#task.trigger() ?? 0;
   }
 
   async #publishChanged(): Promise<number> {
     let written = 0;
     for (const name of KV_NAMES) {
-      const snap = widest(this.#snapshots, name);
+      const snap = widestSnapshot(SNAPSHOT_ENDPOINT[name], this.#snapshots);
       if (!snap || this.#written.get(name) === snap.updatedAt) continue;
       try {
         const meta = await writeKvSnapshot(this.#options.kv, name, snap, this.#options.prefix);
@@ -202,9 +186,7 @@ export class KvSnapshotPublisher {
 
   /** Publishes now and then every `checkMs`. */
   async start(): Promise<void> {
-    this.#running = true;
-    await this.publish();
-    this.#loop();
+    await this.#task.start();
   }
 
   /**
@@ -212,20 +194,9 @@ export class KvSnapshotPublisher {
    * holds the pool's last snapshots; after it resolves the KV store may be closed.
    */
   async stop(): Promise<void> {
-    const wasRunning = this.#running;
-    this.#running = false;
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#inFlight) await this.#inFlight;
+    const wasRunning = this.#task.started;
+    await this.#task.stop();
     if (wasRunning) await this.publish();
-  }
-
-  #loop(): void {
-    if (!this.#running) return;
-    this.#timer = this.#clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.publish().finally(() => this.#loop());
-    }, this.#checkMs);
   }
 }
 
@@ -243,14 +214,21 @@ export class KvSnapshotReader {
   readonly #options: KvLoopOptions;
   readonly #clock: Clock;
   readonly #failing = new Set<SnapshotName>();
-  readonly #timers = new Map<SnapshotName, unknown>();
-  #running = false;
+  readonly #tasks: Record<SnapshotName, Periodic<boolean>>;
 
   /** A reader that does nothing until {@linkcode start} or {@linkcode read}. */
   constructor(options: KvLoopOptions & { store?: MirrorSnapshots }) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.store = options.store ?? new MirrorSnapshots();
+    this.#tasks = perSnapshot(({ name }) =>
+      new Periodic<boolean>({
+        run: () => this.#readOne(name),
+        intervalMs: () => this.nextReadIn(name),
+        timers: this.#clock,
+        onError: (error) => options.onError?.(name, error),
+      })
+    );
   }
 
   /** Milliseconds until `name` is read again. */
@@ -268,12 +246,17 @@ export class KvSnapshotReader {
     return this.#failing.size > 0;
   }
 
-  /** Reads `name` (or every snapshot) now; resolves true when every read worked. */
+  /**
+   * Reads `name` (or every snapshot) now, joining a read in flight, and restarts its timer;
+   * resolves true when every read worked. Never rejects.
+   */
   async read(name?: SnapshotName): Promise<boolean> {
-    if (name === undefined) {
-      const ok = await Promise.all(KV_NAMES.map((n) => this.read(n)));
-      return ok.every(Boolean);
-    }
+    const names = name === undefined ? KV_NAMES : [name];
+    const ok = await Promise.all(names.map((n) => this.#tasks[n].trigger()));
+    return ok.every((v) => v === true);
+  }
+
+  async #readOne(name: SnapshotName): Promise<boolean> {
     try {
       const known = this.store.get(name)?.updatedAt;
       const payload = await readKvSnapshot(this.#options.kv, name, this.#options.prefix, known);
@@ -289,25 +272,14 @@ export class KvSnapshotReader {
 
   /** Reads everything now, then each snapshot on its cadence. */
   async start(): Promise<void> {
-    this.#running = true;
-    await this.read();
-    for (const name of KV_NAMES) this.#schedule(name);
+    await Promise.all(KV_NAMES.map((name) => this.#tasks[name].start()));
   }
 
-  /** Stops every timer. */
-  stop(): void {
-    this.#running = false;
-    for (const handle of this.#timers.values()) this.#clock.clearTimeout(handle);
-    this.#timers.clear();
-  }
-
-  #schedule(name: SnapshotName): void {
-    if (!this.#running) return;
-    this.#timers.set(
-      name,
-      this.#clock.setTimeout(() => {
-        this.read(name).finally(() => this.#schedule(name));
-      }, this.nextReadIn(name)),
-    );
+  /**
+   * Stops every timer at once, then resolves when the reads in flight have settled; after it
+   * resolves the KV store may be closed.
+   */
+  async stop(): Promise<void> {
+    await Promise.all(KV_NAMES.map((name) => this.#tasks[name].stop()));
   }
 }

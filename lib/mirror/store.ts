@@ -4,8 +4,8 @@
  * serve them. Each payload keeps the `updatedAt`/`nextUpdateAt` it was published with, so a mirror
  * whose source stops keeps answering with the original `X-JSON-Updated-At`.
  *
- * Only the two widest variants are pulled: `/api/pool-hashrate?include_history=1` and
- * `/api/blocks?limit=100`. The narrower ones are derived from them byte for byte: dropping
+ * Only the widest variant of each endpoint is pulled (the endpoint table's `widestQuery`):
+ * `/api/pool-hashrate?include_history=1` and `/api/blocks?limit=100`. The narrower ones are derived from them byte for byte: dropping
  * `pool_hashrate_history` from the parsed object, or keeping the first `limit` blocks, and
  * re-serialising with `JSON.stringify` gives the bytes the upstream would serve (its bodies are
  * `JSON.stringify` output, which parse → stringify reproduces exactly).
@@ -13,15 +13,11 @@
  * @module
  */
 
-import {
-  type CachedJson,
-  type SnapshotEntry,
-  type SnapshotName,
-  SnapshotTable,
-} from "../status/snapshots.ts";
+import { MAX_BLOCKS_LIMIT, type SnapshotName } from "../status/endpoints.ts";
+import { type CachedJson, type SnapshotEntry, SnapshotTable } from "../status/snapshots.ts";
 
 /** Most blocks `/api/blocks` returns; the mirror pulls this many. */
-export const MIRROR_BLOCKS = 100;
+export const MIRROR_BLOCKS: number = MAX_BLOCKS_LIMIT;
 
 /** One pulled payload. */
 export interface MirrorPayload {

@@ -1,30 +1,29 @@
 /**
- * Pulls an upstream pool's public JSON API into `MirrorSnapshots` with `fetch`, each endpoint on
- * the upstream's own cadence (10 s overview/pool/node/server, 5 s pool hashrate, 3 s blocks). A
- * failed pull keeps the last good payload and its times, and marks the mirror stale until the
- * next success. Web-standard APIs only (fetch, AbortSignal, timers): it runs on Deno Deploy.
+ * Pulls an upstream pool's public JSON API into `MirrorSnapshots` with `fetch`: each row of the
+ * endpoint table (`lib/status/endpoints.ts`) at its widest variant, on the upstream's default
+ * cadence (10 s overview/pool/node/server, 5 s pool hashrate, 3 s blocks), each by its own
+ * periodic task. A failed pull keeps the last good payload and its times, and marks the mirror
+ * stale until the next success. Web-standard APIs only (fetch, AbortSignal, timers): it runs on
+ * Deno Deploy.
  *
  * @module
  */
 
 import type { WorkerLookup, WorkerLookupView } from "../../routes/pages/lookup.ts";
 import {
-  type Clock,
   DEFAULT_INTERVALS,
+  perSnapshot,
+  SNAPSHOT_NAMES,
   type SnapshotName,
-  systemClock,
-} from "../status/snapshots.ts";
-import { MIRROR_BLOCKS, MirrorSnapshots } from "./store.ts";
+} from "../status/endpoints.ts";
+import { Periodic } from "../status/periodic.ts";
+import { type Clock, systemClock } from "../status/snapshots.ts";
+import { MirrorSnapshots } from "./store.ts";
 
-/** The upstream path pulled for each snapshot. */
-export const UPSTREAM_PATHS: Readonly<Record<SnapshotName, string>> = {
-  overview: "/api/overview",
-  poolPage: "/api/pool-page",
-  node: "/api/node",
-  server: "/api/server",
-  poolHashrate: "/api/pool-hashrate?include_history=1",
-  blocks: `/api/blocks?limit=${MIRROR_BLOCKS}`,
-};
+/** The upstream path pulled for each snapshot: the table's path and widest query. */
+export const UPSTREAM_PATHS: Readonly<Record<SnapshotName, string>> = perSnapshot((e) =>
+  e.path + e.widestQuery
+);
 
 /** Options of {@linkcode UpstreamPuller}. */
 export interface UpstreamPullerOptions {
@@ -56,24 +55,29 @@ export class UpstreamPuller {
   readonly store: MirrorSnapshots;
   readonly #base: string;
   readonly #fetch: typeof fetch;
-  readonly #clock: Clock;
-  readonly #intervals: Record<SnapshotName, number>;
   readonly #timeoutMs: number;
   readonly #onError: (name: SnapshotName, error: unknown) => void;
   readonly #failing = new Set<SnapshotName>();
-  readonly #timers = new Map<SnapshotName, unknown>();
-  readonly #inFlight = new Map<SnapshotName, Promise<boolean>>();
-  #running = false;
+  readonly #tasks: Record<SnapshotName, Periodic<boolean>>;
 
   /** A puller that does nothing until {@linkcode start} or {@linkcode pull}. */
   constructor(options: UpstreamPullerOptions) {
     this.#base = options.upstreamUrl.replace(/\/+$/, "");
     this.store = options.store ?? new MirrorSnapshots();
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
-    this.#clock = options.clock ?? systemClock;
-    this.#intervals = { ...DEFAULT_INTERVALS, ...options.intervals };
+    const clock: Clock = options.clock ?? systemClock;
+    const intervals = { ...DEFAULT_INTERVALS, ...options.intervals };
     this.#timeoutMs = options.timeoutMs ?? 5_000;
-    this.#onError = options.onError ?? (() => {});
+    const onError = options.onError ?? (() => {});
+    this.#onError = onError;
+    this.#tasks = perSnapshot(({ name }) =>
+      new Periodic<boolean>({
+        run: () => this.#pullOne(name),
+        intervalMs: intervals[name],
+        timers: clock,
+        onError: (error) => onError(name, error),
+      })
+    );
   }
 
   /** True while the latest pull of any endpoint failed. */
@@ -83,34 +87,22 @@ export class UpstreamPuller {
 
   /** Pulls every endpoint now and keeps each on its timer; resolves when the first pulls settle. */
   async start(): Promise<void> {
-    this.#running = true;
-    await this.pull();
+    await Promise.all(SNAPSHOT_NAMES.map((name) => this.#tasks[name].start()));
   }
 
-  /** Stops every timer (pulls in flight finish but schedule nothing). */
-  stop(): void {
-    this.#running = false;
-    for (const handle of this.#timers.values()) this.#clock.clearTimeout(handle);
-    this.#timers.clear();
+  /** Stops every timer at once, then resolves when the pulls in flight have settled. */
+  async stop(): Promise<void> {
+    await Promise.all(SNAPSHOT_NAMES.map((name) => this.#tasks[name].stop()));
   }
 
   /**
-   * Pulls `name` (or every endpoint) now; resolves true when every pull succeeded. A pull already
-   * in flight is joined. Never rejects.
+   * Pulls `name` (or every endpoint) now and restarts its timer; resolves true when every pull
+   * succeeded. A pull already in flight is joined. Never rejects.
    */
-  pull(name?: SnapshotName): Promise<boolean> {
-    if (name === undefined) {
-      const names = Object.keys(UPSTREAM_PATHS) as SnapshotName[];
-      return Promise.all(names.map((n) => this.pull(n))).then((ok) => ok.every(Boolean));
-    }
-    const pending = this.#inFlight.get(name);
-    if (pending) return pending;
-    const run = this.#pullOne(name).finally(() => {
-      this.#inFlight.delete(name);
-      this.#schedule(name);
-    });
-    this.#inFlight.set(name, run);
-    return run;
+  async pull(name?: SnapshotName): Promise<boolean> {
+    const names = name === undefined ? SNAPSHOT_NAMES : [name];
+    const ok = await Promise.all(names.map((n) => this.#tasks[n].trigger()));
+    return ok.every((v) => v === true);
   }
 
   async #pullOne(name: SnapshotName): Promise<boolean> {
@@ -137,14 +129,6 @@ export class UpstreamPuller {
       this.#onError(name, error);
       return false;
     }
-  }
-
-  #schedule(name: SnapshotName): void {
-    const old = this.#timers.get(name);
-    if (old !== undefined) this.#clock.clearTimeout(old);
-    this.#timers.delete(name);
-    if (!this.#running) return;
-    this.#timers.set(name, this.#clock.setTimeout(() => this.pull(name), this.#intervals[name]));
   }
 }
 

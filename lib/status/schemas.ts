@@ -1,6 +1,7 @@
 /**
  * One schema per public JSON endpoint, written as a small JSON-Schema subset, with a validator
- * that reports every mismatch by path and an OpenAPI 3.1 document generated from the same schemas.
+ * that reports every mismatch by path. The endpoint table (`endpoints.ts`) names each endpoint's
+ * schema, and the OpenAPI 3.1 document (`openapi.ts`) is generated from the same schemas.
  *
  * The object schemas are built with {@linkcode objectSchema}, whose type parameter ties each schema
  * to its TypeScript type in `types.ts`: a missing, extra, required-vs-optional mismatched key is a
@@ -435,22 +436,6 @@ export const FoundBlocksSchema: ArraySchema = arr(
   100,
 );
 
-/** The public snapshot endpoints, their response schemas and their query parameters. */
-export const ENDPOINTS = {
-  "/api/overview": { schema: OverviewPageDataSchema, summary: "Overview snapshot (~10 s)." },
-  "/api/pool-page": { schema: PoolPageDataSchema, summary: "Pool diagnostics snapshot (~10 s)." },
-  "/api/node": { schema: NodePageDataSchema, summary: "Node info snapshot (~10 s)." },
-  "/api/server": { schema: ServerPageDataSchema, summary: "Server diagnostics snapshot (~10 s)." },
-  "/api/pool-hashrate": {
-    schema: PoolHashrateResponseSchema,
-    summary: "Pool hashrate and block timer (~5 s).",
-  },
-  "/api/blocks": { schema: FoundBlocksSchema, summary: "Recent found blocks (~3 s)." },
-} as const satisfies Record<string, { schema: Schema; summary: string }>;
-
-/** A public endpoint path. */
-export type EndpointPath = keyof typeof ENDPOINTS;
-
 const RFC3339 =
   /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
 
@@ -526,133 +511,11 @@ function check(schema: Schema, value: unknown, path: string, errors: string[]): 
   }
 }
 
-type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-
-/** Options of the generated OpenAPI document. */
-export interface OpenApiOptions {
-  /** `info.title`. */
-  readonly title?: string;
-  /** `info.version` (the software version). */
-  readonly version?: string;
-  /** `servers[0].url`, when known. */
-  readonly serverUrl?: string;
-}
-
-/** The OpenAPI 3.1 document of the public JSON API, built from {@linkcode ENDPOINTS}. */
-export function openApiDocument(options: OpenApiOptions = {}): Record<string, JsonValue> {
-  const components: Record<string, JsonValue> = {};
-  const toJson = (schema: Schema): JsonValue => {
-    const out: Record<string, JsonValue> = {};
-    switch (schema.type) {
-      case "object": {
-        if (!(schema.title in components)) {
-          components[schema.title] = {}; // reserve the name first: guards against cycles
-          const properties: Record<string, JsonValue> = {};
-          for (const [key, member] of Object.entries(schema.properties)) {
-            properties[key] = toJson(member);
-          }
-          const body: Record<string, JsonValue> = {
-            type: "object",
-            properties,
-            required: [...schema.required],
-            additionalProperties: false,
-          };
-          if (schema.description) body.description = schema.description;
-          components[schema.title] = body;
-        }
-        return { $ref: `#/components/schemas/${schema.title}` };
-      }
-      case "array":
-        out.type = "array";
-        out.items = toJson(schema.items);
-        if (schema.maxItems !== undefined) out.maxItems = schema.maxItems;
-        break;
-      case "string":
-        out.type = "string";
-        if (schema.enum) out.enum = [...schema.enum];
-        if (schema.format) out.format = schema.format;
-        break;
-      case "integer":
-      case "number":
-        out.type = schema.type;
-        if (schema.minimum !== undefined) out.minimum = schema.minimum;
-        break;
-      case "boolean":
-        out.type = "boolean";
-        break;
-    }
-    if (schema.description) out.description = schema.description;
-    return out;
-  };
-
-  const snapshotHeaders: Record<string, JsonValue> = {
-    "Cache-Control": {
-      description: "Always `no-cache, no-store, must-revalidate` (the cache is server-side).",
-      schema: { type: "string" },
-    },
-    "X-JSON-Updated-At": {
-      description: "When the cached payload was built (RFC3339).",
-      schema: { type: "string", format: "date-time" },
-    },
-    "X-JSON-Next-Update-At": {
-      description: "When the cached payload will be rebuilt (RFC3339).",
-      schema: { type: "string", format: "date-time" },
-    },
-  };
-  const plainError = (description: string): JsonValue => ({
-    description,
-    content: { "text/plain": { schema: { type: "string" } } },
-  });
-  const paths: Record<string, JsonValue> = {};
-  for (const [path, endpoint] of Object.entries(ENDPOINTS)) {
-    const parameters: JsonValue[] = [];
-    if (path === "/api/pool-hashrate") {
-      parameters.push({
-        name: "include_history",
-        in: "query",
-        required: false,
-        description: "`1` adds `pool_hashrate_history`.",
-        schema: { type: "string", enum: ["1"] },
-      });
-    }
-    if (path === "/api/blocks") {
-      parameters.push({
-        name: "limit",
-        in: "query",
-        required: false,
-        description: "Blocks to return, 1..100 (default 10); values outside are clamped.",
-        schema: { type: "integer", default: 10, minimum: 1, maximum: 100 },
-      });
-    }
-    const responses: Record<string, JsonValue> = {
-      "200": {
-        description: endpoint.summary,
-        headers: snapshotHeaders,
-        content: { "application/json": { schema: toJson(endpoint.schema) } },
-      },
-      "503": plainError("The first snapshot is not built yet (plain text)."),
-    };
-    if (path === "/api/blocks") responses["400"] = plainError("`limit` is not an integer.");
-    paths[path] = {
-      get: { summary: endpoint.summary, operationId: operationId(path), parameters, responses },
-    };
-  }
-  const doc: Record<string, JsonValue> = {
-    openapi: "3.1.0",
-    info: {
-      title: options.title ?? "denopool status API",
-      version: options.version ?? "1",
-      description:
-        "Public JSON snapshots of the pool. Errors are plain text. See docs/json-api.md.",
-    },
-    paths,
-    components: { schemas: components },
-  };
-  if (options.serverUrl) doc.servers = [{ url: options.serverUrl }];
-  return doc;
-}
-
-function operationId(path: string): string {
-  return "get" + path.slice("/api/".length).split("-").map((w) => w[0].toUpperCase() + w.slice(1))
-    .join("");
-}
+/** Any JSON value (what the OpenAPI document is made of). */
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JsonValue[]
+  | { [key: string]: JsonValue };

@@ -11,9 +11,20 @@
  * A failed or timed-out rebuild keeps the previous bytes (their `updatedAt` tells how old they are)
  * and tries again at the next tick; before the first success an endpoint has no snapshot.
  *
+ * The snapshots are the rows of the endpoint table (`endpoints.ts`); each one is rebuilt by its own
+ * {@linkcode Periodic} task (`lib/periodic.ts`).
+ *
  * @module
  */
 
+import { Periodic } from "../periodic.ts";
+import {
+  DEFAULT_INTERVALS,
+  MAX_BLOCKS_LIMIT,
+  perSnapshot,
+  SNAPSHOT_ENDPOINTS,
+  type SnapshotName,
+} from "./endpoints.ts";
 import type { HashrateSample, StatusSources, StatusStatic } from "./sources.ts";
 import { type SystemMetrics, SystemSampler } from "./system.ts";
 import {
@@ -74,8 +85,7 @@ export interface JsonSnapshots {
   blocks(limit: number): CachedJson | undefined;
 }
 
-/** The cached endpoints. */
-export type SnapshotName = "overview" | "poolPage" | "node" | "server" | "poolHashrate" | "blocks";
+export { DEFAULT_INTERVALS, type SnapshotName } from "./endpoints.ts";
 
 /** A stored snapshot and the bodies derived from it (built on first use, dropped with it). */
 export interface SnapshotEntry extends CachedJson {
@@ -138,16 +148,6 @@ export abstract class SnapshotTable<E extends SnapshotEntry> implements JsonSnap
   }
 }
 
-/** Refresh periods of the reference pool (ms). */
-export const DEFAULT_INTERVALS: Readonly<Record<SnapshotName, number>> = {
-  overview: 10_000,
-  poolPage: 10_000,
-  node: 10_000,
-  server: 10_000,
-  poolHashrate: 5_000,
-  blocks: 3_000,
-};
-
 /** Options of {@linkcode SnapshotCache}. */
 export interface SnapshotCacheOptions {
   /** Raw pool data. */
@@ -200,10 +200,8 @@ export class SnapshotCache extends SnapshotTable<Entry> {
   readonly #historySlots: number;
   readonly #maxBlocks: number;
   readonly #onError: (name: SnapshotName, error: unknown) => void;
-  readonly #timers = new Map<SnapshotName, unknown>();
-  readonly #inFlight = new Map<SnapshotName, Promise<void>>();
+  readonly #tasks: Record<SnapshotName, Periodic<void>>;
   readonly #history: HashrateSample[] = [];
-  #running = false;
 
   /** A cache that builds nothing until {@linkcode start} or {@linkcode refresh}. */
   constructor(options: SnapshotCacheOptions) {
@@ -222,40 +220,39 @@ export class SnapshotCache extends SnapshotTable<Entry> {
     this.#serialize = options.serialize ?? JSON.stringify;
     this.#timeoutMs = options.buildTimeoutMs ?? 5_000;
     this.#historySlots = options.historySlots ?? 72;
-    this.#maxBlocks = options.maxBlocks ?? 100;
-    this.#onError = options.onError ?? (() => {});
+    this.#maxBlocks = options.maxBlocks ?? MAX_BLOCKS_LIMIT;
+    const onError = options.onError ?? (() => {});
+    this.#onError = onError;
+    this.#tasks = perSnapshot(({ name }) =>
+      new Periodic<void>({
+        run: () => this.#rebuild(name),
+        intervalMs: this.#intervals[name],
+        timers: this.#clock,
+        onError: (error) => onError(name, error),
+      })
+    );
   }
 
   /** Builds every snapshot now and keeps each on its timer; resolves when the first builds settle. */
-  start(): Promise<void> {
-    this.#running = true;
-    return this.refresh();
+  async start(): Promise<void> {
+    await Promise.all(SNAPSHOT_ENDPOINTS.map(({ name }) => this.#tasks[name].start()));
   }
 
-  /** Stops every timer (builds in flight finish but schedule nothing). */
-  stop(): void {
-    this.#running = false;
-    for (const handle of this.#timers.values()) this.#clock.clearTimeout(handle);
-    this.#timers.clear();
+  /**
+   * Stops every timer at once, then resolves when the builds in flight have settled (they
+   * schedule nothing).
+   */
+  async stop(): Promise<void> {
+    await Promise.all(SNAPSHOT_ENDPOINTS.map(({ name }) => this.#tasks[name].stop()));
   }
 
   /**
    * Rebuilds `name` (or every snapshot) now, e.g. on a new block, and restarts its timer.
    * A rebuild already in flight is joined, not duplicated. Never rejects.
    */
-  refresh(name?: SnapshotName): Promise<void> {
-    if (name === undefined) {
-      const names = Object.keys(DEFAULT_INTERVALS) as SnapshotName[];
-      return Promise.all(names.map((n) => this.refresh(n))).then(() => {});
-    }
-    const pending = this.#inFlight.get(name);
-    if (pending) return pending;
-    const run = this.#rebuild(name).finally(() => {
-      this.#inFlight.delete(name);
-      this.#schedule(name);
-    });
-    this.#inFlight.set(name, run);
-    return run;
+  async refresh(name?: SnapshotName): Promise<void> {
+    const names = name === undefined ? SNAPSHOT_ENDPOINTS.map((e) => e.name) : [name];
+    await Promise.all(names.map((n) => this.#tasks[n].trigger()));
   }
 
   /** `/api/pool-hashrate`; the history variant is serialised on first use after each refresh. */
@@ -285,15 +282,6 @@ export class SnapshotCache extends SnapshotTable<Entry> {
 
   #encode(value: unknown): Uint8Array<ArrayBuffer> {
     return this.#encoder.encode(this.#serialize(value));
-  }
-
-  #schedule(name: SnapshotName): void {
-    const old = this.#timers.get(name);
-    if (old !== undefined) this.#clock.clearTimeout(old);
-    this.#timers.delete(name);
-    if (!this.#running) return;
-    const interval = this.#intervals[name];
-    this.#timers.set(name, this.#clock.setTimeout(() => this.refresh(name), interval));
   }
 
   async #rebuild(name: SnapshotName): Promise<void> {
