@@ -62,7 +62,7 @@ function address(value: string, key: string): ListenAddress | undefined {
 }
 
 /** The refresh period of each snapshot from `[status]` `<name>RefreshSeconds` (seconds → ms). */
-export function snapshotIntervals(config: Config): Record<SnapshotName, number> {
+export function snapshotIntervals(config: Pick<Config, "status">): Record<SnapshotName, number> {
   return perSnapshot(({ name }) => config.status[`${name}RefreshSeconds` as const] * 1000);
 }
 

@@ -14,19 +14,23 @@ import type {
   PoolPageData,
   ServerPageData,
 } from "../../lib/status/types.ts";
+import { SNAPSHOT_ENDPOINT } from "../../lib/status/endpoints.ts";
 import type { WorkerLookupView } from "./lookup.ts";
 
 /** The API an element's value comes from: the key before `:` in `data-k`. */
 export type ApiKey = "overview" | "pool" | "node" | "server" | "hashrate" | "blocks" | "lookup";
 
-/** The request path of each {@linkcode ApiKey} (blocks get `limit` from the page). */
+/**
+ * The request path of each {@linkcode ApiKey}, from the endpoint table: the pool hashrate with its
+ * history; blocks without a query (the page adds its `limit`). `static/app.js` polls the same.
+ */
 export const API_PATHS: Readonly<Record<ApiKey, string>> = {
-  overview: "/api/overview",
-  pool: "/api/pool-page",
-  node: "/api/node",
-  server: "/api/server",
-  hashrate: "/api/pool-hashrate?include_history=1",
-  blocks: "/api/blocks",
+  overview: SNAPSHOT_ENDPOINT.overview.path,
+  pool: SNAPSHOT_ENDPOINT.poolPage.path,
+  node: SNAPSHOT_ENDPOINT.node.path,
+  server: SNAPSHOT_ENDPOINT.server.path,
+  hashrate: SNAPSHOT_ENDPOINT.poolHashrate.path + SNAPSHOT_ENDPOINT.poolHashrate.widestQuery,
+  blocks: SNAPSHOT_ENDPOINT.blocks.path,
   lookup: "/api/worker-lookup",
 };
 
