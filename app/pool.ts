@@ -20,6 +20,7 @@ import { SharePool } from "../lib/shares/pool.ts";
 import { loadOrCreateCert } from "../lib/tls/selfsigned.ts";
 import { StratumServer, type StratumServerOptions } from "../stratum/server.ts";
 import { JobManager, type PoolJob } from "../lib/pool/jobs.ts";
+import { TipState } from "../lib/pool/tips.ts";
 import { BlockSubmitter, type FoundBlockRecord } from "../lib/pool/blocks.ts";
 import { payoutResolver } from "../lib/pool/payout.ts";
 import { BanList } from "../lib/pool/bans.ts";
@@ -123,7 +124,11 @@ export async function startPool(
     // About 0.1 s at start: the first burst of shares then meets compiled code.
     warmUpChecks: 20_000,
   });
+  // The one owner of the tip: the job manager sets it, the submitter marks tips solved, the share
+  // policy reads both.
+  const tips = new TipState();
   const jobs = new JobManager({
+    tips,
     poolScript: config.mining.payoutAddress
       ? addressToScript(config.mining.payoutAddress, network)
       : undefined,
@@ -152,20 +157,14 @@ export async function startPool(
     },
     journalDir: `${dataDir}/blocks`,
     afterJournal: hooks.afterJournal,
-    isCurrent: (prevhash) => {
-      const tip = feed.status().tip?.hash ?? feed.current()?.template.previousblockhash;
-      return tip === undefined || tip === prevhash;
-    },
+    tips,
     onRecord: (record) => {
       // The Stratum session logs each block as it is submitted; here only what settles later.
       if (record.status === "stale") {
         log(`block ${record.height} ${record.hash}: stale (${record.reason})`);
       }
       // A block of ours moves the tip: fetch new work at once rather than wait for a notice.
-      if (record.status === "accepted") {
-        jobs.markSolved(record.prevhash);
-        void feed.refresh("manual");
-      }
+      if (record.status === "accepted") void feed.refresh("manual");
       late.persistence?.blockSettled(record);
       hooks.onBlock?.(record);
     },

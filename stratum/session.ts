@@ -12,8 +12,10 @@
  * 2. job known to this connection (21 `job not found`);
  * 3. formats: extranonce2 (20), ntime (20), nonce (20), version within the negotiated mask (20);
  * 4. duplicate (22), before hashing, on the normalised key;
- * 5. hash; a block is handed to the `BlockSink` at once, whatever the policy says;
- * 6. policy: ntime window (20), job from an earlier tip (21), low difficulty (23);
+ * 5. hash; a block is handed to the `BlockSink` at once, whatever the policy says (unless the pool
+ *    already solved its tip);
+ * 6. policy (`lib/pool/policy.ts`; judged on arrival, applied now): ntime window (20), job from an
+ *    earlier or already solved tip (21), low difficulty (23);
  * 7. accept.
  * Nothing before the duplicate check changes state, so a malformed submit cannot poison the
  * judging of later shares.
@@ -38,6 +40,14 @@ import type {
   ShareVerdict,
 } from "../lib/pool/types.ts";
 import { Vardiff, type VardiffOptions } from "../lib/pool/vardiff.ts";
+import {
+  isSolvedTip,
+  judgeShare,
+  ntimeInWindow,
+  type PolicyRule,
+  screenShare,
+  tipStanding,
+} from "../lib/pool/policy.ts";
 import type { RejectReason, WorkerRegistry, WorkerStats } from "../lib/pool/worker_stats.ts";
 import type { ShareDeduper } from "./dedupe.ts";
 import {
@@ -145,6 +155,9 @@ interface NotifiedJob<J extends Job> {
 
 /** Longest user agent and user name accepted. */
 const MAX_NAME_LENGTH = 256;
+
+/** The solved tips of a job source without a tip owner (a test feed): none. */
+const NO_SOLVED_TIPS: readonly Uint8Array[] = Object.freeze([]);
 
 /** The state and handlers of one miner connection. */
 export class Session<J extends Job = Job> {
@@ -718,15 +731,14 @@ export class Session<J extends Job = Job> {
       version = rolled;
     }
 
-    // Policy checks are noted now but applied after hashing: a block is never lost to them.
-    const nowSec = Math.floor(now / 1000);
-    const ntimeOk = ntime >= job.mintime &&
-      ntime <= Math.max(job.curtime, nowSec) + this.#config.ntimeMaxForwardSec;
-    const current = host.jobs.current();
-    const staleTip = host.jobs.isStale
-      ? host.jobs.isStale(job)
-      : current !== undefined && current !== job &&
-        current.prevhashStratum !== job.prevhashStratum;
+    // Policy rules are judged on arrival but applied after hashing: a block is never lost to them.
+    const tips = host.jobs.tips;
+    const broken = screenShare(
+      ntimeInWindow(ntime, job, Math.floor(now / 1000), this.#config.ntimeMaxForwardSec),
+      tips !== undefined
+        ? tipStanding(job.prevhash, tips.prevhash, tips.solved)
+        : tipStanding(job.prevhash, host.jobs.current()?.prevhash, NO_SOLVED_TIPS),
+    );
 
     if (!host.dedupe.add(job.seq, job.id, this.#extranonce1, en2Hex, ntime, nonce, version)) {
       return this.#reject(id, Code.DUPLICATE, "duplicate share", "duplicate");
@@ -741,7 +753,7 @@ export class Session<J extends Job = Job> {
       shareTarget: notified.shareTarget,
     };
     host.checker.check(job, notified.coinbase, share).then(
-      (verdict) => this.#judge(id, notified, share, verdict, user.name, ntimeOk, staleTip),
+      (verdict) => this.#judge(id, notified, share, verdict, user.name, broken),
       (error) => {
         host.log(`share check failed for ${user.name}: ${errorText(error)}`);
         this.#transport.write(encodeError(id, Code.INVALID, "internal error checking share"));
@@ -766,42 +778,46 @@ export class Session<J extends Job = Job> {
     share: ShareInput,
     verdict: ShareVerdict,
     worker: string,
-    ntimeOk: boolean,
-    staleTip: boolean,
+    broken: PolicyRule | undefined,
   ): void {
     const host = this.#host;
-    // A second block on a tip the pool already solved could only orphan its own block.
-    if (verdict.meetsNetworkTarget && !host.jobs.isSolved?.(notified.job)) {
+    // Solved now, not on arrival: a block found while this share was hashed counts.
+    const tips = host.jobs.tips;
+    const solvedNow = verdict.meetsNetworkTarget && tips !== undefined &&
+      isSolvedTip(notified.job.prevhash, tips.solved);
+    const ruling = judgeShare(broken, verdict, solvedNow);
+    if (ruling.kind === "block") {
       void this.#submitBlock(id, notified, share, verdict, worker);
       return;
     }
     if (this.#closed) return;
     const now = host.now();
-    if (!ntimeOk) {
-      this.stats.noteRejected("invalid", now, verdict.difficulty);
-      this.#transport.write(encodeError(id, Code.INVALID, "ntime out of range"));
-      this.#noteInvalid();
+    if (ruling.kind === "accept") {
+      this.#accept(id, notified, verdict, now);
       return;
     }
-    if (staleTip) {
-      this.stats.noteRejected("stale", now, verdict.difficulty);
-      this.#transport.write(
-        encodeError(id, Code.STALE, "stale share: job is for an earlier block"),
-      );
-      return;
+    this.stats.noteRejected(ruling.reason, now, verdict.difficulty);
+    switch (ruling.rule) {
+      case "ntime":
+        this.#transport.write(encodeError(id, Code.INVALID, "ntime out of range"));
+        this.#noteInvalid();
+        return;
+      case "stale-tip":
+      case "solved-tip":
+        this.#transport.write(
+          encodeError(id, Code.STALE, "stale share: job is for an earlier block"),
+        );
+        return;
+      case "low-difficulty":
+        this.#transport.write(encodeError(
+          id,
+          Code.LOW_DIFFICULTY,
+          `low difficulty share (got ${formatDifficulty(verdict.difficulty)}, expected ${
+            formatDifficulty(notified.difficulty)
+          })`,
+        ));
+        return;
     }
-    if (!verdict.meetsShareTarget) {
-      this.stats.noteRejected("low-difficulty", now, verdict.difficulty);
-      this.#transport.write(encodeError(
-        id,
-        Code.LOW_DIFFICULTY,
-        `low difficulty share (got ${formatDifficulty(verdict.difficulty)}, expected ${
-          formatDifficulty(notified.difficulty)
-        })`,
-      ));
-      return;
-    }
-    this.#accept(id, notified, verdict, now);
   }
 
   /** Submits a share that meets the network target, then answers it by the node's verdict. */

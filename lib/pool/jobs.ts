@@ -3,16 +3,19 @@
  *
  * One `Job` per template, shared by every connection; the coinbase halves differ per payout script
  * (each miner is paid to its own address), so they are built on first use and cached on the job.
+ * The tip the newest job builds on goes to the pool's `TipState` (`tips.ts`), which the block
+ * submitter and the share policy read.
  *
  * @module
  */
 
-import { bytesToHex, equalBytes, hexToBytes, reverseBytes } from "../bitcoin/hex.ts";
+import { bytesToHex, hexToBytes, reverseBytes } from "../bitcoin/hex.ts";
 import { bitsToTarget } from "../bitcoin/target.ts";
 import { merkleBranchForCoinbase } from "../bitcoin/merkle.ts";
 import { stratumPrevhash } from "../bitcoin/header.ts";
 import { buildCoinbaseParts, splitPayout } from "../bitcoin/coinbase.ts";
 import type { CoinbaseParts, Job, JobSource } from "./types.ts";
+import { TipState } from "./tips.ts";
 
 /** The fields of a `getblocktemplate` result that jobs are built from. */
 export interface TemplateData {
@@ -60,6 +63,11 @@ export interface JobManagerOptions {
   readonly versionMask: number;
   /** How many recent jobs to keep for late shares and stale detection. */
   readonly keepJobs?: number;
+  /**
+   * The pool's tip owner: the manager sets the tip with every job it builds (default: one of its
+   * own, remembering as many solved tips as it keeps jobs).
+   */
+  readonly tips?: TipState;
   /** Called with each job that falls out of the recent window (free its per-job state). */
   readonly onRetire?: (job: PoolJob) => void;
   /** Clock (ms since the epoch); injectable for tests. */
@@ -85,8 +93,9 @@ export class JobManager implements JobSource<PoolJob> {
   #listeners = new Set<(job: PoolJob) => void>();
   #seq = 0;
   #notReady: string | undefined = "waiting for the first block template";
-  #solved = new Set<string>();
   #now: () => number;
+  /** The tip the jobs build on and the tips the pool solved (shared with the block submitter). */
+  readonly tips: TipState;
 
   /** Creates a manager with the payout and coinbase settings. */
   constructor(opts: JobManagerOptions) {
@@ -98,6 +107,7 @@ export class JobManager implements JobSource<PoolJob> {
     }
     this.#opts = opts;
     this.#now = opts.now ?? Date.now;
+    this.tips = opts.tips ?? new TipState({ keepSolved: opts.keepJobs ?? 16 });
   }
 
   /** The newest job. */
@@ -151,6 +161,7 @@ export class JobManager implements JobSource<PoolJob> {
       this.#jobs.delete(old.id);
       this.#opts.onRetire?.(old);
     }
+    this.tips.setTip(job.prevhash);
     this.#current = job;
     if (this.#notReady === "waiting for the first block template") this.#notReady = undefined;
     for (const listener of this.#listeners) {
@@ -161,32 +172,6 @@ export class JobManager implements JobSource<PoolJob> {
       }
     }
     return job;
-  }
-
-  /** True when `job` builds on the current tip (shares on it are not stale). */
-  isCurrentTip(job: Job): boolean {
-    const cur = this.#current;
-    if (!cur) return false;
-    return cur === job || (cur.height === job.height && equalBytes(cur.prevhash, job.prevhash));
-  }
-
-  /** Records that the pool's block on `prevhash` (RPC hex) was accepted: its jobs are done. */
-  markSolved(prevhashRpc: string): void {
-    this.#solved.add(prevhashRpc);
-    // Only recent tips matter; keep the set as small as the job window.
-    if (this.#solved.size > (this.#opts.keepJobs ?? 16)) {
-      this.#solved.delete(this.#solved.values().next().value!);
-    }
-  }
-
-  /** True when the pool already found a block on `job`'s tip. */
-  isSolved(job: Job): boolean {
-    return this.#solved.size > 0 && this.#solved.has(bytesToHex(reverseBytes(job.prevhash)));
-  }
-
-  /** True when shares on `job` can no longer make a main-chain block. */
-  isStale(job: Job): boolean {
-    return !this.isCurrentTip(job) || this.isSolved(job);
   }
 
   #build(t: TemplateData, clean: boolean): PoolJob {

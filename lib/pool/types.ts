@@ -92,12 +92,22 @@ export interface JobSource<J extends Job = Job> {
   /** Why the pool is not ready, for `client.show_message`. */
   readonly notReadyReason: string | undefined;
   /**
-   * True when shares on `job` can no longer make a main-chain block: a newer tip replaced it, or
-   * the pool already found the block on its tip. When absent, staleness is judged by prevhash.
+   * The tip the pool builds on and the tips it already solved (the pool's `TipState`), which the
+   * share policy reads. When absent (a test feed), the newest job's prevhash is the tip and no tip
+   * is solved.
    */
-  isStale?(job: J): boolean;
-  /** True when the pool already found (and the node accepted) a block on `job`'s tip. */
-  isSolved?(job: J): boolean;
+  readonly tips?: TipView;
+}
+
+/**
+ * What the share policy reads about the chain tip (implemented by `TipState` in `tips.ts`). Hashes
+ * in internal byte order.
+ */
+export interface TipView {
+  /** The tip the newest job builds on, once there is one. */
+  readonly prevhash: Uint8Array | undefined;
+  /** Tips the node accepted a block of the pool's on (recent ones only). */
+  readonly solved: readonly Uint8Array[];
 }
 
 /** The miner-chosen parts of one share, already parsed and validated for format. */
