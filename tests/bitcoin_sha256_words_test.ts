@@ -89,6 +89,9 @@ Deno.test("lib/bitcoin/sha256_rounds.generated.ts is exactly what tools/gen_sha2
     assert.ok(generated.includes(`export function ${name}(`), name);
     assert.ok(!handWritten.includes(`function ${name}(`), `${name} is not defined in sha256.ts`);
   }
+  // The IV comes from the generator too (computed there from the square roots of the primes).
+  assert.ok(generated.includes("export const IV: Int32Array"));
+  assert.ok(!/\bconst IV\b/.test(handWritten), "sha256.ts imports the IV, it holds no copy");
   // The full-text comparison, in process and through the CLI's --check.
   assert.ok(await isCurrent(), "the generated file is stale or was edited by hand");
   const check = await new Deno.Command(Deno.execPath(), {

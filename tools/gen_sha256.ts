@@ -21,85 +21,38 @@
  * @module
  */
 
-/** Round constants (FIPS 180-4). */
-const K = [
-  0x428a2f98,
-  0x71374491,
-  0xb5c0fbcf,
-  0xe9b5dba5,
-  0x3956c25b,
-  0x59f111f1,
-  0x923f82a4,
-  0xab1c5ed5,
-  0xd807aa98,
-  0x12835b01,
-  0x243185be,
-  0x550c7dc3,
-  0x72be5d74,
-  0x80deb1fe,
-  0x9bdc06a7,
-  0xc19bf174,
-  0xe49b69c1,
-  0xefbe4786,
-  0x0fc19dc6,
-  0x240ca1cc,
-  0x2de92c6f,
-  0x4a7484aa,
-  0x5cb0a9dc,
-  0x76f988da,
-  0x983e5152,
-  0xa831c66d,
-  0xb00327c8,
-  0xbf597fc7,
-  0xc6e00bf3,
-  0xd5a79147,
-  0x06ca6351,
-  0x14292967,
-  0x27b70a85,
-  0x2e1b2138,
-  0x4d2c6dfc,
-  0x53380d13,
-  0x650a7354,
-  0x766a0abb,
-  0x81c2c92e,
-  0x92722c85,
-  0xa2bfe8a1,
-  0xa81a664b,
-  0xc24b8b70,
-  0xc76c51a3,
-  0xd192e819,
-  0xd6990624,
-  0xf40e3585,
-  0x106aa070,
-  0x19a4c116,
-  0x1e376c08,
-  0x2748774c,
-  0x34b0bcb5,
-  0x391c0cb3,
-  0x4ed8aa4a,
-  0x5b9cca4f,
-  0x682e6ff3,
-  0x748f82ee,
-  0x78a5636f,
-  0x84c87814,
-  0x8cc70208,
-  0x90befffa,
-  0xa4506ceb,
-  0xbef9a3f7,
-  0xc67178f2,
-].map((k) => k | 0);
+/** The first `n` primes. */
+function firstPrimes(n: number): bigint[] {
+  const found: bigint[] = [];
+  for (let c = 2n; found.length < n; c++) {
+    if (found.every((p) => c % p !== 0n)) found.push(c);
+  }
+  return found;
+}
 
-/** Initial hash value. */
-const IV = [
-  0x6a09e667,
-  0xbb67ae85,
-  0x3c6ef372,
-  0xa54ff53a,
-  0x510e527f,
-  0x9b05688c,
-  0x1f83d9ab,
-  0x5be0cd19,
-].map((v) => v | 0);
+/** ⌊x^(1/k)⌋ for a bigint x ≥ 0, by Newton's method from above. */
+function integerRoot(x: bigint, k: bigint): bigint {
+  if (x < 2n) return x;
+  let r = 1n << (BigInt(x.toString(2).length) / k + 1n);
+  for (;;) {
+    const next = ((k - 1n) * r + x / r ** (k - 1n)) / k;
+    if (next >= r) return r;
+    r = next;
+  }
+}
+
+/**
+ * The first 32 bits of the fractional part of the `k`-th root of each prime, as signed 32-bit
+ * numbers: ⌊root(p · 2^(32k))⌋ mod 2^32, exact in bigint.
+ */
+const rootFractions = (primes: readonly bigint[], k: bigint) =>
+  primes.map((p) => Number(integerRoot(p << (32n * k), k) & 0xffffffffn) | 0);
+
+/** Round constants (FIPS 180-4 §4.2.2): cube roots of the first 64 primes. */
+const K = rootFractions(firstPrimes(64), 3n);
+
+/** Initial hash value (FIPS 180-4 §5.3.3): square roots of the first 8 primes. */
+const IV = rootFractions(firstPrimes(8), 2n);
 
 /** A value during generation: a known 32-bit constant or the name of a local. */
 type Val = Const | Local;
@@ -320,19 +273,25 @@ const PREAMBLE =
 // tests/bitcoin_sha256_words_test.ts) fails when this file differs from what it writes.
 
 /**
- * The unrolled SHA-256 compression functions behind \`sha256.ts\` (which is their only user): every
- * round written out on local values, constants folded, one function per kind of block a pool
- * hashes over and over (any block, the padding block of a 64-byte message, a first block from the
- * IV, the second hash of a double hash, the tail block of an 80-byte header).
+ * The unrolled SHA-256 compression functions behind \`sha256.ts\` (which is their only user), and
+ * the IV both start from: every round written out on local values, constants folded, one function
+ * per kind of block a pool hashes over and over (any block, the padding block of a 64-byte
+ * message, a first block from the IV, the second hash of a double hash, the tail block of an
+ * 80-byte header).
  *
  * @module
  */
 
 `;
 
-/** The generated module as the generator emits it (before \`deno fmt\`). */
+/** The IV as an exported constant: `sha256.ts` starts every hash from it. */
+const IV_EXPORT = `/** SHA-256 initial hash value (FIPS 180-4 §5.3.3). */
+export const IV: Int32Array = Int32Array.of(${IV.map(lit).join(", ")});
+`;
+
+/** The generated module as the generator emits it (before `deno fmt`). */
 export function generatedModule(): string {
-  return PREAMBLE + SPECS.map(generate).join("\n");
+  return PREAMBLE + IV_EXPORT + "\n" + SPECS.map(generate).join("\n");
 }
 
 /** Names of the generated functions, in file order. */
@@ -341,7 +300,7 @@ export function generatedFunctionNames(): string[] {
 }
 
 /**
- * Formats `text` as a \`.ts\` file with the project's \`deno fmt\` settings until it stops changing
+ * Formats `text` as a `.ts` file with the project's `deno fmt` settings until it stops changing
  * (one pass may drop parentheses and the next re-wrap the lines). Needs run, read and write access.
  */
 async function format(text: string): Promise<string> {

@@ -20,19 +20,8 @@ import {
   compressPad64,
   compressWords,
   hashDigestWords,
+  IV,
 } from "./sha256_rounds.generated.ts";
-
-/** Initial hash value. */
-const IV = new Int32Array([
-  0x6a09e667,
-  0xbb67ae85,
-  0x3c6ef372,
-  0xa54ff53a,
-  0x510e527f,
-  0x9b05688c,
-  0x1f83d9ab,
-  0x5be0cd19,
-]);
 
 /** Scratch message block (16 words); JS is single threaded and nothing here re-enters. */
 const M = new Int32Array(16);

@@ -3,13 +3,26 @@
 // tests/bitcoin_sha256_words_test.ts) fails when this file differs from what it writes.
 
 /**
- * The unrolled SHA-256 compression functions behind `sha256.ts` (which is their only user): every
- * round written out on local values, constants folded, one function per kind of block a pool
- * hashes over and over (any block, the padding block of a 64-byte message, a first block from the
- * IV, the second hash of a double hash, the tail block of an 80-byte header).
+ * The unrolled SHA-256 compression functions behind `sha256.ts` (which is their only user), and
+ * the IV both start from: every round written out on local values, constants folded, one function
+ * per kind of block a pool hashes over and over (any block, the padding block of a 64-byte
+ * message, a first block from the IV, the second hash of a double hash, the tail block of an
+ * 80-byte header).
  *
  * @module
  */
+
+/** SHA-256 initial hash value (FIPS 180-4 §5.3.3). */
+export const IV: Int32Array = Int32Array.of(
+  0x6a09e667,
+  -0x4498517b,
+  0x3c6ef372,
+  -0x5ab00ac6,
+  0x510e527f,
+  -0x64fa9774,
+  0x1f83d9ab,
+  0x5be0cd19,
+);
 
 /** Compresses the 16 message words `w[o..o+15]` into `state` (in place). */
 export function compressWords(state: Int32Array, w: Int32Array, o: number): void {
