@@ -11,8 +11,7 @@
  * @module
  */
 
-import type { Hono } from "hono";
-import { createStatusApp } from "../routes/app.ts";
+import { createStatusApp, type Routes } from "../routes/app.ts";
 import { createPageRoutes } from "../routes/pages.ts";
 import type { PageSite, WorkerLookup } from "../routes/pages.ts";
 import type { SnapshotName } from "../lib/status/endpoints.ts";
@@ -115,8 +114,8 @@ export interface CreateMirrorOptions {
 
 /** A mirror ready to serve: its app, snapshots and lifecycle. */
 export interface Mirror {
-  /** The Hono app (public API + pages; no auth, no metrics). */
-  readonly app: Hono;
+  /** The app (public API + pages; no auth, no metrics). */
+  readonly app: Routes;
   /** What the app serves. */
   readonly snapshots: JsonSnapshots;
   /** True while the source is failing. */

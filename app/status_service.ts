@@ -17,8 +17,7 @@ import { statusRateGate, type StatusRateGateOptions } from "../lib/status/client
 import { perSnapshot, type SnapshotName } from "../lib/status/endpoints.ts";
 import { SnapshotCache } from "../lib/status/snapshots.ts";
 import { loadOrCreateCert } from "../lib/tls/selfsigned.ts";
-import type { Hono } from "hono";
-import { createStatusApp } from "../routes/app.ts";
+import { createStatusApp, type Routes } from "../routes/app.ts";
 import { createMetricsRoutes } from "../routes/metrics.ts";
 import { createPageRoutes, sourcesWorkerLookup } from "../routes/pages.ts";
 import {
@@ -49,7 +48,7 @@ export interface StatusServiceOptions extends LiveStatusOptions {
   /** Software version shown in `/api/openapi.json`. */
   readonly version?: string;
   /** Authenticated routes (session refresh, saved workers, page actions), when persistence runs. */
-  readonly auth?: Hono;
+  readonly auth?: Routes;
   /** Per-client limits of the lookup and the page actions (default: the module's constants). */
   readonly rateLimits?: Pick<StatusRateGateOptions, "lookupPerMinute" | "actionPerMinute">;
 }

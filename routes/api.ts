@@ -6,7 +6,8 @@
  *   `/api/pool-page`, `/api/node`, `/api/server`, `/api/pool-hashrate` (`include_history=1`),
  *   `/api/blocks` (`limit`)), each answered with its row's `select`, and `/api/openapi.json`;
  * - `Content-Type: application/json`, `Cache-Control: no-cache, no-store, must-revalidate`,
- *   `X-JSON-Updated-At` / `X-JSON-Next-Update-At` (RFC3339) on every snapshot;
+ *   `X-JSON-Updated-At` / `X-JSON-Next-Update-At` (RFC3339) on every snapshot (`nosniff` is added
+ *   by the status app, `routes/app.ts`);
  * - errors are plain text: 400 bad query, 404 unknown path (also the removed `/api/pool`),
  *   405 other methods with `Allow: GET, HEAD`, 503 before the first snapshot is built.
  *
@@ -19,6 +20,7 @@ import { isBadQuery, SNAPSHOT_ENDPOINTS } from "../lib/status/endpoints.ts";
 import { openApiDocument, type OpenApiOptions } from "../lib/status/openapi.ts";
 import type { CachedJson, JsonSnapshots } from "../lib/status/snapshots.ts";
 import { rfc3339 } from "../lib/status/views.ts";
+import type { Routes } from "./routes.ts";
 
 /** Options of {@linkcode createApiRoutes}. */
 export interface ApiRoutesOptions {
@@ -30,6 +32,8 @@ const CACHE_CONTROL = "no-cache, no-store, must-revalidate";
 const ALLOW = "GET, HEAD";
 const OPENAPI_PATH = "/api/openapi.json";
 
+// `X-Content-Type-Options: nosniff` is the status app's (`createStatusApp`), on every answer.
+
 function jsonResponse(snapshot: CachedJson): Response {
   return new Response(snapshot.body, {
     headers: {
@@ -37,14 +41,12 @@ function jsonResponse(snapshot: CachedJson): Response {
       "Cache-Control": CACHE_CONTROL,
       "X-JSON-Updated-At": rfc3339(snapshot.updatedAt),
       "X-JSON-Next-Update-At": rfc3339(snapshot.nextUpdateAt),
-      "X-Content-Type-Options": "nosniff",
     },
   });
 }
 
 function plain(c: Context, status: 400 | 404 | 405 | 503, message: string): Response {
   c.header("Cache-Control", CACHE_CONTROL);
-  c.header("X-Content-Type-Options", "nosniff");
   return c.text(message, status);
 }
 
@@ -54,8 +56,8 @@ function serve(c: Context, snapshot: CachedJson | undefined): Response {
   return plain(c, 503, "snapshot not ready\n");
 }
 
-/** The `/api/*` routes over `snapshots`; mount with `app.route("/", createApiRoutes(...))`. */
-export function createApiRoutes(snapshots: JsonSnapshots, options: ApiRoutesOptions = {}): Hono {
+/** The `/api/*` routes over `snapshots`; `createStatusApp` mounts them. */
+export function createApiRoutes(snapshots: JsonSnapshots, options: ApiRoutesOptions = {}): Routes {
   const app = new Hono();
   const openApiBody = new TextEncoder().encode(JSON.stringify(openApiDocument(options.openApi)));
 
@@ -68,11 +70,7 @@ export function createApiRoutes(snapshots: JsonSnapshots, options: ApiRoutesOpti
   }
   app.get(OPENAPI_PATH, () =>
     new Response(openApiBody, {
-      headers: {
-        "Content-Type": "application/json",
-        "Cache-Control": CACHE_CONTROL,
-        "X-Content-Type-Options": "nosniff",
-      },
+      headers: { "Content-Type": "application/json", "Cache-Control": CACHE_CONTROL },
     }));
 
   for (const path of [...SNAPSHOT_ENDPOINTS.map((e) => e.path), OPENAPI_PATH]) {

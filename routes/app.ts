@@ -1,6 +1,7 @@
 /**
  * The status web app: composes the JSON API, optional metrics and the mount points for the HTML
- * pages and the authenticated routes, with plain-text 404/500 everywhere.
+ * pages and the authenticated routes, with plain-text 404/500 everywhere and
+ * `X-Content-Type-Options: nosniff` on every answer (`hono/secure-headers`).
  *
  * Mount order: `auth` (under `/api`, e.g. session refresh, saved workers), the public JSON API,
  * `/metrics` when asked for, then `pages` (HTML, static files). `noJson` (`--no-json`) removes
@@ -15,6 +16,10 @@ import type { OpenApiOptions } from "../lib/status/openapi.ts";
 import type { JsonSnapshots } from "../lib/status/snapshots.ts";
 import { createApiRoutes } from "./api.ts";
 import { createMetricsRoutes } from "./metrics.ts";
+import { noSniff } from "./middleware.ts";
+import { mountRoutes, type Routes } from "./routes.ts";
+
+export type { Routes } from "./routes.ts";
 
 /** Options of {@linkcode createStatusApp}. */
 export interface StatusAppOptions {
@@ -27,24 +32,21 @@ export interface StatusAppOptions {
   /** Title, version, server URL of `/api/openapi.json`. */
   readonly openApi?: OpenApiOptions;
   /** Authenticated `/api/*` routes (full paths), mounted before the public API. */
-  readonly auth?: Hono;
+  readonly auth?: Routes;
   /** HTML pages and static files, mounted last. */
-  readonly pages?: Hono;
+  readonly pages?: Routes;
 }
 
 /** The composed status app; hand its `fetch` to `serveStatus`. */
-export function createStatusApp(options: StatusAppOptions): Hono {
+export function createStatusApp(options: StatusAppOptions): Routes {
   const app = new Hono();
-  app.use("*", async (c, next) => {
-    await next();
-    c.res.headers.set("X-Content-Type-Options", "nosniff");
-  });
+  app.use("*", noSniff());
   if (!options.noJson) {
-    if (options.auth) app.route("/", options.auth);
-    app.route("/", createApiRoutes(options.snapshots, { openApi: options.openApi }));
+    if (options.auth) mountRoutes(app, options.auth);
+    mountRoutes(app, createApiRoutes(options.snapshots, { openApi: options.openApi }));
   }
-  if (options.metrics) app.route("/", createMetricsRoutes(options.metrics));
-  if (options.pages) app.route("/", options.pages);
+  if (options.metrics) mountRoutes(app, createMetricsRoutes(options.metrics));
+  if (options.pages) mountRoutes(app, options.pages);
   app.notFound((c) => c.text("not found\n", 404));
   app.onError((_error, c) => c.text("internal server error\n", 500));
   return app;

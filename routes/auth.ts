@@ -18,15 +18,10 @@
 
 import { Hono } from "hono";
 import type { Context } from "hono";
-import {
-  BodyError,
-  canonicalHost,
-  isSameOriginRequest,
-  readBodyFields,
-  sessionCookie,
-  wantsSecureCookie,
-} from "../lib/auth/request.ts";
+import { BodyError, sessionCookie, wantsSecureCookie } from "../lib/auth/request.ts";
 import type { SessionReader } from "../lib/auth/session.ts";
+import { privateError, readBodyFields, sameOrigin } from "./middleware.ts";
+import { mountRoutes } from "./routes.ts";
 import { createSavedWorkerRoutes, type SavedWorkerRoutesOptions } from "./saved_workers.ts";
 
 /** Options of {@linkcode createAuthRoutes}. */
@@ -40,16 +35,6 @@ export interface AuthRoutesOptions {
 }
 
 const PRIVATE = "private, no-store";
-
-/** Plain-text error with the no-store header every authenticated answer carries. */
-export function textError(
-  c: Context,
-  status: 400 | 401 | 403 | 404 | 409 | 413 | 415,
-  text: string,
-) {
-  c.header("Cache-Control", PRIVATE);
-  return c.text(`${text}\n`, status);
-}
 
 /** Options of {@linkcode clearedSessionCookie}. */
 export interface ClearedCookieOptions {
@@ -65,71 +50,71 @@ export function clearedSessionCookie(o: ClearedCookieOptions): string {
     `SameSite=Lax${o.secure ? "; Secure" : ""}`;
 }
 
-/** The session refresh and, when configured, the saved-worker routes. */
+/**
+ * The session refresh and, when configured, the saved-worker routes. Each route answers in this
+ * order: 404 without Clerk, 403 from another site (`sameOrigin`), then its own checks (the body
+ * through `hono/body-limit`, `readBodyFields`).
+ */
 export function createAuthRoutes(options: AuthRoutesOptions): Hono {
   const app = new Hono();
   const publicUrl = options.publicUrl || undefined;
   const sessions = options.sessions;
-
-  app.post("/api/auth/session-refresh", async (c) => {
-    if (!sessions) return textError(c, 404, "not found");
-    if (!isSameOriginRequest(c.req.raw.headers, canonicalHost(publicUrl, c.req.raw))) {
-      return textError(c, 403, "forbidden");
-    }
-    let fields: Record<string, unknown>;
-    try {
-      fields = await readBodyFields(c.req.raw);
-    } catch (err) {
-      if (err instanceof BodyError) {
-        return err.status === 400
-          ? textError(c, 400, "missing token")
-          : textError(c, err.status, err.message);
+  if (!sessions) {
+    const notFound = (c: Context) => privateError(c, 404, "not found");
+    app.post("/api/auth/session-refresh", notFound);
+    app.get("/logout", notFound);
+    app.post("/logout", notFound);
+  } else {
+    const sameSite = sameOrigin(publicUrl);
+    app.post("/api/auth/session-refresh", sameSite, async (c) => {
+      let fields: Record<string, unknown>;
+      try {
+        fields = await readBodyFields(c);
+      } catch (err) {
+        if (err instanceof BodyError) {
+          return err.status === 400
+            ? privateError(c, 400, "missing token")
+            : privateError(c, err.status, err.message);
+        }
+        throw err;
       }
-      throw err;
-    }
-    const token = typeof fields.token === "string" ? fields.token.trim() : "";
-    if (token === "") return textError(c, 400, "missing token");
-    let expiresAt: Date;
-    try {
-      expiresAt = (await sessions.verifier.verify(token)).expiresAt;
-    } catch {
-      return textError(c, 401, "invalid token");
-    }
-    c.header(
-      "Set-Cookie",
-      sessionCookie(token, {
-        name: sessions.cookieName,
-        expiresAt,
-        secure: wantsSecureCookie(c.req.raw, publicUrl),
-      }),
-    );
-    c.header("Cache-Control", PRIVATE);
-    return c.json({ ok: true, expires_at: expiresAt.toISOString() });
-  });
+      const token = typeof fields.token === "string" ? fields.token.trim() : "";
+      if (token === "") return privateError(c, 400, "missing token");
+      let expiresAt: Date;
+      try {
+        expiresAt = (await sessions.verifier.verify(token)).expiresAt;
+      } catch {
+        return privateError(c, 401, "invalid token");
+      }
+      c.header(
+        "Set-Cookie",
+        sessionCookie(token, {
+          name: sessions.cookieName,
+          expiresAt,
+          secure: wantsSecureCookie(c.req.raw, publicUrl),
+        }),
+      );
+      c.header("Cache-Control", PRIVATE);
+      return c.json({ ok: true, expires_at: expiresAt.toISOString() });
+    });
 
-  const logout = (c: Context) => {
-    if (!sessions) return textError(c, 404, "not found");
-    if (!isSameOriginRequest(c.req.raw.headers, canonicalHost(publicUrl, c.req.raw))) {
-      return textError(c, 403, "forbidden");
-    }
-    c.header(
-      "Set-Cookie",
-      clearedSessionCookie({
-        name: sessions.cookieName,
-        secure: wantsSecureCookie(c.req.raw, publicUrl),
-      }),
-    );
-    c.header("Cache-Control", PRIVATE);
-    return c.redirect("/", 303);
-  };
-  app.get("/logout", logout);
-  app.post("/logout", logout);
+    const logout = (c: Context) => {
+      c.header(
+        "Set-Cookie",
+        clearedSessionCookie({
+          name: sessions.cookieName,
+          secure: wantsSecureCookie(c.req.raw, publicUrl),
+        }),
+      );
+      c.header("Cache-Control", PRIVATE);
+      return c.redirect("/", 303);
+    };
+    app.get("/logout", sameSite, logout);
+    app.post("/logout", sameSite, logout);
+  }
 
   if (options.savedWorkers) {
-    app.route(
-      "/",
-      createSavedWorkerRoutes({ ...options.savedWorkers, sessions, publicUrl }),
-    );
+    mountRoutes(app, createSavedWorkerRoutes({ ...options.savedWorkers, sessions, publicUrl }));
   }
   return app;
 }

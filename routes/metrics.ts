@@ -7,12 +7,13 @@
 
 import { Hono } from "hono";
 import { type MetricsSource, renderPrometheus } from "../lib/status/metrics.ts";
+import type { Routes } from "./routes.ts";
 
 /** Content type of the Prometheus text format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** A Hono app serving `GET`/`HEAD /metrics` from `source`; other methods get 405. */
-export function createMetricsRoutes(source: MetricsSource): Hono {
+export function createMetricsRoutes(source: MetricsSource): Routes {
   const app = new Hono();
   app.get("/metrics", () =>
     new Response(renderPrometheus(source.metrics()), {

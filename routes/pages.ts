@@ -1,8 +1,10 @@
 /**
  * The status web UI as a Hono app: server-rendered pages from the same snapshots the JSON API
- * serves, the static files they use (`/static/*`, all local: no CDN), the worker lookup
- * (`/worker`, `/worker/sha256?hash=`, `/api/worker-lookup?hash=`), and security headers on every
- * page (CSP without inline scripts or styles, nosniff, no referrer, no framing).
+ * serves, the static files they use (`/static/*`, all local: no CDN; `304` to a matching
+ * `If-None-Match`), the worker lookup (`/worker`, `/worker/sha256?hash=`,
+ * `/api/worker-lookup?hash=`), and security headers on every answer (nosniff, no referrer, no
+ * framing) plus a CSP without inline scripts or styles on every page, all `hono/secure-headers`
+ * (`middleware.ts`).
  *
  * Mount it as the `pages` of `createStatusApp`. It reads `JsonSnapshots` only, so a live pool and a
  * status mirror serve the same pages.
@@ -11,7 +13,7 @@
  */
 
 import { Hono } from "hono";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import { isStale } from "../static/format.js";
 import type { CachedJson, JsonSnapshots } from "../lib/status/snapshots.ts";
@@ -24,6 +26,8 @@ import { OVERVIEW_BLOCKS, OverviewPage } from "./pages/overview.tsx";
 import { clerkFrontendApi, SavedWorkersPage } from "./pages/saved_workers.tsx";
 import type { ApiKey, PageContext, PageData, PageSite, StratumEndpoint } from "./pages/types.ts";
 import { type LookupState, WorkerPage } from "./pages/worker.tsx";
+import { pageContentSecurityPolicy, pageHeaders, revalidate } from "./middleware.ts";
+import type { Routes } from "./routes.ts";
 
 export type { PageSite, StratumEndpoint } from "./pages/types.ts";
 export type { WorkerLookup, WorkerLookupView } from "./pages/lookup.ts";
@@ -78,23 +82,6 @@ async function loadStatic(): Promise<Map<string, StaticFile>> {
   return out;
 }
 
-/** The Content-Security-Policy of the pages; Clerk's origin is allowed only when configured. */
-export function contentSecurityPolicy(clerkOrigin?: string): string {
-  const extra = clerkOrigin ? ` ${clerkOrigin}` : "";
-  return [
-    "default-src 'none'",
-    `script-src 'self'${extra}`,
-    // Clerk's sign-in widget injects its own styles.
-    clerkOrigin ? "style-src 'self' 'unsafe-inline'" : "style-src 'self'",
-    `img-src 'self' data:${clerkOrigin ? " https://img.clerk.com" : ""}`,
-    `connect-src 'self'${extra}`,
-    ...(clerkOrigin ? [`frame-src${extra}`, "worker-src 'self' blob:"] : []),
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-  ].join("; ");
-}
-
 const decoder = new TextDecoder();
 const parsed = new WeakMap<Uint8Array, unknown>();
 
@@ -125,14 +112,15 @@ function stratumEndpoints(site: PageSite, requestHost: string | undefined): Stra
 }
 
 /** The status pages and their static files; mount as `pages` of `createStatusApp`. */
-export async function createPageRoutes(options: PageRoutesOptions): Promise<Hono> {
+export async function createPageRoutes(options: PageRoutesOptions): Promise<Routes> {
   const files = await loadStatic();
   const now = options.now ?? (() => Date.now());
   const { snapshots, site } = options;
   const clerkOrigin = site.clerkPublishableKey
     ? clerkFrontendApi(site.clerkPublishableKey)
     : undefined;
-  const csp = contentSecurityPolicy(clerkOrigin);
+  // Every HTML page gets the CSP (`page`); nothing else does: the CSP is about documents.
+  const page: MiddlewareHandler = pageContentSecurityPolicy(clerkOrigin);
   const asset = (name: string) => `/static/${name}?v=${files.get(name)?.version ?? "0"}`;
 
   const gather = (keys: readonly ApiKey[], blocksLimit: number): PageData => {
@@ -191,37 +179,34 @@ export async function createPageRoutes(options: PageRoutesOptions): Promise<Hono
   };
 
   const app = new Hono();
-  app.use("*", async (c, next) => {
-    await next();
-    const h = c.res.headers;
-    h.set("X-Content-Type-Options", "nosniff");
-    h.set("Referrer-Policy", "no-referrer");
-    h.set("X-Frame-Options", "DENY");
-    h.set("Cross-Origin-Opener-Policy", "same-origin");
-    h.set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()");
-    if ((h.get("Content-Type") ?? "").startsWith("text/html")) {
-      h.set("Content-Security-Policy", csp);
-    }
-  });
+  app.use("*", pageHeaders());
 
-  app.get("/", (c) => {
+  app.get("/", page, (c) => {
     const ctx = context(c, gather(["overview", "hashrate", "blocks"], OVERVIEW_BLOCKS));
     return html(c, OverviewPage({ ctx }));
   });
-  app.get("/pool", (c) => html(c, PoolPage({ ctx: context(c, gather(["pool"], 0)) })));
-  app.get("/node", (c) => html(c, NodePage({ ctx: context(c, gather(["node"], 0)) })));
-  app.get("/server", (c) => html(c, ServerPage({ ctx: context(c, gather(["server"], 0)) })));
-  app.get("/blocks", (c) => {
+  app.get("/pool", page, (c) => html(c, PoolPage({ ctx: context(c, gather(["pool"], 0)) })));
+  app.get("/node", page, (c) => html(c, NodePage({ ctx: context(c, gather(["node"], 0)) })));
+  app.get(
+    "/server",
+    page,
+    (c) => html(c, ServerPage({ ctx: context(c, gather(["server"], 0)) })),
+  );
+  app.get("/blocks", page, (c) => {
     const ctx = context(c, gather(["blocks"], BLOCKS_PAGE_LIMIT));
     return html(c, BlocksPage({ ctx }));
   });
-  app.get("/help", (c) => html(c, HelpPage({ ctx: context(c, {}) })));
+  app.get("/help", page, (c) => html(c, HelpPage({ ctx: context(c, {}) })));
   if (!options.withoutSavedWorkers) {
-    app.get("/saved-workers", (c) => html(c, SavedWorkersPage({ ctx: context(c, {}) })));
+    app.get("/saved-workers", page, (c) => html(c, SavedWorkersPage({ ctx: context(c, {}) })));
   }
 
-  app.get("/worker", (c) => html(c, WorkerPage({ ctx: context(c, {}), state: { kind: "form" } })));
-  app.get("/worker/sha256", async (c) => {
+  app.get(
+    "/worker",
+    page,
+    (c) => html(c, WorkerPage({ ctx: context(c, {}), state: { kind: "form" } })),
+  );
+  app.get("/worker/sha256", page, async (c) => {
     const hash = parseWorkerHash(c.req.query("hash"));
     if (!hash) {
       return html(c, WorkerPage({ ctx: context(c, {}), state: { kind: "bad-hash" } }), 400);
@@ -263,7 +248,7 @@ export async function createPageRoutes(options: PageRoutesOptions): Promise<Hono
   }
 
   app.get("/favicon.ico", (c) => c.redirect(asset("favicon.svg"), 301));
-  app.get("/static/:name", (c) => {
+  app.get("/static/:name", revalidate(), (c) => {
     const file = files.get(c.req.param("name"));
     if (!file) return c.text("not found\n", 404);
     const versioned = c.req.query("v") === file.version;

@@ -22,10 +22,11 @@ import {
   booleanField,
   canonicalHost,
   isSameOriginRequest,
-  readBodyFields,
 } from "../lib/auth/request.ts";
 import type { ClerkSession } from "../lib/auth/clerk.ts";
 import type { SessionReader } from "../lib/auth/session.ts";
+import { readBodyFields } from "./middleware.ts";
+import type { Routes } from "./routes.ts";
 import {
   type DomainStores,
   HISTORY_MINUTES,
@@ -263,7 +264,7 @@ function onlineEntry(
 }
 
 /** The saved-worker routes (full paths). */
-export function createSavedWorkerRoutes(o: SavedWorkerRoutesOptions): Hono {
+export function createSavedWorkerRoutes(o: SavedWorkerRoutesOptions): Routes {
   const app = new Hono();
   const now = o.now ?? Date.now;
   const hashes = new WorkerNameHashes();
@@ -280,7 +281,7 @@ export function createSavedWorkerRoutes(o: SavedWorkerRoutesOptions): Hono {
 
   async function fields(c: Context): Promise<Record<string, unknown> | Response> {
     try {
-      return await readBodyFields(c.req.raw);
+      return await readBodyFields(c);
     } catch (err) {
       if (err instanceof BodyError) return fail(c, err.status, err.message);
       throw err;

@@ -1,11 +1,10 @@
 /**
  * Request helpers of the authenticated routes: the same-origin guard for cookie-authenticated
- * POSTs, a bounded JSON-or-form body reader, and the session cookie.
+ * POSTs, a JSON-or-form body parser (its size limit is `hono/body-limit`, applied by the routes),
+ * and the session cookie.
  *
  * @module
  */
-
-import { concatBytes } from "../bitcoin/hex.ts";
 
 /**
  * True when a state-changing request comes from the site itself: `Sec-Fetch-Site: cross-site` is
@@ -40,7 +39,7 @@ export function canonicalHost(publicUrl: string | undefined, request: Request): 
   return request.headers.get("host") ?? new URL(request.url).host;
 }
 
-/** Largest request body the authenticated routes read. */
+/** Largest request body the authenticated routes read (bytes). */
 export const MAX_BODY_BYTES = 16 * 1024;
 
 /** A request body that could not be read. */
@@ -57,12 +56,12 @@ export class BodyError extends Error {
 
 /**
  * The fields of a JSON object or a form (`application/x-www-form-urlencoded` or
- * `multipart/form-data`) body, at most {@linkcode MAX_BODY_BYTES}. An empty body gives `{}`.
+ * `multipart/form-data`) body. An empty body gives `{}`. It reads the whole body: the caller
+ * bounds it first (the routes read bodies through `hono/body-limit` at {@linkcode MAX_BODY_BYTES},
+ * `routes/middleware.ts`).
  */
-export async function readBodyFields(request: Request): Promise<Record<string, unknown>> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw new BodyError(413, "body too large");
-  const bytes = await readCapped(request);
+export async function parseBodyFields(request: Request): Promise<Record<string, unknown>> {
+  const bytes = new Uint8Array(await request.arrayBuffer());
   if (bytes.length === 0) return {};
   const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
   const text = new TextDecoder().decode(bytes);
@@ -88,18 +87,6 @@ export async function readBodyFields(request: Request): Promise<Record<string, u
     return out;
   }
   throw new BodyError(415, "unsupported content type");
-}
-
-async function readCapped(request: Request): Promise<Uint8Array<ArrayBuffer>> {
-  if (!request.body) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of request.body) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new BodyError(413, "body too large");
-    chunks.push(chunk);
-  }
-  return concatBytes(...chunks);
 }
 
 /** A boolean field: JSON `true`/`false`, or form `true/false/1/0/on/off`; undefined otherwise. */
