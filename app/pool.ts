@@ -34,6 +34,8 @@ import {
 } from "./persistence.ts";
 import { startStatusService, type StatusService } from "./status_service.ts";
 import { publishesSnapshots, startSnapshotPublishing } from "../lib/mirror/publish.ts";
+import { type AdminService, startAdmin } from "./admin.ts";
+import { Hono } from "hono";
 
 /** Hooks for embedding the pool (demo, tests). */
 export interface StartPoolOptions {
@@ -72,6 +74,8 @@ export interface RunningPool {
   readonly status: StatusService;
   /** The store, the auth/saved-worker routes and the Discord side. */
   readonly persistence: Persistence;
+  /** The admin panel, when `admin.enabled`. */
+  readonly admin: AdminService | undefined;
   /** Stops listeners, feed and workers; tells miners first. */
   stop(message?: string): Promise<void>;
 }
@@ -153,7 +157,7 @@ export async function startPool(
     rpc,
     onJournal: (record) => {
       if (late.persistence) late.persistence.journalBlock(record);
-      else void store.putBlock(record).catch(storeError);
+      else void store.blocks.put(record).catch(storeError);
     },
     journalDir: `${dataDir}/blocks`,
     afterJournal: hooks.afterJournal,
@@ -202,6 +206,30 @@ export async function startPool(
   );
   late.persistence = persisted;
 
+  // The operator's stored overrides are in force before the first template and
+  // the first miner.
+  let admin: AdminService | undefined;
+  try {
+    admin = await startAdmin({
+      config,
+      stratum,
+      bans,
+      blocks,
+      jobs,
+      feed,
+      rpc,
+      kv: persisted.store.kv,
+      journalDir: `${dataDir}/blocks`,
+      log,
+    });
+  } catch (error) {
+    await persisted.stop();
+    await feed.stop();
+    shares.close();
+    rpc.close();
+    throw error;
+  }
+
   await feed.start();
   jobs.setNotReady(feed.ready ? undefined : feed.notReadyReason);
   // The listener above only hears flips: say so when the node is not there from the start.
@@ -223,10 +251,11 @@ export async function startPool(
   try {
     status = await startStatusService({ config, rpc, feed, blocks, stratum, shares }, {
       log,
-      auth: persisted.authRoutes,
+      auth: withAdmin(persisted.authRoutes, admin?.routes),
     });
   } catch (error) {
     await stratum.stop();
+    await admin?.stop();
     await persisted.stop();
     await feed.stop();
     shares.close();
@@ -250,11 +279,13 @@ export async function startPool(
     startedAt: Date.now(),
     status,
     persistence: persisted,
+    admin,
     stop(message?: string) {
       stopped ??= (async () => {
         // Miners first: they hear why and can fail over while the rest winds down.
         await stratum.stop(message);
         await status.stop();
+        await admin?.stop();
         // The last snapshots go to the store before it closes: mirrors keep serving them.
         await publishing?.stop();
         // Last, the store: everything above may still write to it while stopping.
@@ -266,6 +297,15 @@ export async function startPool(
       return stopped;
     },
   };
+}
+
+/** The status server's extra routes: the auth routes, plus the admin panel when it has no listener. */
+function withAdmin(auth: Hono | undefined, admin: Hono | undefined): Hono | undefined {
+  if (admin === undefined) return auth;
+  const both = new Hono();
+  if (auth !== undefined) both.route("/", auth);
+  both.route("/", admin);
+  return both;
 }
 
 async function stratumOptionsFrom(

@@ -191,6 +191,8 @@ export class Handshake {
     stats.address = payout.address;
     stats.worker = payout.worker;
     this.#host.registry.add(stats);
+    const floor = this.#host.difficultyFloor?.(name);
+    if (floor !== undefined) this.#vardiff.setFloor(floor, now);
     const hint = difficultyHint(password);
     if (hint !== undefined) {
       this.#vardiff.setFloor(hint, now);

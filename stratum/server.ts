@@ -367,6 +367,11 @@ export class StratumServer<J extends Job = Job> {
   };
   #nextExtranonce1 = 1;
   #nextConnectionId = 1;
+  #messagesPerMinute: number;
+  /** Vardiff options new sessions start with (the operator's overrides change them). */
+  readonly #vardiff: Partial<VardiffOptions>;
+  /** Operator difficulty floors by worker name. */
+  readonly #floors = new Map<string, number>();
   #acceptedTotal = 0;
   #messageFloods = 0;
   #tlsOnPlainPort = 0;
@@ -385,6 +390,8 @@ export class StratumServer<J extends Job = Job> {
     this.registry = options.registry ?? new WorkerRegistry();
     this.bans = options.bans ?? new BanList();
     this.admission = new Admission(options.admission ?? {}, this.#now());
+    this.#messagesPerMinute = options.messagesPerMinute ?? 0;
+    this.#vardiff = { ...(options.vardiff ?? {}) };
     const en2 = options.extranonce2Size ?? 4;
     if (!Number.isInteger(en2) || en2 < 1 || en2 > 8) {
       throw new RangeError(`extranonce2Size must be an integer in 1..8, got ${en2}`);
@@ -394,7 +401,7 @@ export class StratumServer<J extends Job = Job> {
       poolPassword: options.poolPassword,
       versionMask: (options.versionMask ?? 0x1fffe000) >>> 0,
       initialDifficulty: options.initialDifficulty ?? options.vardiff?.minDifficulty ?? 1,
-      vardiff: options.vardiff ?? {},
+      vardiff: this.#vardiff,
       invalidShares: options.invalidShares ?? {},
       clientBlacklist: options.clientBlacklist ?? [],
       initialWorkDelayMs: options.initialWorkDelayMs ?? 100,
@@ -414,6 +421,7 @@ export class StratumServer<J extends Job = Job> {
       registry: this.registry,
       now: this.#now,
       log,
+      difficultyFloor: (worker) => this.#floors.get(worker),
       allocateExtranonce1: (resumeId) => this.#allocateExtranonce1(resumeId),
       releaseExtranonce1: (en1, difficulty) => this.#releaseExtranonce1(en1, difficulty),
     };
@@ -524,6 +532,80 @@ export class StratumServer<J extends Job = Job> {
     this.#acceptLoops.length = 0;
   }
 
+  /** Lines per minute a new connection may send (0 = no limit); open connections keep theirs. */
+  get messagesPerMinute(): number {
+    return this.#messagesPerMinute;
+  }
+
+  /** Operator: changes the per-connection message limit for connections accepted from now on. */
+  setMessagesPerMinute(limit: number): void {
+    if (!(limit >= 0)) throw new RangeError("messages per minute must be 0 or more");
+    this.#messagesPerMinute = limit;
+  }
+
+  /**
+   * Operator: the lowest difficulty of `worker`'s connections, now and later (`undefined` lifts
+   * it). Returns how many live connections got it.
+   */
+  setDifficultyFloor(worker: string, difficulty: number | undefined): number {
+    if (difficulty === undefined) this.#floors.delete(worker);
+    else this.#floors.set(worker, difficulty);
+    let n = 0;
+    for (const c of this.#connections) {
+      if (c.session.user !== worker) continue;
+      c.session.setDifficultyFloor(difficulty);
+      n++;
+    }
+    return n;
+  }
+
+  /** Operator: new vardiff aim and range for every connection, open and future. */
+  retuneVardiff(
+    patch: Partial<
+      Pick<VardiffOptions, "targetSharesPerMinute" | "minDifficulty" | "maxDifficulty">
+    >,
+  ): void {
+    Object.assign(this.#vardiff, patch);
+    for (const c of this.#connections) c.session.retuneVardiff(patch);
+  }
+
+  /** Operator: tells connection `id` `message`, then closes it; false when there is none. */
+  kick(id: string, message: string): boolean {
+    for (const c of this.#connections) {
+      if (c.stats.connectionId !== id) continue;
+      c.write(encodeShowMessage(message));
+      c.session.close();
+      return true;
+    }
+    return false;
+  }
+
+  /** Operator: `client.show_message` to connection `id`, or to every one; returns how many. */
+  showMessage(id: string | undefined, text: string): number {
+    let sent = 0;
+    for (const c of this.#connections) {
+      if (id !== undefined && c.stats.connectionId !== id) continue;
+      c.session.showMessage(text);
+      sent++;
+    }
+    return sent;
+  }
+
+  /**
+   * Operator: tells every connection that `match` picks `message` and closes it (a new ban on
+   * its worker, address or IP). Returns how many were closed.
+   */
+  closeWhere(match: (stats: WorkerStats, ip: string) => boolean, message: string): number {
+    let closed = 0;
+    for (const c of [...this.#connections]) {
+      if (!match(c.stats, c.ip)) continue;
+      c.write(encodeShowMessage(message));
+      c.session.close();
+      closed++;
+    }
+    return closed;
+  }
+
   async #acceptLoop(listener: Deno.Listener, tls: boolean): Promise<void> {
     try {
       for await (const conn of listener) this.#accept(conn, tls);
@@ -559,7 +641,7 @@ export class StratumServer<J extends Job = Job> {
       this.#host,
       stats,
       this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
-      this.#options.messagesPerMinute ?? 0,
+      this.#messagesPerMinute,
       (c) => this.#closed(c),
       (cause) => {
         if (cause === "flood") this.#messageFloods++;

@@ -25,7 +25,7 @@
  */
 
 import type { Job } from "../lib/pool/types.ts";
-import { Vardiff } from "../lib/pool/vardiff.ts";
+import { Vardiff, type VardiffOptions } from "../lib/pool/vardiff.ts";
 import type { WorkerStats } from "../lib/pool/worker_stats.ts";
 import { Handshake } from "./handshake.ts";
 import { Work } from "./work.ts";
@@ -60,6 +60,7 @@ export class Session<J extends Job = Job> implements SessionLink {
 
   readonly #host: SessionHost<J>;
   readonly #transport: SessionTransport;
+  readonly #vardiff: Vardiff;
   readonly #handshake: Handshake;
   readonly #work: Work<J>;
   readonly #submits: SubmitHandler<J>;
@@ -73,11 +74,12 @@ export class Session<J extends Job = Job> implements SessionLink {
     this.id = stats.connectionId;
     const now = host.now();
     this.lastActivity = now;
+    this.#vardiff = new Vardiff(host.config.vardiff, host.config.initialDifficulty, now);
     const ctx: SessionContext<J> = {
       host,
       transport,
       stats,
-      vardiff: new Vardiff(host.config.vardiff, host.config.initialDifficulty, now),
+      vardiff: this.#vardiff,
       session: this,
     };
     this.#handshake = new Handshake(ctx, {
@@ -192,6 +194,26 @@ export class Session<J extends Job = Job> implements SessionLink {
   tick(now: number): void {
     if (this.#closed) return;
     this.#work.tick(now);
+  }
+
+  /**
+   * Operator: the lowest difficulty of this connection (`undefined`: back to the pool minimum).
+   * A raised difficulty reaches the miner at once as `mining.set_difficulty` with fresh work.
+   */
+  setDifficultyFloor(difficulty: number | undefined): void {
+    this.#vardiff.setFloor(difficulty ?? this.#vardiff.options.minDifficulty, this.#host.now());
+    this.#work.difficultyHinted();
+  }
+
+  /** Operator: new vardiff aim and range; a difficulty pushed into the range is sent at once. */
+  retuneVardiff(
+    patch: Partial<
+      Pick<VardiffOptions, "targetSharesPerMinute" | "minDifficulty" | "maxDifficulty">
+    >,
+  ): void {
+    if (this.#vardiff.retune(patch, this.#host.now()) !== undefined) {
+      this.#work.difficultyHinted();
+    }
   }
 
   /** Sends `client.show_message` with `text`. */

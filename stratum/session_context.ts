@@ -86,6 +86,8 @@ export interface SessionHost<J extends Job = Job> {
   readonly registry: WorkerRegistry;
   /** Clock (ms since the epoch). */
   now(): number;
+  /** The operator's difficulty floor for a worker name, if one is set. */
+  difficultyFloor?(worker: string): number | undefined;
   /**
    * Gives a session its extranonce1: the one of `resumeId` when that session closed recently and
    * its extranonce1 is free, else a fresh one. Returns the difficulty to restore, if any.

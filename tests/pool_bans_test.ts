@@ -164,9 +164,11 @@ Deno.test("exempt addresses (loopback by default) are never banned by admission 
     assert.deepEqual(a.admit("127.0.0.1", i), { admitted: true });
     assert.equal(a.release("127.0.0.1", i, wasted), undefined, "loopback loops are never banned");
   }
-  // Even a ban set by another rule on an exempt address does not refuse it.
-  a.bans.ban("ip:127.0.0.1", "by hand", 60_000, 10, "operator");
+  // A ban another automatic rule set on an exempt address does not refuse it; the operator's does.
+  a.bans.ban("ip:127.0.0.1", "reconnecting too often", 60_000, 10, "churn");
   assert.deepEqual(a.admit("127.0.0.1", 11), { admitted: true });
+  a.bans.ban("ip:127.0.0.2", "by hand", 60_000, 10, "operator");
+  assert.deepEqual(a.admit("127.0.0.2", 11), { admitted: false, reason: "banned" });
 
   const farm = new Admission({ churnMaxConnects: 1, exempt: ["203.0.113.0/24"] }, 0);
   assert.equal(farm.isExempt("203.0.113.77"), true);

@@ -5,12 +5,16 @@
  * stops all of it cleanly. Outside miners may join, e.g.
  * `minerd -a sha256d -o stratum+tcp://127.0.0.1:3333 -u <regtest address>.rig1 -p x`.
  *
+ * The admin panel runs too, on `--admin-port N` (8081), with a password made up for this run and
+ * printed at start.
+ *
  * Flags: `--stratum-port N` (3333), `--status-port N` (8080), `--threads N` (1),
  * `--duration S` (run S seconds, then stop; default until Ctrl-C), `--data-dir PATH` (./data/demo).
  *
  * @module
  */
 
+import { hashPassword } from "../lib/admin/password.ts";
 import { parseArgs } from "node:util";
 import { stringify } from "smol-toml";
 import { startRegtestNode } from "../tests/helpers/regtest.ts";
@@ -31,6 +35,7 @@ async function main(): Promise<number> {
     options: {
       "stratum-port": { type: "string", default: "3333" },
       "status-port": { type: "string", default: "8080" },
+      "admin-port": { type: "string", default: "8081" },
       threads: { type: "string", default: "1" },
       duration: { type: "string" },
       "data-dir": { type: "string", default: "./data/demo" },
@@ -66,11 +71,19 @@ async function main(): Promise<number> {
       },
       // A CPU miner makes a few MH/s at best: start tiny and let vardiff find ~15 shares/min.
       difficulty: { start: 0.00002, min: 0.000001 },
+      admin: { enabled: true, listen: `127.0.0.1:${values["admin-port"]}` },
     }),
   );
+  // A password for this run only: 12 random bytes, base64url.
+  const adminPassword = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(12))))
+    .replace(/\+/g, "-").replace(/\//g, "_");
   await Deno.writeTextFile(
     secretsPath,
-    stringify({ rpc_user: "denopool", rpc_password: node.apiKey }),
+    stringify({
+      rpc_user: "denopool",
+      rpc_password: node.apiKey,
+      admin_password_hash: await hashPassword(adminPassword),
+    }),
   );
   await Deno.chmod(secretsPath, 0o600);
   const config = await loadConfig({ configPath, secretsPath });
@@ -83,6 +96,12 @@ async function main(): Promise<number> {
     `pool status/API    http://${config.server.statusListen}/  (try: curl -sS ` +
       `http://${config.server.statusListen}/api/overview | jq .)`,
   );
+  const adminAt = pool.admin?.address;
+  if (adminAt) {
+    say(
+      `admin panel        http://${adminAt.hostname}:${adminAt.port}/admin  (password: ${adminPassword})`,
+    );
+  }
   say(`built-in miner     ${values.threads} thread(s) paying ${minerAddress}.demo`);
   say(
     `join with your own miner: minerd -a sha256d -o ${stratumUrl} -u <regtest address>.rig1 -p x`,

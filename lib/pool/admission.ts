@@ -125,13 +125,13 @@ const ADMITTED: AdmissionVerdict = Object.freeze({ admitted: true });
 
 /** Decides whether a new connection may stay, and tracks the open ones. */
 export class Admission {
-  /** The limits in force. */
-  readonly options: AdmissionOptions;
+  /** The limits in force (replaced as a whole by {@linkcode Admission.retune}). */
+  options: AdmissionOptions;
   /** IP bans (keys `ip:<address>`), shared with whoever else bans IPs. */
   readonly bans: BanList;
   readonly #perIp = new IpConnectionCounter();
   readonly #churn: ChurnTracker;
-  readonly #bucket: TokenBucket;
+  #bucket: TokenBucket;
   #exempt: IpRanges;
   #open = 0;
   #churnBans = 0;
@@ -178,12 +178,17 @@ export class Admission {
   }
 
   /**
-   * Judges a connection from `ip`, cheapest check first: an IP ban (not for exempt addresses),
+   * Judges a connection from `ip`, cheapest check first: an IP ban (for exempt addresses only one
+   * the operator set),
    * the total cap, the per-IP cap, the accept rate. Connecting is never held against an IP.
    */
   admit(ip: string, now: number): AdmissionVerdict {
-    if (this.bans.size > 0 && this.bans.get("ip:" + ip, now) !== undefined && !this.isExempt(ip)) {
-      return refuse("banned");
+    if (this.bans.size > 0) {
+      // The exempt list is spared the automatic bans; a ban the operator set by hand holds.
+      const ban = this.bans.get("ip:" + ip, now);
+      if (ban !== undefined && (ban.source === "operator" || !this.isExempt(ip))) {
+        return refuse("banned");
+      }
     }
     if (this.#open >= this.options.maxConnections) return refuse("capacity");
     if (this.#perIp.count(ip) >= this.options.maxPerIp) return refuse("ip-limit");
@@ -215,9 +220,27 @@ export class Admission {
       now - outcome.connectedAt >= this.options.churnMinLifetimeMs;
   }
 
-  /** Replaces the exempt list (a runtime override); throws like the constructor on a bad entry. */
-  setExempt(entries: readonly string[]): void {
-    this.#exempt = new IpRanges(entries);
+  /**
+   * Changes limits while running (the operator's overrides): the per-IP cap, the accept rate and
+   * burst (a fresh, full bucket) and the exempt list. Open connections are not touched. Throws a
+   * `RangeError` for an exempt entry that is no address, changing nothing.
+   */
+  retune(
+    patch: Partial<
+      Pick<AdmissionOptions, "maxPerIp" | "acceptRatePerSecond" | "acceptBurst" | "exempt">
+    >,
+    now: number,
+  ): void {
+    const exempt = patch.exempt === undefined ? this.#exempt : new IpRanges(patch.exempt);
+    const next = { ...this.options, ...patch };
+    if (
+      next.acceptRatePerSecond !== this.options.acceptRatePerSecond ||
+      next.acceptBurst !== this.options.acceptBurst
+    ) {
+      this.#bucket = new TokenBucket(next.acceptRatePerSecond, next.acceptBurst, now);
+    }
+    this.#exempt = exempt;
+    this.options = next;
   }
 
   /** Forgets expired churn windows and bans. */

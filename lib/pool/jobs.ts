@@ -98,6 +98,16 @@ export class JobManager implements JobSource<PoolJob> {
   readonly tips: TipState;
 
   /** Creates a manager with the payout and coinbase settings. */
+  /** The pool tag bytes new coinbases carry. */
+  get tag(): Uint8Array {
+    return this.#opts.tag;
+  }
+
+  /** Operator: the pool tag of coinbases built from now on (jobs already sent keep theirs). */
+  setTag(tag: Uint8Array): void {
+    this.#opts = { ...this.#opts, tag };
+  }
+
   constructor(opts: JobManagerOptions) {
     if (opts.poolFeePercent > 0 && !opts.poolScript) {
       throw new Error("a pool fee needs a pool payout script");

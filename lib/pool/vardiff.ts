@@ -60,8 +60,8 @@ export function quantizeDifficulty(difficulty: number, steps: number): number {
 
 /** The difficulty-control state of one connection. */
 export class Vardiff {
-  /** The options in force (defaults merged with the caller's). */
-  readonly options: VardiffOptions;
+  /** The options in force (defaults merged with the caller's; {@linkcode Vardiff.retune} changes them). */
+  options: VardiffOptions;
   #difficulty: number;
   #floor: number;
   #windowStart: number;
@@ -93,6 +93,27 @@ export class Vardiff {
   /** How many times the controller (not a hint) changed the difficulty. */
   get changes(): number {
     return this.#changes;
+  }
+
+  /**
+   * Changes the aim and the range while running (the operator's overrides). A floor at the old
+   * pool minimum follows the new one; the difficulty is clamped into the new range. Returns the
+   * new difficulty when it changed, else undefined.
+   */
+  retune(
+    patch: Partial<
+      Pick<VardiffOptions, "targetSharesPerMinute" | "minDifficulty" | "maxDifficulty">
+    >,
+    now: number,
+  ): number | undefined {
+    const oldMin = this.options.minDifficulty;
+    this.options = { ...this.options, ...patch };
+    const floor = this.#floor === oldMin ? this.options.minDifficulty : this.#floor;
+    this.#floor = Math.min(Math.max(floor, this.options.minDifficulty), this.options.maxDifficulty);
+    const clamped = this.#clamp(this.#difficulty);
+    if (clamped === this.#difficulty) return undefined;
+    this.#set(clamped, now);
+    return clamped;
   }
 
   /**

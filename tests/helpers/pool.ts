@@ -43,11 +43,15 @@ export function mergePatches(...patches: ConfigPatch[]): ConfigPatch {
   return merged;
 }
 
-/** Writes a config for `node` (merged with `patch`), loads it and starts the pool. */
+/**
+ * Writes a config for `node` (merged with `patch`) and a secrets file (the node's credentials
+ * plus `secrets`), loads them and starts the pool.
+ */
 export async function startTestPool(
   node: RegtestNode,
   patch: ConfigPatch = {},
   dataDir?: string,
+  secrets: Record<string, string> = {},
 ): Promise<TestPool> {
   const dir = dataDir ?? await Deno.makeTempDir({ prefix: "denopool-test-" });
   const base: ConfigPatch = {
@@ -69,7 +73,7 @@ export async function startTestPool(
   await Deno.writeTextFile(configPath, stringify(merged));
   await Deno.writeTextFile(
     secretsPath,
-    stringify({ rpc_user: "denopool", rpc_password: node.apiKey }),
+    stringify({ rpc_user: "denopool", rpc_password: node.apiKey, ...secrets }),
   );
   await Deno.chmod(secretsPath, 0o600);
   const config = await loadConfig({ configPath, secretsPath });
