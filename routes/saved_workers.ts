@@ -66,37 +66,65 @@ export const MAX_WORKER_NAME_LENGTH = 256;
 
 /** One entry of `online_workers` / `offline_workers`. */
 export interface SavedWorkerEntry {
+  /** The name as saved. */
   name: string;
+  /** SHA-256 of the name, 64 lowercase hex digits. */
   hash: string;
+  /** True for an entry of a live connection. */
   online: boolean;
+  /** The user's notify switch for this worker. */
   notify_enabled: boolean;
+  /** Best share difficulty: the stored best, or this connection's when higher. */
   best_difficulty: number;
+  /** When the worker was last seen online (RFC3339; now while online). */
   last_online_at?: string;
+  /** When this connection's last share came (RFC3339). */
   last_share?: string;
+  /** Hashrate of the connection (H/s; 0 offline). */
   hashrate: number;
+  /** `~` while warming up, `≈` while settling; omitted when stable. */
   hashrate_accuracy?: string;
+  /** Accepted shares per minute. */
   shares_per_minute: number;
+  /** Accepted shares. */
   accepted: number;
+  /** Rejected shares. */
   rejected: number;
+  /** Current share difficulty. */
   difficulty: number;
+  /** Milliseconds from the last notify to the first share after it. */
   notify_to_first_share_ms?: number;
+  /** Median of those times (ms). */
   notify_to_first_share_p50_ms?: number;
+  /** 95th percentile of those times (ms). */
   notify_to_first_share_p95_ms?: number;
+  /** How many notify-to-share times the percentiles are over. */
   notify_to_first_share_samples?: number;
+  /** The connection's number (online only). */
   connection_seq?: number;
+  /** How long the connection has been open (s; online only). */
   connection_duration_seconds?: number;
 }
 
 /** The `GET /api/saved-workers` body. */
 export interface SavedWorkersResponse {
+  /** When the answer was made (RFC3339). */
   updated_at: string;
+  /** Most workers a user may save. */
   saved_max: number;
+  /** Workers the user has saved. */
   saved_count: number;
+  /** Saved workers with at least one live connection. */
   online_count: number;
+  /** The user has linked Discord (only when Discord is configured). */
   discord_registered?: boolean;
+  /** The user's Discord notifications are on (only when Discord is configured). */
   discord_notify_enabled?: boolean;
+  /** Best share difficulty over every entry. */
   best_difficulty: number;
+  /** One entry per live connection of a saved worker. */
   online_workers: SavedWorkerEntry[];
+  /** One entry per saved worker with no live connection. */
   offline_workers: SavedWorkerEntry[];
 }
 
@@ -112,11 +140,17 @@ export interface SavedWorkerHistoryPoint {
 
 /** The `GET /api/saved-workers/history` body. */
 export interface SavedWorkerHistoryResponse {
+  /** When the answer was made (RFC3339). */
   updated_at: string;
+  /** The worker's name hash, lowercase. */
   hash: string;
+  /** The name as saved. */
   name: string;
+  /** Seconds per sample (60). */
   interval_seconds: number;
+  /** Seconds the history covers (86 400). */
   window_seconds: number;
+  /** The minutes the worker was online, oldest first. */
   history: SavedWorkerHistoryPoint[];
 }
 

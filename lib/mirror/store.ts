@@ -29,7 +29,8 @@ export interface MirrorPayload {
   readonly nextUpdateAt: number;
 }
 
-interface Entry extends MirrorPayload, SnapshotEntry {
+/** An entry of {@linkcode MirrorSnapshots}: a pulled payload and its parsed JSON. */
+export interface MirrorEntry extends MirrorPayload, SnapshotEntry {
   /** The payload parsed, which the variants are made from. */
   readonly parsed: unknown;
 }
@@ -38,7 +39,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** The last good payload of each public endpoint, served as {@linkcode JsonSnapshots}. */
-export class MirrorSnapshots extends SnapshotTable<Entry> {
+export class MirrorSnapshots extends SnapshotTable<MirrorEntry> {
   /**
    * Stores the payload of `name` (for `poolHashrate` the with-history body, for `blocks` the
    * 100-block body). Rejects bodies that are not JSON of the right shape, keeping the old one.

@@ -103,8 +103,9 @@ export function opt(schema: Schema): OptionalMember {
   return { schema, optional: true };
 }
 
+/** `true` when key `K` of `T` is optional (`{}` has it), else `false`. */
 // deno-lint-ignore ban-types
-type IsOptional<T, K extends keyof T> = {} extends Pick<T, K> ? true : false;
+export type IsOptional<T, K extends keyof T> = {} extends Pick<T, K> ? true : false;
 
 /** Per key of `T`: a `Schema` for required keys, an `opt(...)` for optional ones. */
 export type MemberSpecs<T> = {

@@ -174,7 +174,8 @@ export interface SnapshotCacheOptions {
   readonly onError?: (name: SnapshotName, error: unknown) => void;
 }
 
-interface Entry extends SnapshotEntry {
+/** An entry of {@linkcode SnapshotCache}: the built bytes and what their variants are made from. */
+export interface CacheEntry extends SnapshotEntry {
   /** Moved on when a rebuild fails and the old bytes stay. */
   nextUpdateAt: number;
   /** What the variants are made from. */
@@ -187,7 +188,7 @@ interface PoolHashrateExtra {
 }
 
 /** Builds the public snapshots on timers and hands out their serialised bytes. */
-export class SnapshotCache extends SnapshotTable<Entry> {
+export class SnapshotCache extends SnapshotTable<CacheEntry> {
   readonly #sources: StatusSources;
   readonly #statics: StatusStatic;
   readonly #clock: Clock;

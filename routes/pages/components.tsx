@@ -4,9 +4,13 @@
  * and `data-f` (which `format.js` formatter), so `app.js` can refresh it from the JSON API and the
  * first render needs no JavaScript.
  *
+ * The components are `@internal` to this folder (`routes/pages.ts` renders them): their props and
+ * results are Hono's JSX types.
+ *
  * @module
  */
 
+import type { JSX } from "hono/jsx/jsx-runtime";
 import type { Child } from "hono/jsx";
 import { ago, chartPaths, format, hashrate, pick, utc } from "../../static/format.js";
 import type { FormatterName } from "../../static/format.js";
@@ -30,8 +34,12 @@ export function valueOf(data: PageData, binding: Binding): unknown {
   return pick(data[api]?.data, binding.slice(colon + 1));
 }
 
-/** A value the browser keeps fresh: `<span data-k data-f>formatted</span>`. */
-export function V(props: { ctx: PageContext; k: Binding; f: FormatterName }) {
+/**
+ * A value the browser keeps fresh: `<span data-k data-f>formatted</span>`.
+ *
+ * @internal
+ */
+export function V(props: { ctx: PageContext; k: Binding; f: FormatterName }): JSX.Element {
   return (
     <span data-k={props.k} data-f={props.f}>
       {format(props.f, valueOf(props.ctx.data, props.k))}
@@ -39,10 +47,14 @@ export function V(props: { ctx: PageContext; k: Binding; f: FormatterName }) {
   );
 }
 
-/** A stat card: a label over a big value, with an optional note line. */
+/**
+ * A stat card: a label over a big value, with an optional note line.
+ *
+ * @internal
+ */
 export function Stat(
   props: { label: string; children: Child; note?: Child; id?: string; wide?: boolean },
-) {
+): JSX.Element {
   return (
     <div class={props.wide ? "stat stat-wide" : "stat"} id={props.id}>
       <div class="stat-label">{props.label}</div>
@@ -52,8 +64,14 @@ export function Stat(
   );
 }
 
-/** A card: a titled section of the page. */
-export function Card(props: { title: string; children: Child; id?: string; aside?: Child }) {
+/**
+ * A card: a titled section of the page.
+ *
+ * @internal
+ */
+export function Card(
+  props: { title: string; children: Child; id?: string; aside?: Child },
+): JSX.Element {
   return (
     <section class="card" id={props.id}>
       <header class="card-head">
@@ -65,10 +83,14 @@ export function Card(props: { title: string; children: Child; id?: string; aside
   );
 }
 
-/** Label/value rows (`<dl>`) of bound values. */
+/**
+ * Label/value rows (`<dl>`) of bound values.
+ *
+ * @internal
+ */
 export function Facts(
   props: { ctx: PageContext; rows: readonly (readonly [string, Binding, FormatterName])[] },
-) {
+): JSX.Element {
   return (
     <dl class="facts">
       {props.rows.map(([label, k, f]) => (
@@ -98,6 +120,8 @@ function cells(columns: readonly Column[], row: unknown) {
 /**
  * A table of the array at `k`: rows rendered now, plus a `<template>` row the browser clones when
  * the array changes. `empty` shows when there are no rows.
+ *
+ * @internal
  */
 export function Table(
   props: {
@@ -108,7 +132,7 @@ export function Table(
     id?: string;
     limit?: number;
   },
-) {
+): JSX.Element {
   const value = valueOf(props.ctx.data, props.k);
   const all = Array.isArray(value) ? value : [];
   const rows = props.limit !== undefined ? all.slice(0, props.limit) : all;
@@ -149,8 +173,12 @@ export const CHART_W = 600;
 /** Height of the chart's drawing box. */
 export const CHART_H = 160;
 
-/** The pool hashrate chart, drawn now from the history and redrawn by the browser. */
-export function HashrateChart(props: { ctx: PageContext }) {
+/**
+ * The pool hashrate chart, drawn now from the history and redrawn by the browser.
+ *
+ * @internal
+ */
+export function HashrateChart(props: { ctx: PageContext }): JSX.Element {
   const history = props.ctx.data.hashrate?.data.pool_hashrate_history;
   const paths = chartPaths(history, CHART_W, CHART_H);
   const range = Number.isFinite(paths.from)
@@ -181,8 +209,12 @@ export function HashrateChart(props: { ctx: PageContext }) {
   );
 }
 
-/** The connect panel: Stratum URLs, username and password for a miner. */
-export function Connect(props: { ctx: PageContext }) {
+/**
+ * The connect panel: Stratum URLs, username and password for a miner.
+ *
+ * @internal
+ */
+export function Connect(props: { ctx: PageContext }): JSX.Element {
   const { ctx } = props;
   return (
     <Card title="Connect your miner" id="connect">
@@ -228,10 +260,14 @@ export function Connect(props: { ctx: PageContext }) {
   );
 }
 
-/** The banner shown while the data is overdue. */
+/**
+ * The banner shown while the data is overdue.
+ *
+ * @internal
+ */
 export function StaleBanner(
   props: { stale: boolean; mirror: boolean; updated: number; now: number },
-) {
+): JSX.Element {
   return (
     <div class={props.stale ? "banner" : "banner hidden"} id="stale" role="status">
       {props.mirror
@@ -244,7 +280,11 @@ export function StaleBanner(
   );
 }
 
-/** Props of {@linkcode Layout}. */
+/**
+ * Props of {@linkcode Layout}.
+ *
+ * @internal
+ */
 export interface LayoutProps {
   /** The page. */
   readonly ctx: PageContext;
@@ -264,8 +304,12 @@ export interface LayoutProps {
   readonly children: Child;
 }
 
-/** The HTML document around every page. */
-export function Layout(props: LayoutProps) {
+/**
+ * The HTML document around every page.
+ *
+ * @internal
+ */
+export function Layout(props: LayoutProps): JSX.Element {
   const { ctx } = props;
   const updated = Math.max(
     0,

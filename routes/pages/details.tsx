@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { JSX } from "hono/jsx/jsx-runtime";
 import { BLOCK_COLUMNS, PEER_COLUMNS, POOL_ERROR_COLUMNS } from "./columns.ts";
 import { Card, Facts, Layout, Table } from "./components.tsx";
 import type { PageContext } from "./types.ts";
@@ -12,8 +13,12 @@ import type { PageContext } from "./types.ts";
 /** Found blocks listed on `/blocks` (the API's maximum). */
 export const BLOCKS_PAGE_LIMIT = 100;
 
-/** `/pool`. */
-export function PoolPage(props: { ctx: PageContext }) {
+/**
+ * `/pool`.
+ *
+ * @internal
+ */
+export function PoolPage(props: { ctx: PageContext }): JSX.Element {
   const { ctx } = props;
   return (
     <Layout ctx={ctx} title="Pool" poll={["pool"]}>
@@ -65,8 +70,12 @@ export function PoolPage(props: { ctx: PageContext }) {
   );
 }
 
-/** `/node`. */
-export function NodePage(props: { ctx: PageContext }) {
+/**
+ * `/node`.
+ *
+ * @internal
+ */
+export function NodePage(props: { ctx: PageContext }): JSX.Element {
   const { ctx } = props;
   return (
     <Layout ctx={ctx} title="Node" poll={["node"]}>
@@ -117,8 +126,12 @@ export function NodePage(props: { ctx: PageContext }) {
   );
 }
 
-/** `/server`. */
-export function ServerPage(props: { ctx: PageContext }) {
+/**
+ * `/server`.
+ *
+ * @internal
+ */
+export function ServerPage(props: { ctx: PageContext }): JSX.Element {
   const { ctx } = props;
   return (
     <Layout ctx={ctx} title="Server" poll={["server"]}>
@@ -183,8 +196,12 @@ export function ServerPage(props: { ctx: PageContext }) {
   );
 }
 
-/** `/blocks`. */
-export function BlocksPage(props: { ctx: PageContext }) {
+/**
+ * `/blocks`.
+ *
+ * @internal
+ */
+export function BlocksPage(props: { ctx: PageContext }): JSX.Element {
   const { ctx } = props;
   return (
     <Layout ctx={ctx} title="Found blocks" poll={["blocks"]} blocksLimit={BLOCKS_PAGE_LIMIT}>

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { JSX } from "hono/jsx/jsx-runtime";
 import { Card, Connect, Layout } from "./components.tsx";
 import type { PageContext } from "./types.ts";
 
@@ -13,8 +14,12 @@ function hostPort(url: string): { host: string; port: string } {
   return m ? { host: m[1], port: m[2] } : { host: url, port: "" };
 }
 
-/** The help page. */
-export function HelpPage(props: { ctx: PageContext }) {
+/**
+ * The help page.
+ *
+ * @internal
+ */
+export function HelpPage(props: { ctx: PageContext }): JSX.Element {
   const { ctx } = props;
   const plain = ctx.stratum.find((s) => !s.tls) ?? ctx.stratum[0];
   const url = plain?.url ?? "stratum+tcp://POOL_HOST:3333";

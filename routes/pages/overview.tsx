@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { JSX } from "hono/jsx/jsx-runtime";
 import {
   BAN_COLUMNS,
   BEST_SHARE_COLUMNS,
@@ -19,8 +20,12 @@ import type { PageContext } from "./types.ts";
 /** Found blocks listed on the overview. */
 export const OVERVIEW_BLOCKS = 10;
 
-/** The overview page. */
-export function OverviewPage(props: { ctx: PageContext }) {
+/**
+ * The overview page.
+ *
+ * @internal
+ */
+export function OverviewPage(props: { ctx: PageContext }): JSX.Element {
   const { ctx } = props;
   const overview = ctx.data.overview?.data;
   return (

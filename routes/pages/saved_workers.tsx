@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { JSX } from "hono/jsx/jsx-runtime";
 import { Card, Layout } from "./components.tsx";
 import type { PageContext } from "./types.ts";
 
@@ -34,8 +35,12 @@ export function clerkScriptUrl(frontendApi: string): string {
   return `${frontendApi}/npm/@clerk/clerk-js@5/dist/clerk.browser.js`;
 }
 
-/** The saved-workers page. */
-export function SavedWorkersPage(props: { ctx: PageContext }) {
+/**
+ * The saved-workers page.
+ *
+ * @internal
+ */
+export function SavedWorkersPage(props: { ctx: PageContext }): JSX.Element {
   const { ctx } = props;
   const key = ctx.site.clerkPublishableKey;
   const frontendApi = key ? clerkFrontendApi(key) : undefined;

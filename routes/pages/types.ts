@@ -6,6 +6,8 @@
  */
 
 import type { FormatterName } from "../../static/format.js";
+
+export type { FormatterName } from "../../static/format.js";
 import type {
   FoundBlockView,
   NodePageData,

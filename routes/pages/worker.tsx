@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { JSX } from "hono/jsx/jsx-runtime";
 import { CONNECTION_COLUMNS, PAYOUT_COLUMNS } from "./columns.ts";
 import { Card, Layout, Stat, Table, V } from "./components.tsx";
 import type { PageContext } from "./types.ts";
@@ -17,8 +18,12 @@ export type LookupState =
   | { readonly kind: "unavailable" }
   | { readonly kind: "result"; readonly hash: string };
 
-/** The worker lookup page. */
-export function WorkerPage(props: { ctx: PageContext; state: LookupState }) {
+/**
+ * The worker lookup page.
+ *
+ * @internal
+ */
+export function WorkerPage(props: { ctx: PageContext; state: LookupState }): JSX.Element {
   const { ctx, state } = props;
   const result = state.kind === "result" ? ctx.data.lookup?.data : undefined;
   return (
