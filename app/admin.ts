@@ -8,9 +8,9 @@
  */
 
 import type { Hono } from "hono";
-import type { Config } from "../lib/config/schema.ts";
-import { parseHostPort } from "../lib/config/fields.ts";
-import { tomlKey } from "../lib/config/schema.ts";
+import type { Config } from "../lib/config/mod.ts";
+import { parseHostPort } from "../lib/config/mod.ts";
+import { tomlKey } from "../lib/config/mod.ts";
 import {
   AdminActionError,
   type AdminBan,
@@ -24,14 +24,14 @@ import {
   type BanRequest,
   type EffectiveSetting,
   type OverrideKey,
-} from "../lib/admin/port.ts";
-import { IpRanges, parseIp } from "../lib/net/ip.ts";
-import type { BanEntry, BanList } from "../lib/pool/bans.ts";
-import type { BlockSubmitter } from "../lib/pool/blocks.ts";
-import type { JobManager } from "../lib/pool/jobs.ts";
-import type { RpcClient } from "../lib/node/rpc.ts";
-import type { TemplateFeed } from "../lib/node/template_feed.ts";
-import type { StratumServer } from "../stratum/server.ts";
+} from "../lib/admin/mod.ts";
+import { IpRanges, parseIp } from "../lib/net/mod.ts";
+import type { BanEntry, BanList } from "../lib/pool/mod.ts";
+import type { BlockSubmitter } from "../lib/pool/mod.ts";
+import type { JobManager } from "../lib/pool/mod.ts";
+import type { RpcClient } from "../lib/node/mod.ts";
+import type { TemplateFeed } from "../lib/node/mod.ts";
+import type { StratumServer } from "../stratum/mod.ts";
 import { createAdminApp } from "../routes/admin/app.tsx";
 
 /** KV keys of the admin side (beside the store's own, under the same database). */

@@ -7,18 +7,18 @@
  */
 
 import type { Hono } from "hono";
-import type { Config } from "../lib/config/schema.ts";
-import type { BanEntry, BanList, BanListener } from "../lib/pool/bans.ts";
-import { CHURN_BAN_REASON } from "../lib/pool/admission.ts";
-import type { FoundBlockRecord } from "../lib/pool/blocks.ts";
-import type { WorkerRegistry } from "../lib/pool/worker_stats.ts";
-import { hexToBytes, reverseBytes } from "../lib/bitcoin/hex.ts";
+import type { Config } from "../lib/config/mod.ts";
+import type { BanEntry, BanList, BanListener } from "../lib/pool/mod.ts";
+import { CHURN_BAN_REASON } from "../lib/pool/mod.ts";
+import type { FoundBlockRecord } from "../lib/pool/mod.ts";
+import type { WorkerRegistry } from "../lib/pool/mod.ts";
+import { hexToBytes, reverseBytes } from "../lib/bitcoin/mod.ts";
 import { ClerkVerifier } from "../lib/auth/clerk.ts";
 import { SessionReader } from "../lib/auth/session.ts";
-import { DiscordRest } from "../lib/discord/rest.ts";
-import { MessageQueue } from "../lib/discord/queue.ts";
-import { WorkerNotifier } from "../lib/discord/notifier.ts";
-import { DiscordLinkBot } from "../lib/discord/link_bot.ts";
+import { DiscordRest } from "../lib/discord/mod.ts";
+import { MessageQueue } from "../lib/discord/mod.ts";
+import { WorkerNotifier } from "../lib/discord/mod.ts";
+import { DiscordLinkBot } from "../lib/discord/mod.ts";
 import { createAuthRoutes } from "../routes/auth.ts";
 import { type DomainStores, type PoolStore, WorkerNameHashes } from "../lib/store/mod.ts";
 

@@ -8,22 +8,22 @@
  * @module
  */
 
-import { NETWORKS } from "../lib/bitcoin/networks.ts";
-import { addressToScript } from "../lib/bitcoin/address.ts";
-import type { Config } from "../lib/config/schema.ts";
-import { parseHostPort } from "../lib/config/fields.ts";
-import { RpcClient } from "../lib/node/rpc.ts";
-import { defaultCookiePath } from "../lib/node/cookie.ts";
-import { ZmqBlockSubscriber } from "../lib/node/zmq.ts";
-import { TemplateFeed } from "../lib/node/template_feed.ts";
-import { SharePool } from "../lib/shares/pool.ts";
-import { loadOrCreateCert } from "../lib/tls/selfsigned.ts";
-import { StratumServer, type StratumServerOptions } from "../stratum/server.ts";
-import { JobManager, type PoolJob } from "../lib/pool/jobs.ts";
-import { TipState } from "../lib/pool/tips.ts";
-import { BlockSubmitter, type FoundBlockRecord } from "../lib/pool/blocks.ts";
-import { payoutResolver } from "../lib/pool/payout.ts";
-import { BanList } from "../lib/pool/bans.ts";
+import { NETWORKS } from "../lib/bitcoin/mod.ts";
+import { addressToScript } from "../lib/bitcoin/mod.ts";
+import type { Config } from "../lib/config/mod.ts";
+import { parseHostPort } from "../lib/config/mod.ts";
+import { RpcClient } from "../lib/node/mod.ts";
+import { defaultCookiePath } from "../lib/node/mod.ts";
+import { ZmqBlockSubscriber } from "../lib/node/mod.ts";
+import { TemplateFeed } from "../lib/node/mod.ts";
+import { SharePool } from "../lib/shares/mod.ts";
+import { loadOrCreateCert } from "../lib/tls/mod.ts";
+import { StratumServer, type StratumServerOptions } from "../stratum/mod.ts";
+import { JobManager, type PoolJob } from "../lib/pool/mod.ts";
+import { TipState } from "../lib/pool/mod.ts";
+import { BlockSubmitter, type FoundBlockRecord } from "../lib/pool/mod.ts";
+import { payoutResolver } from "../lib/pool/mod.ts";
+import { BanList } from "../lib/pool/mod.ts";
 import { openStore, storeLocation } from "../lib/store/store.ts";
 import {
   persistBans,

@@ -9,14 +9,14 @@
  * @module
  */
 
-import { NETWORKS } from "../lib/bitcoin/networks.ts";
-import type { Config } from "../lib/config/schema.ts";
-import { parseHostPort } from "../lib/config/fields.ts";
+import { NETWORKS } from "../lib/bitcoin/mod.ts";
+import type { Config } from "../lib/config/mod.ts";
+import { parseHostPort } from "../lib/config/mod.ts";
 import { type ListenAddress, serveStatus, type StatusServer } from "../lib/status/server.ts";
 import { statusRateGate, type StatusRateGateOptions } from "../lib/status/client_ip.ts";
 import { perSnapshot, type SnapshotName } from "../lib/status/endpoints.ts";
 import { SnapshotCache } from "../lib/status/snapshots.ts";
-import { loadOrCreateCert } from "../lib/tls/selfsigned.ts";
+import { loadOrCreateCert } from "../lib/tls/mod.ts";
 import { createStatusApp, type Routes } from "../routes/app.ts";
 import { createMetricsRoutes } from "../routes/metrics.ts";
 import { createPageRoutes, sourcesWorkerLookup } from "../routes/pages.ts";

@@ -10,11 +10,11 @@
  * @module
  */
 
-import { blockSubsidy, NETWORKS } from "../lib/bitcoin/networks.ts";
-import type { Config } from "../lib/config/schema.ts";
-import type { RpcClient } from "../lib/node/rpc.ts";
-import type { TemplateFeed } from "../lib/node/template_feed.ts";
-import type { SharePool } from "../lib/shares/pool.ts";
+import { blockSubsidy, NETWORKS } from "../lib/bitcoin/mod.ts";
+import type { Config } from "../lib/config/mod.ts";
+import type { RpcClient } from "../lib/node/mod.ts";
+import type { TemplateFeed } from "../lib/node/mod.ts";
+import type { SharePool } from "../lib/shares/mod.ts";
 import type { HistogramSnapshot, MetricsSnapshot, MetricsSource } from "../lib/status/metrics.ts";
 import {
   type OverviewLimits,
@@ -40,12 +40,12 @@ import type {
   TemplateInfo,
   WorkerBan,
 } from "../lib/status/sources.ts";
-import type { StratumServer } from "../stratum/server.ts";
-import type { BlockSubmitter, FoundBlockRecord as JournalRecord } from "../lib/pool/blocks.ts";
-import { HashrateHistory } from "../lib/pool/hashrate_history.ts";
+import type { StratumServer } from "../stratum/mod.ts";
+import type { BlockSubmitter, FoundBlockRecord as JournalRecord } from "../lib/pool/mod.ts";
+import { HashrateHistory } from "../lib/pool/mod.ts";
 import { BlockConfirmations, NodeInfoCache, TipHeaders } from "../lib/status/node_info.ts";
 import { PriceFeed } from "../lib/status/price_feed.ts";
-import type { HashrateAccuracy as StatsAccuracy, WorkerStats } from "../lib/pool/worker_stats.ts";
+import type { HashrateAccuracy as StatsAccuracy, WorkerStats } from "../lib/pool/mod.ts";
 
 /** The parts of a running pool the status reads (a `RunningPool` fits). */
 export interface StatusParts {

@@ -9,11 +9,11 @@
  * @module
  */
 
-import { hexToBytes } from "../lib/bitcoin/hex.ts";
-import { buildHeader, HEADER_SIZE, prevhashFromStratum } from "../lib/bitcoin/header.ts";
-import { merkleRootFromBranch } from "../lib/bitcoin/merkle.ts";
-import { headerMidstate, sha256d, sha256dHeaderFromMidstateInto } from "../lib/bitcoin/sha256.ts";
-import { difficultyToTarget, hashMeetsTarget, targetToBytesLE } from "../lib/bitcoin/target.ts";
+import { hexToBytes } from "../lib/bitcoin/mod.ts";
+import { buildHeader, HEADER_SIZE, prevhashFromStratum } from "../lib/bitcoin/mod.ts";
+import { merkleRootFromBranch } from "../lib/bitcoin/mod.ts";
+import { headerMidstate, sha256d, sha256dHeaderFromMidstateInto } from "../lib/bitcoin/mod.ts";
+import { difficultyToTarget, hashMeetsTarget, targetToBytesLE } from "../lib/bitcoin/mod.ts";
 import { LineFramer } from "./framing.ts";
 
 /** Where to connect. */

@@ -11,12 +11,12 @@
  * @module
  */
 
-import { hexToBytes } from "../lib/bitcoin/hex.ts";
-import { targetToDifficulty } from "../lib/bitcoin/target.ts";
-import { isBlacklistedClient } from "../lib/pool/bans.ts";
-import type { Payout } from "../lib/pool/types.ts";
-import type { Vardiff } from "../lib/pool/vardiff.ts";
-import type { WorkerStats } from "../lib/pool/worker_stats.ts";
+import { hexToBytes } from "../lib/bitcoin/mod.ts";
+import { targetToDifficulty } from "../lib/bitcoin/mod.ts";
+import { isBlacklistedClient } from "../lib/pool/mod.ts";
+import type { Payout } from "../lib/pool/mod.ts";
+import type { Vardiff } from "../lib/pool/mod.ts";
+import type { WorkerStats } from "../lib/pool/mod.ts";
 import type {
   SessionConfig,
   SessionContext,

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { CoinbaseParts, Job } from "../lib/pool/types.ts";
+import type { CoinbaseParts, Job } from "../lib/pool/mod.ts";
 
 /** Stratum and JSON-RPC error codes. */
 export const StratumErrorCode = Object.freeze({

@@ -16,12 +16,12 @@ import {
   type AdmissionOptions,
   type AdmissionRefusal,
   TokenBucket,
-} from "../lib/pool/admission.ts";
-import { concatBytes } from "../lib/bitcoin/hex.ts";
-import { BanList, type InvalidShareOptions } from "../lib/pool/bans.ts";
-import type { BlockSink, Job, JobSource, ResolvePayout, ShareChecker } from "../lib/pool/types.ts";
-import type { VardiffOptions } from "../lib/pool/vardiff.ts";
-import { WorkerRegistry, WorkerStats } from "../lib/pool/worker_stats.ts";
+} from "../lib/pool/mod.ts";
+import { concatBytes } from "../lib/bitcoin/mod.ts";
+import { BanList, type InvalidShareOptions } from "../lib/pool/mod.ts";
+import type { BlockSink, Job, JobSource, ResolvePayout, ShareChecker } from "../lib/pool/mod.ts";
+import type { VardiffOptions } from "../lib/pool/mod.ts";
+import { WorkerRegistry, WorkerStats } from "../lib/pool/mod.ts";
 import { FANOUT_BUCKETS, type HistogramSnapshot, LatencyHistogram } from "../lib/histogram.ts";
 import { ShareDeduper } from "./dedupe.ts";
 import { DEFAULT_MAX_LINE_BYTES, LineFramer } from "./framing.ts";

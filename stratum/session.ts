@@ -24,9 +24,9 @@
  * @module
  */
 
-import type { Job } from "../lib/pool/types.ts";
-import { Vardiff, type VardiffOptions } from "../lib/pool/vardiff.ts";
-import type { WorkerStats } from "../lib/pool/worker_stats.ts";
+import type { Job } from "../lib/pool/mod.ts";
+import { Vardiff, type VardiffOptions } from "../lib/pool/mod.ts";
+import type { WorkerStats } from "../lib/pool/mod.ts";
 import { Handshake } from "./handshake.ts";
 import { Work } from "./work.ts";
 import { SubmitHandler } from "./submit.ts";

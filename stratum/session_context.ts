@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { BanList, InvalidShareOptions } from "../lib/pool/bans.ts";
+import type { BanList, InvalidShareOptions } from "../lib/pool/mod.ts";
 import type {
   BlockCandidate,
   BlockSubmitResult,
@@ -15,9 +15,9 @@ import type {
   JobSource,
   ResolvePayout,
   ShareChecker,
-} from "../lib/pool/types.ts";
-import type { Vardiff, VardiffOptions } from "../lib/pool/vardiff.ts";
-import type { WorkerRegistry, WorkerStats } from "../lib/pool/worker_stats.ts";
+} from "../lib/pool/mod.ts";
+import type { Vardiff, VardiffOptions } from "../lib/pool/mod.ts";
+import type { WorkerRegistry, WorkerStats } from "../lib/pool/mod.ts";
 import type { ShareDeduper } from "./dedupe.ts";
 
 /** Per-session behaviour, resolved by the server from its options. */

@@ -18,8 +18,8 @@
  * @module
  */
 
-import { hexToBytes, isHex } from "../lib/bitcoin/hex.ts";
-import { InvalidShareCounter } from "../lib/pool/bans.ts";
+import { hexToBytes, isHex } from "../lib/bitcoin/mod.ts";
+import { InvalidShareCounter } from "../lib/pool/mod.ts";
 import {
   isSolvedTip,
   judgeShare,
@@ -27,9 +27,9 @@ import {
   type PolicyRule,
   screenShare,
   tipStanding,
-} from "../lib/pool/policy.ts";
-import type { Job, ShareInput, ShareVerdict } from "../lib/pool/types.ts";
-import type { RejectReason, WorkerStats } from "../lib/pool/worker_stats.ts";
+} from "../lib/pool/mod.ts";
+import type { Job, ShareInput, ShareVerdict } from "../lib/pool/mod.ts";
+import type { RejectReason, WorkerStats } from "../lib/pool/mod.ts";
 import type { Handshake } from "./handshake.ts";
 import type {
   SessionConfig,

@@ -8,9 +8,9 @@
  * @module
  */
 
-import { AddressError, addressToScript, scriptToAddress } from "../lib/bitcoin/address.ts";
-import { bytesToHex } from "../lib/bitcoin/hex.ts";
-import { NETWORKS } from "../lib/bitcoin/networks.ts";
+import { AddressError, addressToScript, scriptToAddress } from "../lib/bitcoin/mod.ts";
+import { bytesToHex } from "../lib/bitcoin/mod.ts";
+import { NETWORKS } from "../lib/bitcoin/mod.ts";
 import type {
   BlockCandidate,
   BlockSink,
@@ -19,9 +19,9 @@ import type {
   Job,
   JobSource,
   ShareInput,
-} from "../lib/pool/types.ts";
+} from "../lib/pool/mod.ts";
 import { refVerdict } from "../lib/shares/testing.ts";
-import type { PayoutResolution } from "../lib/pool/types.ts";
+import type { PayoutResolution } from "../lib/pool/mod.ts";
 
 let nextKey = 1;
 

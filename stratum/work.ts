@@ -10,10 +10,10 @@
  * @module
  */
 
-import { difficultyToTarget } from "../lib/bitcoin/target.ts";
-import type { CoinbaseParts, Job } from "../lib/pool/types.ts";
-import type { Vardiff } from "../lib/pool/vardiff.ts";
-import type { WorkerStats } from "../lib/pool/worker_stats.ts";
+import { difficultyToTarget } from "../lib/bitcoin/mod.ts";
+import type { CoinbaseParts, Job } from "../lib/pool/mod.ts";
+import type { Vardiff } from "../lib/pool/mod.ts";
+import type { WorkerStats } from "../lib/pool/mod.ts";
 import type { Handshake } from "./handshake.ts";
 import type {
   SessionConfig,

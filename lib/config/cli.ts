@@ -12,7 +12,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import denoJson from "../../deno.json" with { type: "json" };
-import type { NetworkName } from "../bitcoin/networks.ts";
+import type { NetworkName } from "../bitcoin/mod.ts";
 import { ConfigError } from "./errors.ts";
 import { type ConfigOverrides, loadConfig } from "./load.ts";
 import { type Config, NETWORK_NAMES } from "./schema.ts";

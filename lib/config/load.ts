@@ -9,11 +9,11 @@
  * @module
  */
 
-import { parsePasswordHash, PasswordHashError } from "../admin/password.ts";
+import { parsePasswordHash, PasswordHashError } from "../admin/mod.ts";
 import { parse, TomlError } from "smol-toml";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { AddressError, addressToScript } from "../bitcoin/address.ts";
-import { NETWORKS } from "../bitcoin/networks.ts";
+import { AddressError, addressToScript } from "../bitcoin/mod.ts";
+import { NETWORKS } from "../bitcoin/mod.ts";
 import { ConfigError, expectedError } from "./errors.ts";
 import { describeValue, type Field, parseHostPort } from "./fields.ts";
 import {

@@ -11,7 +11,7 @@
  * @module
  */
 
-export type { NetworkName } from "../bitcoin/networks.ts";
+export type { NetworkName } from "../bitcoin/mod.ts";
 export { ConfigError, type ConfigErrorDetails } from "./errors.ts";
 export { type HostPort, parseHostPort } from "./fields.ts";
 export {
@@ -22,6 +22,7 @@ export {
   SECRETS_FILE_NAME,
 } from "./load.ts";
 export {
+  type AdminConfig,
   type AuthConfig,
   type BansConfig,
   type Config,
@@ -40,4 +41,5 @@ export {
   type ServerConfig,
   type StatusConfig,
   type StratumConfig,
+  tomlKey,
 } from "./schema.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { NetworkName } from "../bitcoin/networks.ts";
+import type { NetworkName } from "../bitcoin/mod.ts";
 import {
   booleanField,
   choiceField,

@@ -14,7 +14,7 @@
  */
 
 import { censorHash, censorWorker } from "../status/censor.ts";
-import type { FoundBlockRecord } from "../pool/blocks.ts";
+import type { FoundBlockRecord } from "../pool/mod.ts";
 import { type DomainStores, workerNameHash } from "../store/mod.ts";
 import type { OutgoingMessage } from "./queue.ts";
 

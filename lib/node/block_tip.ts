@@ -5,9 +5,9 @@
  * @module
  */
 
-import { bytesToHex, reverseBytes } from "../bitcoin/hex.ts";
-import { sha256d } from "../bitcoin/sha256.ts";
-import { bitsToTarget, targetToDifficulty } from "../bitcoin/target.ts";
+import { bytesToHex, reverseBytes } from "../bitcoin/mod.ts";
+import { sha256d } from "../bitcoin/mod.ts";
+import { bitsToTarget, targetToDifficulty } from "../bitcoin/mod.ts";
 
 /** The tip facts read from one serialized block. */
 export interface BlockTip {

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { bytesToHex, hexToBytes, isHex, reverseBytes } from "../bitcoin/hex.ts";
-import { sha256d } from "../bitcoin/sha256.ts";
-import { bitsToTarget } from "../bitcoin/target.ts";
-import { txid } from "../bitcoin/tx.ts";
+import { bytesToHex, hexToBytes, isHex, reverseBytes } from "../bitcoin/mod.ts";
+import { sha256d } from "../bitcoin/mod.ts";
+import { bitsToTarget } from "../bitcoin/mod.ts";
+import { txid } from "../bitcoin/mod.ts";
 
 /** One non-coinbase transaction of a template. */
 export interface TemplateTransaction {

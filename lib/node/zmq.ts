@@ -7,7 +7,7 @@
  */
 
 import * as zmq from "zeromq";
-import { bytesToHex } from "../bitcoin/hex.ts";
+import { bytesToHex } from "../bitcoin/mod.ts";
 import { type BlockTip, parseBlockTip } from "./block_tip.ts";
 import { LinkHealth } from "./link_health.ts";
 

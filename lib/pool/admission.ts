@@ -22,7 +22,7 @@
  * @module
  */
 
-import { IpRanges, parseIp } from "../net/ip.ts";
+import { IpRanges, parseIp } from "../net/mod.ts";
 import { type BanEntry, BanList, ChurnTracker, IpConnectionCounter } from "./bans.ts";
 
 /** A token bucket: `burst` tokens, refilled at `ratePerSecond`. */

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { bytesToHex, reverseBytes } from "../bitcoin/hex.ts";
+import { bytesToHex, reverseBytes } from "../bitcoin/mod.ts";
 
 /** One entry of the table, uncensored. */
 export interface BestShareEntry {

@@ -9,15 +9,15 @@
  * @module
  */
 
-import { bytesToHex, reverseBytes } from "../bitcoin/hex.ts";
-import { sha256d } from "../bitcoin/sha256.ts";
-import { merkleRootFromBranch } from "../bitcoin/merkle.ts";
-import { buildHeader } from "../bitcoin/header.ts";
-import { coinbaseWithWitness, joinCoinbase } from "../bitcoin/coinbase.ts";
-import { serializeBlockHex } from "../bitcoin/block.ts";
+import { bytesToHex, reverseBytes } from "../bitcoin/mod.ts";
+import { sha256d } from "../bitcoin/mod.ts";
+import { merkleRootFromBranch } from "../bitcoin/mod.ts";
+import { buildHeader } from "../bitcoin/mod.ts";
+import { coinbaseWithWitness, joinCoinbase } from "../bitcoin/mod.ts";
+import { serializeBlockHex } from "../bitcoin/mod.ts";
 import type { BlockCandidate, BlockSink, BlockSubmitResult } from "./types.ts";
 import type { PoolJob } from "./jobs.ts";
-import type { RpcCaller } from "../node/rpc.ts";
+import type { RpcCaller } from "../node/mod.ts";
 import type { TipState } from "./tips.ts";
 
 /** Where a found block stands. */

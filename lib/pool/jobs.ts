@@ -9,11 +9,11 @@
  * @module
  */
 
-import { bytesToHex, hexToBytes, reverseBytes } from "../bitcoin/hex.ts";
-import { bitsToTarget } from "../bitcoin/target.ts";
-import { merkleBranchForCoinbase } from "../bitcoin/merkle.ts";
-import { stratumPrevhash } from "../bitcoin/header.ts";
-import { buildCoinbaseParts, splitPayout } from "../bitcoin/coinbase.ts";
+import { bytesToHex, hexToBytes, reverseBytes } from "../bitcoin/mod.ts";
+import { bitsToTarget } from "../bitcoin/mod.ts";
+import { merkleBranchForCoinbase } from "../bitcoin/mod.ts";
+import { stratumPrevhash } from "../bitcoin/mod.ts";
+import { buildCoinbaseParts, splitPayout } from "../bitcoin/mod.ts";
 import type { CoinbaseParts, Job, JobSource } from "./types.ts";
 import { TipState } from "./tips.ts";
 

@@ -4,8 +4,8 @@
  * @module
  */
 
-import { AddressError, addressToScript } from "../bitcoin/address.ts";
-import type { Network } from "../bitcoin/networks.ts";
+import { AddressError, addressToScript } from "../bitcoin/mod.ts";
+import type { Network } from "../bitcoin/mod.ts";
 import type { PayoutResolution, ResolvePayout } from "./types.ts";
 
 /** Longest user name accepted (bytes of UTF-16 code units; names are ASCII in practice). */

@@ -33,8 +33,8 @@
  * @module
  */
 
-import { equalBytes } from "../bitcoin/hex.ts";
-import { hashToBigInt } from "../bitcoin/target.ts";
+import { equalBytes } from "../bitcoin/mod.ts";
+import { hashToBigInt } from "../bitcoin/mod.ts";
 import type { Job, ShareVerdict } from "./types.ts";
 import type { RejectReason } from "./worker_stats.ts";
 

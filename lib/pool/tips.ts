@@ -20,7 +20,7 @@
  * @module
  */
 
-import { bytesToHex, equalBytes, hexToBytes, reverseBytes } from "../bitcoin/hex.ts";
+import { bytesToHex, equalBytes, hexToBytes, reverseBytes } from "../bitcoin/mod.ts";
 import { isSolvedTip } from "./policy.ts";
 import type { TipView } from "./types.ts";
 

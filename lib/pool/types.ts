@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { PayoutOutput } from "../bitcoin/coinbase.ts";
+import type { PayoutOutput } from "../bitcoin/mod.ts";
 
 export type { PayoutOutput };
 

@@ -6,7 +6,7 @@
  */
 
 import { type HashBackend, jobSpecOf, prepareCoinbase, prepareJob, ShareHasher } from "./check.ts";
-import { targetToBytesLE } from "../bitcoin/target.ts";
+import { targetToBytesLE } from "../bitcoin/mod.ts";
 import { shareRecordBytes, VERDICT_BYTES, writeShareRecord } from "./record.ts";
 import { MAINNET_SHAPE, SeededRandom, syntheticShare, syntheticWork } from "./synthetic.ts";
 

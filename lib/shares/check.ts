@@ -17,7 +17,7 @@
  * @module
  */
 
-import { buildHeader } from "../bitcoin/header.ts";
+import { buildHeader } from "../bitcoin/mod.ts";
 import {
   readWordsBE,
   Sha256,
@@ -26,14 +26,9 @@ import {
   sha256dHeaderWords,
   sha256dInto,
   writeWordsBE,
-} from "../bitcoin/sha256.ts";
-import {
-  hashMeetsTarget,
-  hashToDifficulty,
-  MAX_TARGET,
-  targetToBytesLE,
-} from "../bitcoin/target.ts";
-import type { CoinbaseParts, Job, ShareChecker, ShareInput, ShareVerdict } from "../pool/types.ts";
+} from "../bitcoin/mod.ts";
+import { hashMeetsTarget, hashToDifficulty, MAX_TARGET, targetToBytesLE } from "../bitcoin/mod.ts";
+import type { CoinbaseParts, Job, ShareChecker, ShareInput, ShareVerdict } from "../pool/mod.ts";
 import {
   FLAG_NETWORK,
   FLAG_SHARE,

@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { CoinbaseParts, Job, ShareChecker, ShareInput, ShareVerdict } from "../pool/types.ts";
+import type { CoinbaseParts, Job, ShareChecker, ShareInput, ShareVerdict } from "../pool/mod.ts";
 import {
   type CoinbaseSpec,
   coinbaseSpecOf,

@@ -25,7 +25,7 @@
  * @module
  */
 
-import type { ShareInput, ShareVerdict } from "../pool/types.ts";
+import type { ShareInput, ShareVerdict } from "../pool/mod.ts";
 
 /** Bytes of a share record before the extranonces. */
 export const SHARE_HEADER_BYTES = 56;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { CoinbaseParts, Job, ShareInput } from "../pool/types.ts";
+import type { CoinbaseParts, Job, ShareInput } from "../pool/mod.ts";
 
 /** A seeded pseudo-random source (mulberry32): same seed, same sequence. */
 export class SeededRandom {

@@ -7,8 +7,8 @@
  */
 
 import { createHash } from "node:crypto";
-import { concatBytes } from "../bitcoin/hex.ts";
-import type { CoinbaseParts, Job, ShareInput, ShareVerdict } from "../pool/types.ts";
+import { concatBytes } from "../bitcoin/mod.ts";
+import type { CoinbaseParts, Job, ShareInput, ShareVerdict } from "../pool/mod.ts";
 
 /** Hex → bytes (test input only). */
 export function hex(s: string): Uint8Array {

@@ -11,9 +11,9 @@
  * @module
  */
 
-import { formatIp, type IpBytes, IpRanges, parseForwardedEntry, parseIp } from "../net/ip.ts";
+import { formatIp, type IpBytes, IpRanges, parseForwardedEntry, parseIp } from "../net/mod.ts";
 
-export { formatIp, type IpBytes, IpRanges, parseForwardedEntry, parseIp } from "../net/ip.ts";
+export { formatIp, type IpBytes, IpRanges, parseForwardedEntry, parseIp } from "../net/mod.ts";
 
 /**
  * The client's address. When the peer (`remoteAddr`, the socket's address) is a trusted proxy,

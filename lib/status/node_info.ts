@@ -13,7 +13,7 @@
  * @module
  */
 
-import { bitsToTarget, targetToDifficulty } from "../bitcoin/target.ts";
+import { bitsToTarget, targetToDifficulty } from "../bitcoin/mod.ts";
 import type { NodeInfo, NodePeer } from "./sources.ts";
 
 /** The part of the RPC client these caches need (an `RpcClient` fits). */

@@ -7,8 +7,8 @@
  * @module
  */
 
-import { sha256 } from "../bitcoin/sha256.ts";
-import { bytesToHex } from "../bitcoin/hex.ts";
+import { sha256 } from "../bitcoin/mod.ts";
+import { bytesToHex } from "../bitcoin/mod.ts";
 
 const encoder = new TextEncoder();
 

@@ -17,14 +17,14 @@
  */
 
 import superjson from "superjson";
-import { Sha256 } from "../bitcoin/sha256.ts";
-import { bytesToHex } from "../bitcoin/hex.ts";
+import { Sha256 } from "../bitcoin/mod.ts";
+import { bytesToHex } from "../bitcoin/mod.ts";
 import { decodeValue, encodeValue } from "./codec.ts";
 import { BACKUP_LOCK_KEY, KEY_VERSION, WRITES_KEY } from "./keys.ts";
 import { BACKUP_LOCK_TTL_MS, waitForBackupLock } from "./core.ts";
 import { HISTORY_EXPIRE_MS } from "./history.ts";
 import type { OneTimeCode } from "./codes.ts";
-import type { BanEntry } from "../pool/bans.ts";
+import type { BanEntry } from "../pool/mod.ts";
 
 /** Format name in the header line. */
 export const BACKUP_FORMAT = "denopool-kv-backup";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { BanEntry } from "../pool/bans.ts";
+import type { BanEntry } from "../pool/mod.ts";
 import type { KvCore } from "./core.ts";
 import { keys } from "./keys.ts";
 

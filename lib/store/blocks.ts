@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { FoundBlockRecord } from "../pool/blocks.ts";
+import type { FoundBlockRecord } from "../pool/mod.ts";
 import type { KvCore } from "./core.ts";
 import { keys } from "./keys.ts";
 

@@ -26,7 +26,7 @@
  */
 
 import { workerNameHash } from "../status/worker_hash.ts";
-import type { FoundBlockRecord } from "../pool/blocks.ts";
+import type { FoundBlockRecord } from "../pool/mod.ts";
 import { KvCore } from "./core.ts";
 import { type BanStore, KvBanStore } from "./bans.ts";
 import { type BlockStore, KvBlockStore } from "./blocks.ts";

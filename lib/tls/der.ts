@@ -6,7 +6,7 @@
  * @module
  */
 
-import { concatBytes } from "../bitcoin/hex.ts";
+import { concatBytes } from "../bitcoin/mod.ts";
 
 /** ASN.1 universal tag numbers (and the context-specific forms) used by X.509. */
 export const DerTag = {

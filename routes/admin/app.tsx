@@ -24,16 +24,16 @@
 
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { verifyPassword } from "../../lib/admin/password.ts";
-import { type AdminSession, AdminSessions } from "../../lib/admin/sessions.ts";
+import { verifyPassword } from "../../lib/admin/mod.ts";
+import { type AdminSession, AdminSessions } from "../../lib/admin/mod.ts";
 import {
   AdminActionError,
   type AdminConnection,
   type AdminPort,
   type BanRequest,
   type OverrideKey,
-} from "../../lib/admin/port.ts";
-import { adminOpenApi } from "../../lib/admin/openapi.ts";
+} from "../../lib/admin/mod.ts";
+import { adminOpenApi } from "../../lib/admin/mod.ts";
 import { RateLimiter } from "../../lib/status/client_ip.ts";
 import { isSameOriginRequest, readCookie } from "../../lib/auth/request.ts";
 import {

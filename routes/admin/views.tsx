@@ -15,7 +15,7 @@ import type {
   AdminOverrides,
   AuditEntry,
   EffectiveSetting,
-} from "../../lib/admin/port.ts";
+} from "../../lib/admin/mod.ts";
 
 /** The admin pages' style sheet, served at `<base>/admin.css`. */
 export const ADMIN_CSS = `

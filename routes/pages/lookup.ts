@@ -9,8 +9,8 @@
  * @module
  */
 
-import { decodeCoinbase } from "../../lib/bitcoin/coinbase_decode.ts";
-import type { Network } from "../../lib/bitcoin/networks.ts";
+import { decodeCoinbase } from "../../lib/bitcoin/mod.ts";
+import type { Network } from "../../lib/bitcoin/mod.ts";
 import { censorAddress, censorWorker, parseUserAgent } from "../../lib/status/censor.ts";
 import type { LiveWork, LiveWorker, StatusSources } from "../../lib/status/sources.ts";
 import { rfc3339 } from "../../lib/status/views.ts";

@@ -1,0 +1,31 @@
+/**
+ * The status layer: the ports the pool fills (`sources.ts`), snapshots rebuilt on timers and
+ * serialised once, censoring, the endpoint table, schemas and the OpenAPI document, metrics, the
+ * client address behind trusted proxies, and the status HTTP server.
+ *
+ * @example
+ * ```ts
+ * import { ENDPOINTS } from "./mod.ts";
+ * Object.keys(ENDPOINTS).length > 0; // true
+ * ```
+ *
+ * @module
+ */
+
+export * from "./censor.ts";
+export * from "./client_ip.ts";
+export * from "./endpoints.ts";
+export * from "./memory.ts";
+export * from "./metrics.ts";
+export * from "./node_info.ts";
+export * from "./openapi.ts";
+export * from "./periodic.ts";
+export * from "./price_feed.ts";
+export * from "./schemas.ts";
+export * from "./server.ts";
+export * from "./snapshots.ts";
+export * from "./sources.ts";
+export * from "./system.ts";
+export * from "./types.ts";
+export * from "./views.ts";
+export * from "./worker_hash.ts";
