@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Hono } from "hono";
+import type { Routes } from "../routes/routes.ts";
 import type { Config } from "../lib/config/mod.ts";
 import { parseHostPort } from "../lib/config/mod.ts";
 import { tomlKey } from "../lib/config/mod.ts";
@@ -452,7 +452,7 @@ export interface AdminService {
   /** The port (tests and the demo read it). */
   readonly port: PoolAdmin;
   /** The panel's routes, to mount on the status server when it has no listener of its own. */
-  readonly routes?: Hono;
+  readonly routes?: Routes;
   /** Bound address of its own listener. */
   readonly address?: { readonly hostname: string; readonly port: number };
   /** Stops its listener. */
@@ -470,7 +470,7 @@ export async function startAdmin(parts: AdminParts): Promise<AdminService | unde
     passwordHash: config.secrets.adminPasswordHash,
     sessionMinutes: config.admin.sessionMinutes,
     loginAttemptsPerMinute: config.admin.loginAttemptsPerMinute,
-  }) as unknown as Hono;
+  });
   if (config.admin.listen === "") {
     return { port, routes: app, stop: () => Promise.resolve() };
   }

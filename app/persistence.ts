@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Hono } from "hono";
+import type { Routes } from "../routes/routes.ts";
 import type { Config } from "../lib/config/mod.ts";
 import type { BanEntry, BanList, BanListener } from "../lib/pool/mod.ts";
 import { CHURN_BAN_REASON } from "../lib/pool/mod.ts";
@@ -55,7 +55,7 @@ export interface Persistence {
   /** The store. */
   readonly store: PoolStore;
   /** Session refresh and saved-worker routes for the status app's `auth` mount. */
-  readonly authRoutes: Hono;
+  readonly authRoutes: Routes;
   /** The saved-worker notifier, when Discord is configured. */
   readonly notifier?: WorkerNotifier;
   /** The link bot, when Discord is configured. */

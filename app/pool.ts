@@ -36,6 +36,7 @@ import { startStatusService, type StatusService } from "./status_service.ts";
 import { publishesSnapshots, startSnapshotPublishing } from "../lib/mirror/publish.ts";
 import { type AdminService, startAdmin } from "./admin.ts";
 import { Hono } from "hono";
+import { mountRoutes, type Routes } from "../routes/routes.ts";
 
 /** Hooks for embedding the pool (demo, tests). */
 export interface StartPoolOptions {
@@ -300,11 +301,11 @@ export async function startPool(
 }
 
 /** The status server's extra routes: the auth routes, plus the admin panel when it has no listener. */
-function withAdmin(auth: Hono | undefined, admin: Hono | undefined): Hono | undefined {
+function withAdmin(auth: Routes | undefined, admin: Routes | undefined): Routes | undefined {
   if (admin === undefined) return auth;
   const both = new Hono();
-  if (auth !== undefined) both.route("/", auth);
-  both.route("/", admin);
+  if (auth !== undefined) mountRoutes(both, auth);
+  mountRoutes(both, admin);
   return both;
 }
 

@@ -13,11 +13,7 @@
 import { CONFIG_DEFAULTS } from "../lib/config/schema.ts";
 import type { Config } from "../lib/config/schema.ts";
 import { BanList } from "../lib/pool/bans.ts";
-import {
-  LiveStatusSources,
-  type StatusParts,
-  statusStaticFrom,
-} from "../app/status_sources.ts";
+import { LiveStatusSources, type StatusParts, statusStaticFrom } from "../app/status_sources.ts";
 import { WorkerRegistry, WorkerStats } from "../lib/pool/worker_stats.ts";
 import { buildOverview, buildPoolPage } from "../lib/status/views.ts";
 import { round } from "./stats.ts";

@@ -21,7 +21,7 @@ import type { Context } from "hono";
 import { BodyError, sessionCookie, wantsSecureCookie } from "../lib/auth/request.ts";
 import type { SessionReader } from "../lib/auth/session.ts";
 import { privateError, readBodyFields, sameOrigin } from "./middleware.ts";
-import { mountRoutes } from "./routes.ts";
+import { mountRoutes, type Routes } from "./routes.ts";
 import { createSavedWorkerRoutes, type SavedWorkerRoutesOptions } from "./saved_workers.ts";
 
 /** Options of {@linkcode createAuthRoutes}. */
@@ -55,7 +55,7 @@ export function clearedSessionCookie(o: ClearedCookieOptions): string {
  * order: 404 without Clerk, 403 from another site (`sameOrigin`), then its own checks (the body
  * through `hono/body-limit`, `readBodyFields`).
  */
-export function createAuthRoutes(options: AuthRoutesOptions): Hono {
+export function createAuthRoutes(options: AuthRoutesOptions): Routes {
   const app = new Hono();
   const publicUrl = options.publicUrl || undefined;
   const sessions = options.sessions;

@@ -10,8 +10,30 @@
 
 import type { CoinbaseParts, Job } from "../lib/pool/mod.ts";
 
+/** The Stratum and JSON-RPC error codes the server answers with. */
+export interface StratumErrorCodes {
+  /** Invalid request or share. */
+  readonly INVALID: 20;
+  /** Stale share. */
+  readonly STALE: 21;
+  /** Duplicate share. */
+  readonly DUPLICATE: 22;
+  /** Share below its difficulty. */
+  readonly LOW_DIFFICULTY: 23;
+  /** Not authorized or banned. */
+  readonly UNAUTHORIZED: 24;
+  /** Not subscribed. */
+  readonly NOT_SUBSCRIBED: 25;
+  /** JSON-RPC parse error. */
+  readonly PARSE_ERROR: -32700;
+  /** JSON-RPC invalid request. */
+  readonly INVALID_REQUEST: -32600;
+  /** JSON-RPC method not found. */
+  readonly METHOD_NOT_FOUND: -32601;
+}
+
 /** Stratum and JSON-RPC error codes. */
-export const StratumErrorCode = Object.freeze({
+export const StratumErrorCode: StratumErrorCodes = Object.freeze({
   /** Invalid request or share (bad params, extranonce2, ntime, nonce, version). */
   INVALID: 20,
   /** Stale: job unknown or built on an earlier tip. */

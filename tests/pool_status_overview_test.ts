@@ -10,11 +10,7 @@ import assert from "node:assert/strict";
 import { CONFIG_DEFAULTS } from "../lib/config/schema.ts";
 import type { Config } from "../lib/config/schema.ts";
 import { BanList } from "../lib/pool/bans.ts";
-import {
-  LiveStatusSources,
-  type StatusParts,
-  statusStaticFrom,
-} from "../app/status_sources.ts";
+import { LiveStatusSources, type StatusParts, statusStaticFrom } from "../app/status_sources.ts";
 import { REJECT_REASONS, WorkerRegistry, WorkerStats } from "../lib/pool/worker_stats.ts";
 import type { StatusSources } from "../lib/status/sources.ts";
 import {

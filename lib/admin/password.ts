@@ -32,7 +32,11 @@ const SALT_BYTES = 16;
 
 /** A stored hash that cannot be read; the message names what is wrong, never the hash. */
 export class PasswordHashError extends Error {
-  /** @param message what is wrong with the stored hash */
+  /**
+   * A refusal of a stored hash.
+   *
+   * @param message what is wrong with the stored hash
+   */
   constructor(message: string) {
     super(message);
     this.name = "PasswordHashError";

@@ -167,7 +167,12 @@ export interface BanRequest {
 export class AdminActionError extends Error {
   /** HTTP status to answer with (400 bad input, 404 nothing to act on, 409 not now). */
   readonly status: 400 | 404 | 409;
-  /** @param message why, plainly @param status the HTTP status */
+  /**
+   * An action refused.
+   *
+   * @param message why, plainly
+   * @param status the HTTP status
+   */
   constructor(message: string, status: 400 | 404 | 409 = 400) {
     super(message);
     this.name = "AdminActionError";

@@ -13,7 +13,7 @@ import { LatencyStats } from "./latency.ts";
 import { LinkHealth } from "./link_health.ts";
 
 /** Bitcoin Core's "node is warming up" error code (loading the block index, …). */
-export const RPC_IN_WARMUP = -28;
+export const RPC_IN_WARMUP: number = -28;
 
 /** What went wrong in a failed call. */
 export type RpcErrorKind =

@@ -108,6 +108,7 @@ export class JobManager implements JobSource<PoolJob> {
     this.#opts = { ...this.#opts, tag };
   }
 
+  /** A manager for `opts`; throws when a pool fee has no pool script to pay. */
   constructor(opts: JobManagerOptions) {
     if (opts.poolFeePercent > 0 && !opts.poolScript) {
       throw new Error("a pool fee needs a pool payout script");

@@ -35,6 +35,7 @@ import {
 } from "../../lib/admin/mod.ts";
 import { adminOpenApi } from "../../lib/admin/mod.ts";
 import { RateLimiter } from "../../lib/status/client_ip.ts";
+import type { Routes } from "../routes.ts";
 import { isSameOriginRequest, readCookie } from "../../lib/auth/request.ts";
 import {
   ADMIN_CSS,
@@ -68,10 +69,13 @@ export interface AdminAppOptions {
   readonly loginAttemptsPerMinute?: number;
   /** Path the panel lives under (default `/admin`). */
   readonly base?: string;
-  /** The client's address for a request (default: the socket's peer, as Hono's env gives it). */
-  readonly clientIp?: (c: Context) => string;
+  /**
+   * The client's address for a request, given the socket's peer (default: the peer itself; behind
+   * a TLS proxy, the address it forwards).
+   */
+  readonly clientIp?: (request: Request, peer: string) => string;
   /** True when the request reached the pool over HTTPS (default: the URL's scheme). */
-  readonly isHttps?: (c: Context) => boolean;
+  readonly isHttps?: (request: Request) => boolean;
   /** Clock, ms (default `Date.now`). */
   readonly now?: () => number;
 }
@@ -187,12 +191,13 @@ function overridePatch(f: Record<string, string>): Partial<Record<OverrideKey, u
   return patch;
 }
 
-/** The admin panel. */
-export function createAdminApp(o: AdminAppOptions): Hono<Env> {
+/** The admin panel's routes. */
+export function createAdminApp(o: AdminAppOptions): Routes {
   const base = o.base ?? "/admin";
   const now = o.now ?? Date.now;
-  const ipOf = o.clientIp ?? peerIp;
-  const httpsOf = o.isHttps ?? ((c: Context) => new URL(c.req.url).protocol === "https:");
+  const ipOf = (c: Context) => o.clientIp ? o.clientIp(c.req.raw, peerIp(c)) : peerIp(c);
+  const httpsOf = (c: Context) =>
+    o.isHttps ? o.isHttps(c.req.raw) : new URL(c.req.url).protocol === "https:";
   const sessions = new AdminSessions({ lifetimeMs: o.sessionMinutes * 60_000 });
   const logins = new RateLimiter({ limit: o.loginAttemptsPerMinute ?? 5, windowMs: 60_000 });
   const port = o.port;

@@ -7,6 +7,7 @@
  */
 
 import type { Child } from "hono/jsx";
+import type { JSX } from "hono/jsx/jsx-runtime";
 import type {
   AdminBan,
   AdminBlock,
@@ -96,12 +97,18 @@ function rate(hps: number): string {
 }
 
 /** A hidden CSRF field for a form. */
-function Csrf(props: { ctx: AdminPageContext }) {
+function Csrf(props: { ctx: AdminPageContext }): JSX.Element {
   return <input type="hidden" name="csrf" value={props.ctx.csrf} />;
 }
 
-/** The page frame. */
-export function Layout(props: { ctx: AdminPageContext; title: string; children: Child }) {
+/**
+ * The page frame.
+ *
+ * @internal
+ */
+export function Layout(
+  props: { ctx: AdminPageContext; title: string; children: Child },
+): JSX.Element {
   const { ctx } = props;
   return (
     <html lang="en">
@@ -142,8 +149,12 @@ export function Layout(props: { ctx: AdminPageContext; title: string; children: 
   );
 }
 
-/** The sign-in page. */
-export function LoginPage(props: { ctx: AdminPageContext }) {
+/**
+ * The sign-in page.
+ *
+ * @internal
+ */
+export function LoginPage(props: { ctx: AdminPageContext }): JSX.Element {
   return (
     <Layout ctx={props.ctx} title="Sign in">
       <form method="post" action={`${props.ctx.base}/login`}>
@@ -170,7 +181,11 @@ export const CONNECTION_SORTS: readonly (readonly [string, string])[] = [
   ["last", "Last share"],
 ];
 
-/** The connections page, filtered and sorted as asked. */
+/**
+ * The connections page, filtered and sorted as asked.
+ *
+ * @internal
+ */
 export function ConnectionsPage(
   props: {
     ctx: AdminPageContext;
@@ -180,7 +195,7 @@ export function ConnectionsPage(
     sort: string;
     title?: string;
   },
-) {
+): JSX.Element {
   const { ctx } = props;
   const link = (sort: string) =>
     `${ctx.base}?${new URLSearchParams({
@@ -319,8 +334,12 @@ function BanForm(props: { ctx: AdminPageContext; kind?: string; value?: string }
   );
 }
 
-/** The bans page. */
-export function BansPage(props: { ctx: AdminPageContext; bans: readonly AdminBan[] }) {
+/**
+ * The bans page.
+ *
+ * @internal
+ */
+export function BansPage(props: { ctx: AdminPageContext; bans: readonly AdminBan[] }): JSX.Element {
   const { ctx } = props;
   return (
     <Layout ctx={ctx} title="Bans">
@@ -362,8 +381,14 @@ export function BansPage(props: { ctx: AdminPageContext; bans: readonly AdminBan
   );
 }
 
-/** The block journal page. */
-export function BlocksPage(props: { ctx: AdminPageContext; blocks: readonly AdminBlock[] }) {
+/**
+ * The block journal page.
+ *
+ * @internal
+ */
+export function BlocksPage(
+  props: { ctx: AdminPageContext; blocks: readonly AdminBlock[] },
+): JSX.Element {
   const { ctx } = props;
   return (
     <Layout ctx={ctx} title="Block journal">
@@ -411,8 +436,12 @@ export function BlocksPage(props: { ctx: AdminPageContext; blocks: readonly Admi
   );
 }
 
-/** The health page. */
-export function HealthPage(props: { ctx: AdminPageContext; health: AdminHealth }) {
+/**
+ * The health page.
+ *
+ * @internal
+ */
+export function HealthPage(props: { ctx: AdminPageContext; health: AdminHealth }): JSX.Element {
   const h = props.health;
   const yes = (v: boolean | undefined) => v === undefined ? "off" : v ? "healthy" : "DOWN";
   return (
@@ -483,14 +512,18 @@ export const OVERRIDE_FIELDS: readonly (readonly [keyof AdminOverrides, string, 
   ["poolTag", "Pool tag in the coinbase", "mining.pool_tag"],
 ];
 
-/** The settings page: overrides (form) and the effective configuration. */
+/**
+ * The settings page: overrides (form) and the effective configuration.
+ *
+ * @internal
+ */
 export function SettingsPage(
   props: {
     ctx: AdminPageContext;
     overrides: AdminOverrides;
     settings: readonly EffectiveSetting[];
   },
-) {
+): JSX.Element {
   const { ctx } = props;
   const value = (k: keyof AdminOverrides) => {
     const v = props.overrides[k];
@@ -536,8 +569,14 @@ export function SettingsPage(
   );
 }
 
-/** The audit log page. */
-export function AuditPage(props: { ctx: AdminPageContext; entries: readonly AuditEntry[] }) {
+/**
+ * The audit log page.
+ *
+ * @internal
+ */
+export function AuditPage(
+  props: { ctx: AdminPageContext; entries: readonly AuditEntry[] },
+): JSX.Element {
   return (
     <Layout ctx={props.ctx} title="Audit log">
       <div class="scroll">
@@ -568,7 +607,11 @@ export function AuditPage(props: { ctx: AdminPageContext; entries: readonly Audi
   );
 }
 
-/** One worker: its live connections, bans and blocks. */
+/**
+ * One worker: its live connections, bans and blocks.
+ *
+ * @internal
+ */
 export function WorkerPage(
   props: {
     ctx: AdminPageContext;
@@ -577,7 +620,7 @@ export function WorkerPage(
     bans: readonly AdminBan[];
     blocks: readonly AdminBlock[];
   },
-) {
+): JSX.Element {
   const { ctx } = props;
   return (
     <Layout ctx={ctx} title={`Worker ${props.name}`}>
