@@ -260,11 +260,7 @@ export function ConnectionsPage(
                     .map(([r, n]) => `${r} ${n}`).join(", ") || "—"}
                 </td>
                 <td>
-                  <form class="inline" method="post" action={`${ctx.base}/actions/kick`}>
-                    <Csrf ctx={ctx} />
-                    <input type="hidden" name="id" value={c.id} />
-                    <button type="submit">Kick</button>
-                  </form>
+                  <ActionButton ctx={ctx} action="kick" name="id" value={c.id} label="Kick" />
                 </td>
               </tr>
             ))}
@@ -334,6 +330,51 @@ function BanForm(props: { ctx: AdminPageContext; kind?: string; value?: string }
   );
 }
 
+/** One row of a {@linkcode DataTable}: its cells, and attributes that name it for tests and links. */
+interface Row {
+  readonly key: string;
+  readonly attrs?: Readonly<Record<string, string>>;
+  readonly cells: readonly Child[];
+}
+
+/** A table that scrolls sideways on a narrow screen, with a line of its own when empty. */
+function DataTable(
+  props: { head: readonly string[]; rows: readonly Row[]; empty?: string },
+): JSX.Element {
+  return (
+    <>
+      <div class="scroll">
+        <table>
+          <thead>
+            <tr>{props.head.map((h) => <th key={h}>{h}</th>)}</tr>
+          </thead>
+          <tbody>
+            {props.rows.map((r) => (
+              <tr key={r.key} {...(r.attrs ?? {})}>
+                {r.cells.map((c, i) => <td key={String(i)}>{c}</td>)}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {props.rows.length === 0 && props.empty ? <p class="muted">{props.empty}</p> : null}
+    </>
+  );
+}
+
+/** A one-button form posting `name=value` (and the CSRF token) to an action. */
+function ActionButton(
+  props: { ctx: AdminPageContext; action: string; name: string; value: string; label: string },
+): JSX.Element {
+  return (
+    <form class="inline" method="post" action={`${props.ctx.base}/actions/${props.action}`}>
+      <Csrf ctx={props.ctx} />
+      <input type="hidden" name={props.name} value={props.value} />
+      <button type="submit">{props.label}</button>
+    </form>
+  );
+}
+
 /**
  * The bans page.
  *
@@ -343,39 +384,22 @@ export function BansPage(props: { ctx: AdminPageContext; bans: readonly AdminBan
   const { ctx } = props;
   return (
     <Layout ctx={ctx} title="Bans">
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>What</th>
-              <th>Key</th>
-              <th>Reason</th>
-              <th>Rule</th>
-              <th>Until</th>
-              <th>Act</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.bans.map((b) => (
-              <tr data-ban={b.key}>
-                <td>{b.kind}</td>
-                <td>{b.key}</td>
-                <td>{b.reason}</td>
-                <td>{b.source}</td>
-                <td>{when(b.until)}</td>
-                <td>
-                  <form class="inline" method="post" action={`${ctx.base}/actions/unban`}>
-                    <Csrf ctx={ctx} />
-                    <input type="hidden" name="key" value={b.key} />
-                    <button type="submit">Unban</button>
-                  </form>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      {props.bans.length === 0 ? <p class="muted">No bans in force.</p> : null}
+      <DataTable
+        head={["What", "Key", "Reason", "Rule", "Until", "Act"]}
+        empty="No bans in force."
+        rows={props.bans.map((b) => ({
+          key: b.key,
+          attrs: { "data-ban": b.key },
+          cells: [
+            b.kind,
+            b.key,
+            b.reason,
+            b.source,
+            when(b.until),
+            <ActionButton ctx={ctx} action="unban" name="key" value={b.key} label="Unban" />,
+          ],
+        }))}
+      />
       <BanForm ctx={ctx} />
     </Layout>
   );
@@ -390,48 +414,37 @@ export function BlocksPage(
   props: { ctx: AdminPageContext; blocks: readonly AdminBlock[] },
 ): JSX.Element {
   const { ctx } = props;
+  const head = ["Height", "Hash", "Worker", "Status", "Node's answer", "Attempts", "Found"];
   return (
     <Layout ctx={ctx} title="Block journal">
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>Height</th>
-              <th>Hash</th>
-              <th>Worker</th>
-              <th>Status</th>
-              <th>Node's answer</th>
-              <th>Attempts</th>
-              <th>Found</th>
-              <th>Updated</th>
-              <th>Act</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.blocks.map((b) => (
-              <tr data-block={b.hash}>
-                <td>{b.height}</td>
-                <td>{b.hash}</td>
-                <td>{b.worker}</td>
-                <td>{b.status}</td>
-                <td>{b.reason ?? "—"}</td>
-                <td>{b.attempts}</td>
-                <td>{when(b.foundAt)}</td>
-                <td>{when(b.updatedAt)}</td>
-                <td>
-                  <a href={`${ctx.base}/blocks/${b.hash}.hex`} download>raw hex</a>{" "}
-                  <form class="inline" method="post" action={`${ctx.base}/actions/resubmit`}>
-                    <Csrf ctx={ctx} />
-                    <input type="hidden" name="hash" value={b.hash} />
-                    <button type="submit">Resubmit</button>
-                  </form>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      {props.blocks.length === 0 ? <p class="muted">No block found yet.</p> : null}
+      <DataTable
+        head={[...head, "Updated", "Act"]}
+        empty="No block found yet."
+        rows={props.blocks.map((b) => ({
+          key: b.hash,
+          attrs: { "data-block": b.hash },
+          cells: [
+            String(b.height),
+            b.hash,
+            b.worker,
+            b.status,
+            b.reason ?? "—",
+            String(b.attempts),
+            when(b.foundAt),
+            when(b.updatedAt),
+            <>
+              <a href={`${ctx.base}/blocks/${b.hash}.hex`} download>raw hex</a>{" "}
+              <ActionButton
+                ctx={ctx}
+                action="resubmit"
+                name="hash"
+                value={b.hash}
+                label="Resubmit"
+              />
+            </>,
+          ],
+        }))}
+      />
     </Layout>
   );
 }
@@ -444,50 +457,30 @@ export function BlocksPage(
 export function HealthPage(props: { ctx: AdminPageContext; health: AdminHealth }): JSX.Element {
   const h = props.health;
   const yes = (v: boolean | undefined) => v === undefined ? "off" : v ? "healthy" : "DOWN";
+  const facts: [string, string][] = [
+    ["Node RPC", yes(h.rpcHealthy)],
+    ["ZMQ", yes(h.zmqHealthy)],
+    ["Template feed", h.feedReady ? "ready" : `not ready: ${h.notReadyReason ?? "unknown"}`],
+    ["Tip", h.tip ? `${h.tip.height} ${h.tip.hash}` : "—"],
+  ];
   return (
     <Layout ctx={props.ctx} title="Node, ZMQ and template feed">
       <table class="facts">
         <tbody>
-          <tr>
-            <th>Node RPC</th>
-            <td>{yes(h.rpcHealthy)}</td>
-          </tr>
-          <tr>
-            <th>ZMQ</th>
-            <td>{yes(h.zmqHealthy)}</td>
-          </tr>
-          <tr>
-            <th>Template feed</th>
-            <td>{h.feedReady ? "ready" : `not ready: ${h.notReadyReason ?? "unknown"}`}</td>
-          </tr>
-          <tr>
-            <th>Tip</th>
-            <td>{h.tip ? `${h.tip.height} ${h.tip.hash}` : "—"}</td>
-          </tr>
+          {facts.map(([k, v]) => (
+            <tr key={k}>
+              <th>{k}</th>
+              <td>{v}</td>
+            </tr>
+          ))}
         </tbody>
       </table>
       <h2>Errors</h2>
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>Part</th>
-              <th>What</th>
-            </tr>
-          </thead>
-          <tbody>
-            {h.events.map((e) => (
-              <tr>
-                <td>{when(e.at)}</td>
-                <td>{e.part}</td>
-                <td>{e.message}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      {h.events.length === 0 ? <p class="muted">No errors recorded.</p> : null}
+      <DataTable
+        head={["When", "Part", "What"]}
+        empty="No errors recorded."
+        rows={h.events.map((e, i) => ({ key: String(i), cells: [when(e.at), e.part, e.message] }))}
+      />
     </Layout>
   );
 }
@@ -538,33 +531,21 @@ export function SettingsPage(
       <form method="post" action={`${ctx.base}/actions/overrides`}>
         <Csrf ctx={ctx} />
         {OVERRIDE_FIELDS.map(([key, label, toml]) => (
-          <label>
+          <label key={key}>
             {label} <span class="muted">({toml})</span> <input name={key} value={value(key)} />
           </label>
         ))}
         <button type="submit">Apply</button>
       </form>
       <h2>Effective configuration</h2>
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>Key</th>
-              <th>Value</th>
-              <th>Overridden</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.settings.map((s) => (
-              <tr data-key={s.key}>
-                <td>{s.key}</td>
-                <td>{JSON.stringify(s.value)}</td>
-                <td>{s.overridden ? "yes" : ""}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        head={["Key", "Value", "Overridden"]}
+        rows={props.settings.map((s) => ({
+          key: s.key,
+          attrs: { "data-key": s.key },
+          cells: [s.key, JSON.stringify(s.value), s.overridden ? "yes" : ""],
+        }))}
+      />
     </Layout>
   );
 }
@@ -579,30 +560,14 @@ export function AuditPage(
 ): JSX.Element {
   return (
     <Layout ctx={props.ctx} title="Audit log">
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>Who</th>
-              <th>Action</th>
-              <th>Target</th>
-              <th>Detail</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.entries.map((e) => (
-              <tr>
-                <td>{when(e.at)}</td>
-                <td>{e.who}</td>
-                <td>{e.action}</td>
-                <td>{e.target}</td>
-                <td>{e.detail}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        head={["When", "Who", "Action", "Target", "Detail"]}
+        empty="Nothing yet."
+        rows={props.entries.map((e, i) => ({
+          key: String(i),
+          cells: [when(e.at), e.who, e.action, e.target, e.detail],
+        }))}
+      />
     </Layout>
   );
 }
@@ -625,48 +590,48 @@ export function WorkerPage(
   return (
     <Layout ctx={ctx} title={`Worker ${props.name}`}>
       <h2>Live connections ({props.connections.length})</h2>
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>Id</th>
-              <th>IP</th>
-              <th>Hashrate</th>
-              <th>Difficulty</th>
-              <th>Accepted</th>
-              <th>Rejected</th>
-              <th>Best</th>
-              <th>Connected since</th>
-              <th>Last share</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.connections.map((c) => (
-              <tr>
-                <td>{c.id}</td>
-                <td>{c.ip}</td>
-                <td>{rate(c.hashrate)}</td>
-                <td>{num(c.difficulty)}</td>
-                <td>{c.accepted}</td>
-                <td>{c.rejected}</td>
-                <td>{num(c.bestDifficulty)}</td>
-                <td>{when(c.connectedAt)}</td>
-                <td>{when(c.lastShareAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        head={[
+          "Id",
+          "IP",
+          "Hashrate",
+          "Difficulty",
+          "Accepted",
+          "Rejected",
+          "Best",
+          "Since",
+          "Last",
+        ]}
+        rows={props.connections.map((c) => ({
+          key: c.id,
+          cells: [
+            c.id,
+            c.ip,
+            rate(c.hashrate),
+            num(c.difficulty),
+            String(c.accepted),
+            String(c.rejected),
+            num(c.bestDifficulty),
+            when(c.connectedAt),
+            when(c.lastShareAt),
+          ],
+        }))}
+      />
       <h2>Bans</h2>
-      <ul>
-        {props.bans.map((b) => <li key={b.key}>{b.key}: {b.reason} until {when(b.until)}</li>)}
-      </ul>
-      {props.bans.length === 0 ? <p class="muted">None.</p> : null}
+      <DataTable
+        head={["Key", "Reason", "Until"]}
+        empty="None."
+        rows={props.bans.map((b) => ({ key: b.key, cells: [b.key, b.reason, when(b.until)] }))}
+      />
       <h2>Blocks</h2>
-      <ul>
-        {props.blocks.map((b) => <li key={b.hash}>{b.height} {b.hash} {b.status}</li>)}
-      </ul>
-      {props.blocks.length === 0 ? <p class="muted">None.</p> : null}
+      <DataTable
+        head={["Height", "Hash", "Status"]}
+        empty="None."
+        rows={props.blocks.map((b) => ({
+          key: b.hash,
+          cells: [String(b.height), b.hash, b.status],
+        }))}
+      />
       <BanForm ctx={ctx} kind="worker" value={props.name} />
     </Layout>
   );
