@@ -8,16 +8,16 @@
  * - Actions: a kicked miner is closed; a banned IP is refused and connects again once unbanned;
  *   a difficulty floor arrives as `mining.set_difficulty`; `client.show_message` reaches the
  *   miner; an override of the minimum difficulty moves the difficulty the pool steers to at once,
- *   an override of the vardiff aim changes where vardiff steers; overrides survive a restart; a
+ *   an override of the vardiff aim changes where vardiff steers a real miner; overrides survive a restart; a
  *   journaled block downloads as its raw hex and is resubmitted.
  */
 
 import assert from "node:assert/strict";
 import { startRegtestNode } from "./helpers/regtest.ts";
 import { startTestPool, type TestPool } from "./helpers/pool.ts";
-import { connectMiner, regtestP2wpkh, submitBlock } from "./helpers/miners.ts";
+import { connectMiner, regtestP2wpkh, submitBlock, submitPlainShare } from "./helpers/miners.ts";
 import { seededBytes } from "./helpers/random.ts";
-import { waitUntil } from "./helpers/wait.ts";
+import { sleep, waitUntil } from "./helpers/wait.ts";
 import { hashPassword, MIN_ITERATIONS } from "../lib/admin/password.ts";
 import { Vardiff } from "../lib/pool/vardiff.ts";
 import { sha256d } from "../lib/bitcoin/sha256.ts";
@@ -475,6 +475,55 @@ Deno.test({
       await tp?.stop();
       await node.stop();
       await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a vardiff aim override changes the difficulty the pool steers a real miner to",
+  ...sanitize,
+  async fn() {
+    const node = await startRegtestNode();
+    let tp: TestPool | undefined;
+    try {
+      await node.mine(1);
+      const hash = await hashPassword(PASSWORD, MIN_ITERATIONS);
+      tp = await startTestPool(
+        node,
+        {
+          admin: { enabled: true, listen: "127.0.0.1:0" },
+          difficulty: { start: 1e-13, min: 1e-13, retarget_seconds: 1, vardiff: true },
+          // The miners below submit as fast as they can: no per-connection message limit.
+          stratum: { messages_per_minute: 0 },
+        },
+        undefined,
+        { admin_password_hash: hash },
+      );
+      const admin = new AdminClient(`http://127.0.0.1:${tp.pool.admin!.address!.port}`);
+      assert.equal((await admin.login()).status, 200);
+      // A miner at a steady 10 shares a second (600 a minute) for 3 s: far above the default aim
+      // of 15 a minute, right on an aim of 600 (and the minimum difficulty is its start).
+      const steered = async (name: string): Promise<number> => {
+        const m = await connectMiner(tp!.port, `${ADDRESS}.${name}`);
+        const start = m.difficulty!;
+        const until = Date.now() + 3_000;
+        while (Date.now() < until) {
+          await submitPlainShare(m, `${ADDRESS}.${name}`);
+          await sleep(100);
+        }
+        const factor = m.difficulty! / start;
+        m.close();
+        return factor;
+      };
+      const atDefault = await steered("aim15");
+      assert.ok(atDefault >= 2, `at the default aim vardiff steps up (×${atDefault})`);
+      const over = await admin.post("/admin/api/overrides", { targetSharesPerMinute: 600 });
+      assert.equal(over.status, 200, await over.clone().text());
+      const atOverride = await steered("aim600");
+      assert.equal(atOverride, 1, "at an aim of 600 a minute the same miner is on target");
+    } finally {
+      await tp?.stop();
+      await node.stop();
     }
   },
 });
