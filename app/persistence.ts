@@ -19,6 +19,7 @@ import { DiscordRest } from "../lib/discord/mod.ts";
 import { MessageQueue } from "../lib/discord/mod.ts";
 import { WorkerNotifier } from "../lib/discord/mod.ts";
 import { DiscordLinkBot } from "../lib/discord/mod.ts";
+import { Periodic, type Timers } from "../lib/periodic.ts";
 import { createAuthRoutes } from "../routes/auth.ts";
 import { type DomainStores, type PoolStore, WorkerNameHashes } from "../lib/store/mod.ts";
 
@@ -38,6 +39,8 @@ export interface PersistenceOptions {
   readonly discordMinIntervalMs?: number;
   /** Operator log. */
   readonly log?: (message: string) => void;
+  /** Timers of the history sampler (default: the global ones); tests pass a manual clock. */
+  readonly timers?: Timers;
 }
 
 /** What {@linkcode startPersistence} needs from the pool. */
@@ -66,11 +69,14 @@ export interface Persistence {
   journalBlock(record: FoundBlockRecord): void;
   /** Stores a settled block and sends its notice. */
   blockSettled(record: FoundBlockRecord): void;
-  /** One history pass now (the timer runs it every minute). */
+  /** One history pass now, beside the timed ones (the sampler runs one every minute). */
   sample(): Promise<void>;
   /** Writes that are still in flight, settled. */
   flush(): Promise<void>;
-  /** Stops timers and the Discord side, flushes writes and closes the store. */
+  /**
+   * Stops the sampler and the Discord side (each waits for its pass in flight), takes a last
+   * sample, flushes writes and closes the store.
+   */
   stop(): Promise<void>;
 }
 
@@ -266,7 +272,22 @@ export async function startPersistence(
       lastBest = key;
     }
   };
-  const sampler = setInterval(() => track(sample()), options.sampleIntervalMs ?? 60_000);
+  const tracked = () => {
+    const run = sample();
+    track(run);
+    return run;
+  };
+  // One sample at a time, the next a period after the last one ended (a slow store delays it
+  // rather than piling samples up). Periodic runs a pass at once; that one is skipped, so the
+  // first sample comes a period after start, once the miners are back (not a zero at boot).
+  let waited = false;
+  const sampler = new Periodic<void>({
+    run: () => waited ? tracked() : void (waited = true),
+    intervalMs: options.sampleIntervalMs ?? 60_000,
+    timers: options.timers,
+    onError: () => {}, // `track` logs it
+  });
+  void sampler.start();
 
   let stopped: Promise<void> | undefined;
   return {
@@ -280,17 +301,13 @@ export async function startPersistence(
       track(store.blocks.put(record));
       if (notifier && record.status === "accepted") track(notifier.notifyBlock(record));
     },
-    sample: async () => {
-      const run = sample();
-      track(run);
-      await run;
-    },
+    sample: () => tracked(),
     async flush() {
       while (pending.size > 0) await Promise.all([...pending]);
     },
     stop() {
       stopped ??= (async () => {
-        clearInterval(sampler);
+        await sampler.stop();
         await notifier?.stop();
         await bot?.stop();
         await queue?.stop();

@@ -5,7 +5,8 @@
  * its own (node facts, tip headers, block confirmations, the hashrate history, the BTC price).
  *
  * Nothing here runs per share. The getters run on the snapshot timers; the only timer of its own
- * is the hashrate sampler (one sample per `/api/pool-hashrate` cadence).
+ * is the hashrate sampler (one sample per `/api/pool-hashrate` cadence), a {@linkcode Periodic}
+ * task.
  *
  * @module
  */
@@ -45,6 +46,7 @@ import type { BlockSubmitter, FoundBlockRecord as JournalRecord } from "../lib/p
 import { HashrateHistory } from "../lib/pool/mod.ts";
 import { BlockConfirmations, NodeInfoCache, TipHeaders } from "../lib/status/node_info.ts";
 import { PriceFeed } from "../lib/status/price_feed.ts";
+import { Periodic, type Timers } from "../lib/periodic.ts";
 import type { HashrateAccuracy as StatsAccuracy, WorkerStats } from "../lib/pool/mod.ts";
 
 /** The parts of a running pool the status reads (a `RunningPool` fits). */
@@ -75,6 +77,8 @@ export interface LiveStatusOptions {
   readonly sampleIntervalMs?: number;
   /** Operator log for rare events (peer clean-up); default none. */
   readonly log?: (message: string) => void;
+  /** Timers of the hashrate sampler (default: the global ones); tests pass a manual clock. */
+  readonly timers?: Timers;
 }
 
 /** Confirmations from which a found block counts as `winning` (the reference pool's 6). */
@@ -151,11 +155,10 @@ export class LiveStatusSources implements OverviewSources, MetricsSource {
   readonly #confirmations: BlockConfirmations;
   readonly #history = new HashrateHistory();
   readonly #price: PriceFeed | undefined;
-  readonly #sampleMs: number;
+  readonly #sampler: Periodic<void>;
   readonly #rpcErrors: PoolErrorRecord[] = [];
   readonly #tipListeners = new Set<() => void>();
   #lastRpcErrorAt: number | undefined;
-  #sampler: ReturnType<typeof setInterval> | undefined;
   #unsubscribe: (() => void)[] = [];
 
   /** Sources over `parts`; call {@linkcode start} to run the sampler and follow the tip. */
@@ -189,12 +192,21 @@ export class LiveStatusSources implements OverviewSources, MetricsSource {
           this.#log(`price: ${error instanceof Error ? error.message : String(error)}`),
       })
       : undefined;
-    this.#sampleMs = options.sampleIntervalMs ?? s.poolHashrateRefreshSeconds * 1000;
+    this.#sampler = new Periodic<void>({
+      run: () => this.#sample(),
+      intervalMs: options.sampleIntervalMs ?? s.poolHashrateRefreshSeconds * 1000,
+      timers: options.timers,
+      onError: (error) =>
+        this.#log(`hashrate sample: ${error instanceof Error ? error.message : String(error)}`),
+    });
   }
 
-  /** Starts the hashrate sampler and follows new tips (fetching their headers once each). */
+  /**
+   * Starts the hashrate sampler (a sample now, then one per period) and follows new tips (fetching
+   * their headers once each). Does nothing while started.
+   */
   start(): void {
-    if (this.#sampler !== undefined) return;
+    if (this.#sampler.started) return;
     const feed = this.#parts.feed;
     this.#unsubscribe.push(
       feed.onTemplate((update) => {
@@ -203,17 +215,15 @@ export class LiveStatusSources implements OverviewSources, MetricsSource {
     );
     const current = feed.status().tip?.hash ?? feed.current()?.template.previousblockhash;
     if (current) this.#followTip(current);
-    this.#sample();
-    this.#sampler = setInterval(() => this.#sample(), this.#sampleMs);
+    void this.#sampler.start();
     void this.#price?.refresh();
   }
 
-  /** Stops the sampler and the tip listener. */
-  stop(): void {
-    clearInterval(this.#sampler);
-    this.#sampler = undefined;
+  /** Stops the sampler and the tip listener; resolves once a sample in flight has settled. */
+  async stop(): Promise<void> {
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe = [];
+    await this.#sampler.stop();
   }
 
   /**

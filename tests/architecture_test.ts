@@ -43,10 +43,10 @@ export const ALLOWED: Readonly<Record<Part, readonly Part[]>> = {
   "lib/status": ["lib/bitcoin", "lib/net", "lib", "lib/node"],
   "lib/auth": ["lib/bitcoin"],
   "lib/store": ["lib/bitcoin", "lib/pool", "lib/status", "lib/auth"],
-  "lib/discord": ["lib/bitcoin", "lib/pool", "lib/status", "lib/store"],
+  "lib/discord": ["lib/bitcoin", "lib", "lib/pool", "lib/status", "lib/store"],
   "static": [],
   "routes": ["lib/bitcoin", "lib", "lib/status", "lib/auth", "lib/store", "lib/admin", "static"],
-  "lib/mirror": ["lib/bitcoin", "lib/status", "routes"],
+  "lib/mirror": ["lib/bitcoin", "lib", "lib/status", "routes"],
   "app": [
     "lib/bitcoin",
     "lib/net",

@@ -1,7 +1,8 @@
 /**
  * Discord against a local stand-in API that records every request: 429 `retry_after` honoured,
  * the queue's spacing and overflow, the offline/online state machine on a manual clock (and across
- * a restart), block notices, and linking by one-time code through the polling bot.
+ * a restart), block notices, linking by one-time code through the polling bot, and the timers of
+ * the notifier and the bot (first pass an interval after start, no overlap, a stop that waits).
  */
 
 import assert from "node:assert/strict";
@@ -10,7 +11,9 @@ import { MessageQueue, type OutgoingMessage } from "../lib/discord/queue.ts";
 import { WorkerNotifier } from "../lib/discord/notifier.ts";
 import { DiscordLinkBot } from "../lib/discord/link_bot.ts";
 import { openStore, type PoolStore, workerNameHash } from "../lib/store/store.ts";
+import type { DomainStores } from "../lib/store/mod.ts";
 import type { FoundBlockRecord } from "../lib/pool/blocks.ts";
+import { ManualClock } from "../lib/status/memory.ts";
 
 const WORKER = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080.rig1";
 const HASH = workerNameHash(WORKER);
@@ -266,4 +269,131 @@ Deno.test("link bot: a one-time code given in the channel links the author, once
   } finally {
     await api.close();
   }
+});
+
+/**
+ * A store whose `discord` side answers after `passMs` on `clock` (0 = at once) and fails while
+ * `fail` is set, counting reads and overlaps: each notifier pass and each bot poll reads it once.
+ * Only the members the notifier and the bot read are there.
+ */
+function slowStore(clock: ManualClock, passMs: number) {
+  const stats = { starts: [] as number[], running: 0, most: 0, fail: false };
+  const read = async <T>(value: T): Promise<T> => {
+    stats.starts.push(clock.now());
+    stats.running++;
+    stats.most = Math.max(stats.most, stats.running);
+    try {
+      if (passMs > 0) await new Promise<void>((resolve) => clock.setTimeout(resolve, passMs));
+      if (stats.fail) throw new Error("the store is down");
+      return value;
+    } finally {
+      stats.running--;
+    }
+  };
+  const store = {
+    discord: { all: () => read([]), cursor: () => read(undefined) },
+  } as unknown as Pick<DomainStores, "codes" | "discord" | "savedWorkers" | "notifyStates">;
+  return { stats, store };
+}
+
+/** A REST client with an empty channel (the bot's only read after the cursor). */
+const emptyChannel = { channelMessages: () => Promise.resolve([]) } as unknown as DiscordRest;
+
+Deno.test("notifier timer: first pass an interval after start, the next an interval after each ends, stop waits", async () => {
+  const clock = new ManualClock(0);
+  const { stats, store } = slowStore(clock, 300);
+  const errors: unknown[] = [];
+  const notifier = new WorkerNotifier({
+    store,
+    onlineHashes: () => new Set(),
+    enqueue: () => {},
+    offlineAfterMs: 1,
+    onlineAfterMs: 1,
+    timers: clock,
+    onError: (e) => errors.push(e),
+  });
+  notifier.start(1_000);
+  notifier.start(1_000); // a second start changes nothing
+  await clock.advance(999);
+  assert.deepEqual(stats.starts, [], "no pass at start (the miners are not back yet)");
+  await clock.advance(1);
+  assert.deepEqual(stats.starts, [1_000]);
+  const joined = notifier.check(); // a called pass joins the timed one in flight
+  await clock.advance(300);
+  assert.deepEqual(await joined, []);
+  assert.deepEqual(stats.starts, [1_000], "joined, not run twice");
+  await clock.advance(2_600);
+  // 1000–1300, 2300–2600, 3600–3900: the wait counts from the end of each pass.
+  assert.deepEqual(stats.starts, [1_000, 2_300, 3_600]);
+
+  stats.fail = true; // a failing pass is reported and the timer goes on
+  await clock.advance(1_300);
+  assert.equal(errors.length, 1);
+  assert.match(String(errors[0]), /the store is down/);
+  stats.fail = false;
+  await clock.advance(1_100); // the pass of 6200 is in flight
+  assert.deepEqual(stats.starts, [1_000, 2_300, 3_600, 4_900, 6_200]);
+  let stopped = false;
+  const stopping = notifier.stop().then(() => stopped = true);
+  await clock.advance(100);
+  assert.equal(stopped, false, "stop waits for the pass in flight");
+  await clock.advance(100);
+  await stopping;
+  assert.equal(clock.pending, 0, "nothing scheduled after stop");
+  await clock.advance(10_000);
+  assert.equal(stats.starts.length, 5);
+  assert.equal(stats.most, 1, "passes never overlap");
+  assert.equal(errors.length, 1);
+
+  notifier.start(1_000); // started again: again an interval first
+  await clock.advance(999);
+  assert.equal(stats.starts.length, 5);
+  await clock.advance(1);
+  assert.equal(stats.starts.length, 6);
+  await clock.advance(300);
+  await notifier.stop();
+});
+
+Deno.test("link bot timer: first poll an interval after start, polls never overlap, stop waits for a called poll too", async () => {
+  const clock = new ManualClock(0);
+  const { stats, store } = slowStore(clock, 3_000);
+  const errors: unknown[] = [];
+  const bot = new DiscordLinkBot({
+    rest: emptyChannel,
+    store,
+    channelId: "900",
+    timers: clock,
+    onError: (e) => errors.push(e),
+  });
+  bot.start(5_000);
+  await clock.advance(4_999);
+  assert.deepEqual(stats.starts, []);
+  await clock.advance(1);
+  assert.deepEqual(stats.starts, [5_000]);
+  await clock.advance(3_000 + 5_000 + 3_000 + 5_000);
+  // A poll slower than half the interval still leaves a whole interval before the next.
+  assert.deepEqual(stats.starts, [5_000, 13_000, 21_000]);
+
+  // A called poll in flight when the bot stops: stop waits for it, and the timer is gone.
+  await clock.advance(3_000);
+  const called = bot.poll();
+  assert.deepEqual(stats.starts, [5_000, 13_000, 21_000, 24_000]);
+  let stopped = false;
+  const stopping = bot.stop().then(() => stopped = true);
+  await clock.advance(2_999);
+  assert.equal(stopped, false);
+  await clock.advance(1);
+  assert.deepEqual(await called, { read: 0, linked: [], stopped: [] });
+  await stopping;
+  assert.equal(clock.pending, 0);
+  await clock.advance(60_000);
+  assert.equal(stats.starts.length, 4);
+  assert.equal(stats.most, 1);
+  assert.deepEqual(errors, []);
+
+  stats.fail = true; // a called poll still rejects to its caller
+  const failed = assert.rejects(bot.poll(), /the store is down/);
+  await clock.advance(3_000);
+  await failed;
+  assert.deepEqual(errors, [], "a called poll's failure is its caller's, not the error sink's");
 });

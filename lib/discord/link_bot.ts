@@ -11,11 +11,13 @@
  * neither skips nor repeats commands. Polling suits a bot that only needs a few commands, keeps
  * the pool free of a long-lived websocket, and lets tests drive it through `poll()` against a
  * stand-in API. (Reading message text needs the Message Content intent, or the command must
- * mention the bot.)
+ * mention the bot.) The polling runs on {@linkcode Periodic} (`lib/periodic.ts`): the first poll an
+ * interval after `start`, each next one an interval after the last one ended.
  *
  * @module
  */
 
+import { Periodic, type Timers } from "../periodic.ts";
 import { type DomainStores, normaliseOneTimeCode } from "../store/mod.ts";
 import type { DiscordMessage, DiscordRest } from "./rest.ts";
 
@@ -29,6 +31,8 @@ export interface DiscordLinkBotOptions {
   readonly channelId: string;
   /** Error sink (default: ignored). */
   readonly onError?: (error: unknown) => void;
+  /** Timers of the polling (default: the global ones); tests pass a manual clock. */
+  readonly timers?: Timers;
 }
 
 /** What one poll did. */
@@ -47,7 +51,7 @@ const STOP = /^\s*(?:<@!?\d+>\s*)?!notify-stop\s*$/i;
 /** Reads link commands from the notice channel. */
 export class DiscordLinkBot {
   readonly #o: DiscordLinkBotOptions;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #task: Periodic<PollResult | void> | undefined;
   #poll: Promise<PollResult> | undefined;
 
   /** A bot for one channel. */
@@ -55,21 +59,33 @@ export class DiscordLinkBot {
     this.#o = options;
   }
 
-  /** Polls every `intervalMs`. */
+  /**
+   * Polls every `intervalMs`: the first poll an interval from now, each next one an interval after
+   * the last one ended. Does nothing while already polling.
+   */
   start(intervalMs: number): void {
-    this.#timer ??= setInterval(() => {
-      this.poll().catch((e) => this.#o.onError?.(e));
-    }, intervalMs);
+    if (this.#task?.started) return;
+    let waited = false;
+    this.#task = new Periodic<PollResult | void>({
+      // Periodic runs a pass at once; that one is skipped, so the first poll waits an interval.
+      run: () => waited ? this.poll() : void (waited = true),
+      intervalMs,
+      timers: this.#o.timers,
+      onError: (e) => this.#o.onError?.(e),
+    });
+    void this.#task.start();
   }
 
-  /** Stops polling and waits for a poll in progress. */
+  /** Stops polling and waits for a poll in progress (timed or called). */
   async stop(): Promise<void> {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    await this.#task?.stop();
     await this.#poll?.catch(() => {});
   }
 
-  /** Reads new messages once and acts on the commands (polls never overlap). */
+  /**
+   * Reads new messages once and acts on the commands. A poll already running (timed or called) is
+   * joined, so polls never overlap; rejects when the poll fails.
+   */
   poll(): Promise<PollResult> {
     this.#poll ??= this.#run().finally(() => this.#poll = undefined);
     return this.#poll;

@@ -8,11 +8,14 @@
  * (no flood at boot or right after saving). The state is kept in the store, so a restart neither
  * forgets a pending change nor repeats a notice. Only users with a Discord link that is switched on
  * and workers with notifications on are checked; all of one user's changes in one pass go out as
- * one message that pings only that user.
+ * one message that pings only that user. The passes run on {@linkcode Periodic}
+ * (`lib/periodic.ts`): the first an interval after `start`, each next one an interval after the
+ * last one ended.
  *
  * @module
  */
 
+import { Periodic, type Timers } from "../periodic.ts";
 import { censorHash, censorWorker } from "../status/censor.ts";
 import type { FoundBlockRecord } from "../pool/mod.ts";
 import { type DomainStores, workerNameHash } from "../store/mod.ts";
@@ -60,13 +63,15 @@ export interface WorkerNotifierOptions {
   readonly now?: () => number;
   /** Error sink for failed passes (default: ignored). */
   readonly onError?: (error: unknown) => void;
+  /** Timers of the passes (default: the global ones); tests pass a manual clock. */
+  readonly timers?: Timers;
 }
 
 /** Watches saved workers of linked users and queues notices. */
 export class WorkerNotifier {
   readonly #o: WorkerNotifierOptions;
   readonly #now: () => number;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #task: Periodic<WorkerEvent[] | void> | undefined;
   #pass: Promise<WorkerEvent[]> | undefined;
 
   /** A notifier; call {@linkcode start} or drive it with {@linkcode check}. */
@@ -75,21 +80,33 @@ export class WorkerNotifier {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Checks every `intervalMs`. */
+  /**
+   * Checks every `intervalMs`: the first pass an interval from now (not at boot, before the miners
+   * are back), each next one an interval after the last one ended. Does nothing while running.
+   */
   start(intervalMs: number): void {
-    this.#timer ??= setInterval(() => {
-      this.check().catch((e) => this.#o.onError?.(e));
-    }, intervalMs);
+    if (this.#task?.started) return;
+    let waited = false;
+    this.#task = new Periodic<WorkerEvent[] | void>({
+      // Periodic runs a pass at once; that one is skipped, so the first check waits an interval.
+      run: () => waited ? this.check() : void (waited = true),
+      intervalMs,
+      timers: this.#o.timers,
+      onError: (e) => this.#o.onError?.(e),
+    });
+    void this.#task.start();
   }
 
-  /** Stops the timer and waits for a pass in progress. */
+  /** Stops the passes and waits for a pass in progress (timed or called). */
   async stop(): Promise<void> {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    await this.#task?.stop();
     await this.#pass?.catch(() => {});
   }
 
-  /** One pass over every linked user (passes never overlap); returns the changes it notified. */
+  /**
+   * One pass over every linked user; returns the changes it notified. A pass already running
+   * (timed or called) is joined, so passes never overlap; rejects when the pass fails.
+   */
   check(): Promise<WorkerEvent[]> {
     this.#pass ??= this.#check().finally(() => this.#pass = undefined);
     return this.#pass;

@@ -20,7 +20,7 @@ import {
   type SnapshotName,
   widestSnapshot,
 } from "../status/endpoints.ts";
-import { Periodic } from "../status/periodic.ts";
+import { Periodic } from "../periodic.ts";
 import { type Clock, type JsonSnapshots, systemClock } from "../status/snapshots.ts";
 import { type MirrorPayload, MirrorSnapshots } from "./store.ts";
 

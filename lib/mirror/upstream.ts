@@ -16,7 +16,7 @@ import {
   SNAPSHOT_NAMES,
   type SnapshotName,
 } from "../status/endpoints.ts";
-import { Periodic } from "../status/periodic.ts";
+import { Periodic } from "../periodic.ts";
 import { type Clock, systemClock } from "../status/snapshots.ts";
 import { MirrorSnapshots } from "./store.ts";
 

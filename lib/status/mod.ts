@@ -19,7 +19,6 @@ export * from "./memory.ts";
 export * from "./metrics.ts";
 export * from "./node_info.ts";
 export * from "./openapi.ts";
-export * from "./periodic.ts";
 export * from "./price_feed.ts";
 export * from "./schemas.ts";
 export * from "./server.ts";
