@@ -10,6 +10,7 @@ import { type SystemProbe, SystemSampler } from "../lib/status/system.ts";
 import { createMetricsRoutes, PROMETHEUS_CONTENT_TYPE } from "../routes/metrics.ts";
 import { LatencyStats, RPC_LATENCY_BUCKETS } from "../lib/node/latency.ts";
 import { BlockSubmitter } from "../lib/pool/blocks.ts";
+import { TipState } from "../lib/pool/tips.ts";
 import { StratumServer } from "../stratum/server.ts";
 import {
   makeJob,
@@ -308,7 +309,7 @@ Deno.test("block journal: a directory that cannot exist is an error kept, not a 
     const submitter = new BlockSubmitter({
       rpc: { call: () => Promise.reject(new Error("the node is not asked")) },
       journalDir: `${dir}/file/blocks`,
-      isCurrent: () => true,
+      tips: new TipState(),
       now: () => 1_700_000_000_000,
     });
     assert.deepEqual(await submitter.recover(), []);

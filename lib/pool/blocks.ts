@@ -87,12 +87,7 @@ export interface BlockSubmitterOptions {
    * The pool's tip owner: a block is retried and resubmitted only while its parent is the tip, and
    * a tip is marked solved there when the node accepts the pool's block on it.
    */
-  readonly tips?: TipState;
-  /**
-   * Without `tips` (a submitter on its own, as in tests): tells whether a block's parent is still
-   * the tip. With neither, every parent is current.
-   */
-  readonly isCurrent?: (prevhashRpc: string) => boolean;
+  readonly tips: TipState;
   /** Gap between submit retries (ms). */
   readonly retryDelayMs?: number;
   /** Give up retrying transport failures after this long (ms). */
@@ -141,12 +136,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Submits found blocks; the only writer of the block journal. */
 export class BlockSubmitter implements BlockSink<PoolJob> {
   #o:
-    & Required<
-      Omit<BlockSubmitterOptions, "onRecord" | "onJournal" | "afterJournal" | "tips" | "isCurrent">
-    >
-    & Pick<BlockSubmitterOptions, "onRecord" | "onJournal" | "afterJournal" | "tips">;
-  /** True when a block's parent (RPC hex) is still the tip: from `tips`, else `isCurrent`. */
-  readonly #isCurrent: (prevhashRpc: string) => boolean;
+    & Required<Omit<BlockSubmitterOptions, "onRecord" | "onJournal" | "afterJournal">>
+    & Pick<BlockSubmitterOptions, "onRecord" | "onJournal" | "afterJournal">;
   #records = new Map<string, JournalFile>();
   #ready: Promise<void>;
   #journalError: JournalError | undefined;
@@ -163,10 +154,6 @@ export class BlockSubmitter implements BlockSink<PoolJob> {
       now: Date.now,
       ...opts,
     };
-    const { tips, isCurrent } = opts;
-    this.#isCurrent = tips !== undefined
-      ? (prevhashRpc) => tips.isCurrent(prevhashRpc)
-      : isCurrent ?? (() => true);
     // A journal that cannot be created must not stop the pool (nor be an unhandled rejection):
     // blocks still go to the node, and the failure is shown as the accounting error.
     this.#ready = Deno.mkdir(opts.journalDir, { recursive: true }).catch((error) =>
@@ -284,7 +271,7 @@ export class BlockSubmitter implements BlockSink<PoolJob> {
         if (await this.#nodeHasBlock(file.hash)) {
           file.confirmed = await this.#onMainChain(file.hash, file.height);
           this.#settle(file, "accepted");
-        } else if (this.#isCurrent(file.prevhash)) {
+        } else if (this.#o.tips.isCurrent(file.prevhash)) {
           await this.#submitWithRetry(file);
         } else {
           this.#settle(file, "stale", "tip moved on before the block was submitted");
@@ -334,8 +321,8 @@ export class BlockSubmitter implements BlockSink<PoolJob> {
           return { accepted: true, hash: rec.hash };
         }
         const elapsed = this.#o.now() - started;
-        if (!this.#isCurrent(rec.prevhash) || elapsed > this.#o.retryForMs) {
-          const stale = !this.#isCurrent(rec.prevhash);
+        if (!this.#o.tips.isCurrent(rec.prevhash) || elapsed > this.#o.retryForMs) {
+          const stale = !this.#o.tips.isCurrent(rec.prevhash);
           this.#settle(rec, stale ? "stale" : "pending", reason);
           return { accepted: false, hash: rec.hash, reason };
         }
@@ -373,7 +360,7 @@ export class BlockSubmitter implements BlockSink<PoolJob> {
     else delete rec.reason;
     rec.updatedAt = this.#o.now();
     // The pool's block is on the chain: no more blocks on its parent (they would only compete).
-    if (status === "accepted") this.#o.tips?.markSolved(rec.prevhash);
+    if (status === "accepted") this.#o.tips.markSolved(rec.prevhash);
     if (status !== "pending") {
       const { blockHex: _hex, ...record } = rec;
       this.#o.onRecord?.(record);
