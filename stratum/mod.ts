@@ -1,7 +1,8 @@
 /**
  * The connector: Stratum V1 over TCP and TLS. The server (listeners, admission, batched writes,
  * operator actions), the session and its parts (handshake, work, submit), framing and protocol
- * encoding, and the Stratum client used by the miner, the tests and the bench.
+ * encoding, the Stratum client used by the miner, the tests and the bench, and the in-process
+ * share search on a client's job (`findShare`).
  *
  * @example
  * ```ts
@@ -18,6 +19,7 @@ export * from "./client.ts";
 export * from "./dedupe.ts";
 export * from "./framing.ts";
 export * from "./handshake.ts";
+export * from "./miner.ts";
 export * from "./protocol.ts";
 export * from "./server.ts";
 export * from "./session.ts";

@@ -1,18 +1,17 @@
 import assert from "node:assert/strict";
+import { parseNotify, StratumClient, type StratumJob } from "../stratum/client.ts";
 import {
   extranonce2Hex,
+  findShare,
   findShareOnJob,
   type FoundShare,
   type MiningContext,
-  parseNotify,
   prepareMiningJob,
   rolledVersion,
   scanNonces,
-  StratumClient,
-  type StratumJob,
   versionBitsAt,
   writeMiningHeader,
-} from "../stratum/client.ts";
+} from "../stratum/miner.ts";
 import { bytesToHex, hexToBytes, reverseBytes } from "../lib/bitcoin/hex.ts";
 import { sha256d } from "../lib/bitcoin/sha256.ts";
 import { merkleRootFromBranch } from "../lib/bitcoin/merkle.ts";
@@ -316,8 +315,8 @@ Deno.test("client: notify → findShare → submit, checked by a stand-in pool",
     await client.authorize("bcrt1qtest.rig", "x");
     await client.waitFor("mining.notify");
     assert.equal(client.difficulty, 2 ** -21);
-    const plain = client.findShare();
-    const rolled = client.findShare({ rollVersionBits: true, extranonce2Start: 100 });
+    const plain = findShare(client);
+    const rolled = findShare(client, { rollVersionBits: true, extranonce2Start: 100 });
     assert.ok(plain && rolled);
     assert.equal((await client.submit("bcrt1qtest.rig", plain)).result, true);
     assert.equal((await client.submit("bcrt1qtest.rig", rolled)).result, true);

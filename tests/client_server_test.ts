@@ -4,7 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import { type FoundShare, StratumClient } from "../stratum/client.ts";
+import { StratumClient } from "../stratum/client.ts";
+import { findShare, type FoundShare } from "../stratum/miner.ts";
 import { StratumServer, type StratumServerOptions } from "../stratum/server.ts";
 import {
   makeJob,
@@ -59,7 +60,7 @@ Deno.test("client ↔ server: handshake, version rolling, a found share is accep
     assert.equal(client.difficulty, 2 ** -20);
     assert.equal(client.job?.jobId !== undefined, true);
 
-    const share = client.findShare({ rollVersionBits: true });
+    const share = findShare(client, { rollVersionBits: true });
     assert.ok(share);
     assert.ok(hashToBigInt(sha256d(share.header)) <= difficultyToTarget(2 ** -20));
     const accepted = await client.submit(USER, share);
@@ -85,7 +86,7 @@ Deno.test("client ↔ server: a share that meets the network target becomes a bl
     await client.subscribe("denopool-test/1");
     await client.authorize(USER, "x");
     await client.waitFor("mining.notify");
-    const share = client.findShare({ target: networkTarget });
+    const share = findShare(client, { target: networkTarget });
     assert.ok(share);
     const reply = await client.submit(USER, share);
     assert.equal(reply.result, true);
@@ -225,9 +226,9 @@ function boundaryDifficulty(hash: bigint): number {
   return d;
 }
 
-/** `client.findShare` on the current job, at exactly the nonce and extranonce2 of `share`. */
+/** `findShare(client)` on the current job, at exactly the nonce and extranonce2 of `share`. */
 function refind(client: StratumClient, share: FoundShare): FoundShare | undefined {
-  return client.findShare({
+  return findShare(client, {
     extranonce2Start: parseInt(share.extranonce2, 16),
     startNonce: parseInt(share.nonce, 16),
     maxNonces: 1,
@@ -262,9 +263,9 @@ Deno.test("client ↔ server: the finder and the share judgment agree on a diffi
 
     // Two different shares at the starting difficulty (a share is submitted once: the second
     // submit of the same header would be a duplicate, whatever its difficulty).
-    const first = client.findShare();
+    const first = findShare(client);
     assert.ok(first);
-    const second = client.findShare({
+    const second = findShare(client, {
       extranonce2Start: parseInt(first.extranonce2, 16),
       startNonce: parseInt(first.nonce, 16) + 1,
     });

@@ -19,6 +19,7 @@ import { startTestPool } from "./helpers/pool.ts";
 import { startFaultyNode } from "./helpers/faulty_node.ts";
 import { freePort } from "./helpers/ports.ts";
 import { StratumClient } from "../stratum/client.ts";
+import { findShare } from "../stratum/miner.ts";
 import { bitsToTarget } from "../lib/bitcoin/target.ts";
 import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
 import { CRASH_AFTER_JOURNAL_MAIN, CRASH_EXIT_CODE } from "./helpers/crash_after_journal.ts";
@@ -108,7 +109,7 @@ function connectProcMiner(port: number): Promise<StratumClient> {
 
 /** Mines a share on the client's job that is a block (meets the job's network target). */
 function findBlock(c: StratumClient, extranonce2Start = 0) {
-  const share = c.findShare({
+  const share = findShare(c, {
     target: bitsToTarget(parseInt(c.job!.nbits, 16)),
     maxNonces: 1e6,
     extranonce2Start,

@@ -13,6 +13,7 @@ import { InlineShareChecker } from "../lib/shares/check.ts";
 import { generateSelfSigned } from "../lib/tls/selfsigned.ts";
 import { StratumServer, type StratumServerOptions } from "../stratum/server.ts";
 import { StratumClient } from "../stratum/client.ts";
+import { findShare } from "../stratum/miner.ts";
 import {
   makeJob,
   prevhashOf,
@@ -99,7 +100,7 @@ async function medianLatency(client: StratumClient, rounds = 15): Promise<number
   for (let i = 0; i < rounds; i++) {
     const t0 = performance.now();
     if (i % 3 === 2) {
-      const share = client.findShare({ maxNonces: 1 << 16, extranonce2Start: ++nextExtranonce2 });
+      const share = findShare(client, { maxNonces: 1 << 16, extranonce2Start: ++nextExtranonce2 });
       assert.ok(share, "a share within the nonce budget");
       const reply = await client.submit(USER, share);
       assert.equal(reply.result, true, `share answered ${JSON.stringify(reply.error)}`);

@@ -9,7 +9,8 @@ import { startRegtestNode } from "./helpers/regtest.ts";
 import { startTestPool } from "./helpers/pool.ts";
 import { connectMiner, regtestP2pkh, regtestP2wpkh } from "./helpers/miners.ts";
 import { waitUntil } from "./helpers/wait.ts";
-import { findShareOnJob, type StratumClient } from "../stratum/client.ts";
+import type { StratumClient } from "../stratum/client.ts";
+import { findShare, findShareOnJob } from "../stratum/miner.ts";
 import { addressToScript, scriptToAddress } from "../lib/bitcoin/address.ts";
 import { NETWORKS } from "../lib/bitcoin/networks.ts";
 import { bytesToHex, hexToBytes } from "../lib/bitcoin/hex.ts";
@@ -42,7 +43,7 @@ async function blockTxs(
 /** Connects, subscribes and authorizes a client; waits for its first work. */
 /** Mines one share on the client's current job and submits it; returns the reply. */
 async function mineAndSubmit(client: StratumClient, user: string, rollVersionBits?: number) {
-  const share = client.findShare({ rollVersionBits, maxNonces: 1 << 22 });
+  const share = findShare(client, { rollVersionBits, maxNonces: 1 << 22 });
   assert.ok(share, "a share within the nonce budget");
   return { share, reply: await client.submit(user, share) };
 }
@@ -106,8 +107,8 @@ Deno.test({
       const client = await connectMiner(tp.port, user);
       const before = await node.height();
       // At this share difficulty every share is also a regtest block.
-      const first = client.findShare({ extranonce2Start: 1 })!;
-      const second = client.findShare({ extranonce2Start: 5000 })!;
+      const first = findShare(client, { extranonce2Start: 1 })!;
+      const second = findShare(client, { extranonce2Start: 5000 })!;
       // Both go out before either is answered: the second reaches the pool while the first's
       // submitblock is still on its way.
       const [a, b] = await Promise.all([client.submit(user, first), client.submit(user, second)]);
@@ -311,7 +312,7 @@ Deno.test({
       assert.notEqual(share.version & 0x1fffe000, 0, "bits were rolled");
 
       await client.waitFor("mining.notify", (m) => m.params[8] === true, 10_000);
-      const outside = client.findShare({ maxNonces: 1 << 22 })!;
+      const outside = findShare(client, { maxNonces: 1 << 22 })!;
       const bad = await client.submit(user, { ...outside, versionBits: "e0000000" });
       assert.ok(Array.isArray(bad.error));
       assert.equal((bad.error as unknown[])[0], 20);

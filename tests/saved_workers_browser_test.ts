@@ -16,6 +16,7 @@ import { startClerkStandIn, TEST_ISSUER } from "./auth_fixture.ts";
 import { loadConfig } from "../lib/config/load.ts";
 import { type RunningPool, startPool } from "../app/pool.ts";
 import { StratumClient } from "../stratum/client.ts";
+import { findShare } from "../stratum/miner.ts";
 import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
 import { workerNameHash } from "../lib/store/store.ts";
 import { censorWorker } from "../lib/status/censor.ts";
@@ -80,7 +81,7 @@ Deno.test({
       assert.equal((await miner.subscribe("browser-test/1")).error, null);
       assert.equal((await miner.authorize(WORKER, "x")).result, true);
       await miner.waitFor("mining.notify", () => true, 10_000);
-      const share = miner.findShare({ maxNonces: 1 << 22 });
+      const share = findShare(miner, { maxNonces: 1 << 22 });
       assert.ok(share, "a share within the nonce budget");
       assert.equal((await miner.submit(WORKER, share)).result, true);
 

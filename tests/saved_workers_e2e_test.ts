@@ -13,6 +13,7 @@ import { startRegtestNode } from "./helpers/regtest.ts";
 import { loadConfig } from "../lib/config/load.ts";
 import { type RunningPool, startPool } from "../app/pool.ts";
 import { StratumClient } from "../stratum/client.ts";
+import { findShare } from "../stratum/miner.ts";
 import { encodeSegwitAddress } from "../lib/bitcoin/bech32.ts";
 import { workerNameHash } from "../lib/store/store.ts";
 import { waitUntil } from "./helpers/wait.ts";
@@ -151,7 +152,7 @@ Deno.test({
         return client;
       };
       let client = await connect();
-      const share = client.findShare({ maxNonces: 1 << 22 });
+      const share = findShare(client, { maxNonces: 1 << 22 });
       assert.ok(share);
       assert.equal((await client.submit(WORKER, share)).result, true);
 
@@ -189,7 +190,7 @@ Deno.test({
       // A block (regtest: about every other share) and its notice.
       const height = await node.height();
       for (let i = 0; i < 40 && await node.height() === height; i++) {
-        const next = client.findShare({ maxNonces: 1 << 22 });
+        const next = findShare(client, { maxNonces: 1 << 22 });
         if (next) await client.submit(WORKER, next);
       }
       assert.ok(await node.height() > height, "a block was found");

@@ -10,6 +10,7 @@
 
 import assert from "node:assert/strict";
 import { StratumClient } from "../stratum/client.ts";
+import { findShare } from "../stratum/miner.ts";
 import { TEST_ADDRESS } from "../stratum/testing.ts";
 import type { SoakTotals } from "./helpers/soak_pool.ts";
 import { sleep } from "./helpers/wait.ts";
@@ -119,7 +120,10 @@ Deno.test({
           // Spread the miners over the interval.
           await sleep(Math.random() * SHARE_INTERVAL_MS);
           while (Date.now() < deadline && Date.now() < reconnectAt) {
-            const share = client.findShare({ maxNonces: 1 << 16, extranonce2Start: ++extranonce2 });
+            const share = findShare(client, {
+              maxNonces: 1 << 16,
+              extranonce2Start: ++extranonce2,
+            });
             if (share !== undefined) {
               try {
                 const reply = await client.submit(user, share);

@@ -14,6 +14,7 @@ import { launchBrowser, openPage, screenshot, VIEWPORTS } from "./helpers/browse
 import { connectMiner, regtestP2wpkh } from "./helpers/miners.ts";
 import { waitUntil } from "./helpers/wait.ts";
 import type { StratumClient } from "../stratum/client.ts";
+import { findShare } from "../stratum/miner.ts";
 import { censorWorker } from "../lib/status/censor.ts";
 import { blockStatus, integer } from "../static/format.js";
 
@@ -30,7 +31,7 @@ let extranonce2 = 0;
  */
 async function submitShare(client: StratumClient): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const share = client.findShare({ extranonce2Start: ++extranonce2, maxNonces: 1 << 20 });
+    const share = findShare(client, { extranonce2Start: ++extranonce2, maxNonces: 1 << 20 });
     assert.ok(share, "a share within the nonce budget");
     const reply = await client.submit(MINER, share);
     if (reply.result === true) return;

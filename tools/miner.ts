@@ -14,17 +14,16 @@
  */
 
 import { parseArgs } from "node:util";
+import { StratumClient, type StratumJob } from "../stratum/client.ts";
 import {
   extranonce2Hex,
   type MiningJob,
   prepareMiningJob,
   rolledVersion,
-  StratumClient,
-  type StratumJob,
   u32Hex,
-  versionBitsAt,
+  versionBitsForUnit,
   writeMiningHeader,
-} from "../stratum/client.ts";
+} from "../stratum/miner.ts";
 import {
   bitsToTarget,
   difficultyToTarget,
@@ -187,12 +186,6 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function popcount(value: number): number {
-  let n = 0;
-  for (let v = value >>> 0; v !== 0; v >>>= 1) n += v & 1;
-  return n;
-}
-
 /**
  * Runs the miner until `durationSeconds` pass or `signal` aborts, then stops the workers, closes
  * the connection and resolves with the final totals. Rejects only when it cannot start (bad
@@ -264,10 +257,9 @@ export async function runMiner(options: MinerOptions): Promise<MinerStats> {
   const assignUnit = (worker: Worker, dispatch: Dispatch) => {
     const unit = unitCounter++;
     const extranonce2 = extranonce2Hex(unit, dispatch.work.extranonce2Size);
-    const maskBits = popcount(dispatch.versionMask);
     const versionBits = dispatch.versionMask === 0
       ? undefined
-      : versionBitsAt(1 + (unit % (2 ** maskBits - 1)), dispatch.versionMask);
+      : versionBitsForUnit(unit, dispatch.versionMask);
     const version = versionBits === undefined
       ? dispatch.job.version
       : rolledVersion(dispatch.job.version, dispatch.versionMask, versionBits);

@@ -16,7 +16,7 @@
 
 /// <reference lib="deno.worker" />
 
-import { scanNonces } from "../stratum/client.ts";
+import { scanNonces } from "../stratum/miner.ts";
 
 /** Work for one worker: one header (one extranonce2 and version) and a nonce range. */
 export interface MinerWorkMessage {

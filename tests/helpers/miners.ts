@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { StratumClient } from "../../stratum/client.ts";
+import { findShare } from "../../stratum/miner.ts";
 import { base58CheckEncode } from "../../lib/bitcoin/base58.ts";
 import { encodeSegwitAddress } from "../../lib/bitcoin/bech32.ts";
 import { prevhashFromStratum } from "../../lib/bitcoin/header.ts";
@@ -89,7 +90,7 @@ export async function submitPlainShare(client: StratumClient, user: string): Pro
   const extranonce2Start = ++extranonce2Counter;
   let startNonce = 0;
   for (let attempt = 0; attempt < 64; attempt++) {
-    const share = client.findShare({ extranonce2Start, startNonce, maxNonces: 1 << 20 });
+    const share = findShare(client, { extranonce2Start, startNonce, maxNonces: 1 << 20 });
     assert.ok(share, "a share within the nonce budget");
     if (hashToBigInt(share.hash) > network) {
       const reply = await client.submit(user, share);
@@ -104,7 +105,7 @@ export async function submitPlainShare(client: StratumClient, user: string): Pro
 /** Mines a block on the client's current job and submits it; returns its hash (RPC hex). */
 export async function submitBlock(client: StratumClient, user: string): Promise<string> {
   const target = bitsToTarget(parseInt(client.job!.nbits, 16));
-  const share = client.findShare({
+  const share = findShare(client, {
     target,
     extranonce2Start: ++extranonce2Counter,
     maxNonces: 1 << 20,
