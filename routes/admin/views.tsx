@@ -396,7 +396,14 @@ export function BansPage(props: { ctx: AdminPageContext; bans: readonly AdminBan
             b.reason,
             b.source,
             when(b.until),
-            <ActionButton ctx={ctx} action="unban" name="key" value={b.key} label="Unban" />,
+            <ActionButton
+              key="act"
+              ctx={ctx}
+              action="unban"
+              name="key"
+              value={b.key}
+              label="Unban"
+            />,
           ],
         }))}
       />
@@ -432,7 +439,7 @@ export function BlocksPage(
             String(b.attempts),
             when(b.foundAt),
             when(b.updatedAt),
-            <>
+            <span key="act">
               <a href={`${ctx.base}/blocks/${b.hash}.hex`} download>raw hex</a>{" "}
               <ActionButton
                 ctx={ctx}
@@ -441,7 +448,7 @@ export function BlocksPage(
                 value={b.hash}
                 label="Resubmit"
               />
-            </>,
+            </span>,
           ],
         }))}
       />
