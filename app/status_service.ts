@@ -93,7 +93,7 @@ export async function startStatusService(
     // The timers stop at once; a node build in flight is not waited for: it ends when the RPC
     // client closes after this (or on its own timeout), and waiting would hold the pool's stop.
     void cache.stop();
-    sources.stop();
+    await sources.stop(); // the hashrate sampler: in memory, never waits on the node
     await Promise.all(servers.map((s) => s.shutdown()));
   };
   try {
