@@ -43,7 +43,7 @@ export type SessionUser = Payout & { readonly name: string };
 /** What the handshake tells the rest of the session. */
 export interface HandshakeEvents {
   /** Subscribed or newly authorized: the first work may be due. */
-  ready(): void;
+  scheduleInitialWork(): void;
   /** `mining.set_version_mask` with `mask` went out (from `mining.configure`). */
   versionMaskSent(mask: number): void;
   /** The miner asked for another difficulty (a suggestion, or a minimum in `mining.configure`). */
@@ -52,13 +52,8 @@ export interface HandshakeEvents {
 
 /** Subscription, authorization and negotiation of one connection. */
 export class Handshake {
-  readonly #host: SessionHost;
-  readonly #config: SessionConfig;
-  readonly #transport: SessionTransport;
-  readonly #stats: WorkerStats;
-  readonly #vardiff: Vardiff;
   readonly #ctx: SessionContext;
-  readonly #events: HandshakeEvents;
+  #events: HandshakeEvents | undefined;
 
   #extranonce1 = -1;
   #extranonce1Bytes: Uint8Array | undefined;
@@ -67,14 +62,13 @@ export class Handshake {
   #versionMask = 0;
   #extranonceSubscribed = false;
 
-  /** The handshake of a new connection; nothing negotiated yet. */
-  constructor(ctx: SessionContext, events: HandshakeEvents) {
+  /** The handshake of one connection; {@linkcode Handshake.listen} names who hears its events. */
+  constructor(ctx: SessionContext) {
     this.#ctx = ctx;
-    this.#host = ctx.host;
-    this.#config = ctx.host.config;
-    this.#transport = ctx.transport;
-    this.#stats = ctx.stats;
-    this.#vardiff = ctx.vardiff;
+  }
+
+  /** Sends the handshake's events to `events` (the session's work: no closures per connection). */
+  listen(events: HandshakeEvents): void {
     this.#events = events;
   }
 
@@ -112,36 +106,36 @@ export class Handshake {
   subscribe(id: RpcId, params: readonly unknown[]): void {
     const userAgent = params[0] ?? "";
     if (typeof userAgent !== "string") {
-      this.#transport.write(encodeError(id, Code.INVALID, "invalid params"));
+      this.#ctx.transport.write(encodeError(id, Code.INVALID, "invalid params"));
       return;
     }
     if (userAgent.length > MAX_NAME_LENGTH) {
-      this.#transport.write(encodeError(id, Code.INVALID, "user agent too long"));
+      this.#ctx.transport.write(encodeError(id, Code.INVALID, "user agent too long"));
       this.#ctx.session.close();
       return;
     }
-    if (isBlacklistedClient(userAgent, this.#config.clientBlacklist)) {
-      this.#transport.write(encodeError(id, Code.INVALID, "banned miner type"));
+    if (isBlacklistedClient(userAgent, this.#ctx.host.config.clientBlacklist)) {
+      this.#ctx.transport.write(encodeError(id, Code.INVALID, "banned miner type"));
       this.#ctx.session.close();
       return;
     }
     if (!this.subscribed) {
       const resumeId = typeof params[1] === "string" ? params[1] : undefined;
-      const { extranonce1, difficulty } = this.#host.allocateExtranonce1(resumeId);
+      const { extranonce1, difficulty } = this.#ctx.host.allocateExtranonce1(resumeId);
       this.#extranonce1 = extranonce1;
       this.#extranonce1Hex = hex32(extranonce1);
       this.#extranonce1Bytes = hexToBytes(this.#extranonce1Hex);
-      this.#stats.userAgent = userAgent;
-      if (difficulty !== undefined) this.#vardiff.suggest(difficulty, this.#host.now());
+      this.#ctx.stats.userAgent = userAgent;
+      if (difficulty !== undefined) this.#ctx.vardiff.suggest(difficulty, this.#ctx.host.now());
     }
     // Subscription id = extranonce1 hex: a miner that reconnects passes it back as params[1].
-    this.#transport.write(encodeResult(id, [
+    this.#ctx.transport.write(encodeResult(id, [
       [["mining.notify", this.#extranonce1Hex]],
       this.#extranonce1Hex,
-      this.#config.extranonce2Size,
+      this.#ctx.host.config.extranonce2Size,
     ]));
     if (this.#extranonceSubscribed) this.#sendExtranonce();
-    this.#events.ready();
+    this.#events?.scheduleInitialWork();
   }
 
   /** `mining.authorize`: pool password, user name → payout, bans, a difficulty hint. */
@@ -149,57 +143,59 @@ export class Handshake {
     const name = typeof params[0] === "string" ? params[0].trim() : undefined;
     const password = typeof params[1] === "string" ? params[1] : "";
     if (name === undefined || name === "") {
-      this.#transport.write(encodeError(id, Code.INVALID, "worker name required"));
+      this.#ctx.transport.write(encodeError(id, Code.INVALID, "worker name required"));
       return;
     }
     if (name.length > MAX_NAME_LENGTH) {
-      this.#transport.write(encodeError(id, Code.INVALID, "worker name too long"));
+      this.#ctx.transport.write(encodeError(id, Code.INVALID, "worker name too long"));
       return;
     }
     if (this.#user !== undefined) {
-      if (this.#user.name === name) this.#transport.write(encodeTrue(id));
+      if (this.#user.name === name) this.#ctx.transport.write(encodeTrue(id));
       else {
-        this.#transport.write(
+        this.#ctx.transport.write(
           encodeError(id, Code.INVALID, "already authorized as another worker"),
         );
       }
       return;
     }
-    const pass = this.#config.poolPassword;
+    const pass = this.#ctx.host.config.poolPassword;
     if (pass !== undefined && pass !== "" && !passwordMatches(password, pass)) {
-      this.#transport.write(encodeError(id, Code.UNAUTHORIZED, "invalid password"));
+      this.#ctx.transport.write(encodeError(id, Code.UNAUTHORIZED, "invalid password"));
       this.#ctx.session.close();
       return;
     }
-    const payout = this.#config.resolvePayout(name);
+    const payout = this.#ctx.host.config.resolvePayout(name);
     if ("error" in payout) {
-      this.#transport.write(encodeError(id, Code.INVALID, `invalid worker name: ${payout.error}`));
+      this.#ctx.transport.write(
+        encodeError(id, Code.INVALID, `invalid worker name: ${payout.error}`),
+      );
       return;
     }
-    const now = this.#host.now();
-    const ban = this.#host.bans.get(name, now) ?? this.#host.bans.get(payout.address, now);
+    const now = this.#ctx.host.now();
+    const ban = this.#ctx.host.bans.get(name, now) ?? this.#ctx.host.bans.get(payout.address, now);
     if (ban !== undefined) {
       const text = `banned until ${new Date(ban.until).toISOString()}: ${ban.reason}`;
       this.#ctx.session.showMessage(text[0].toUpperCase() + text.slice(1));
-      this.#transport.write(encodeError(id, Code.UNAUTHORIZED, text));
+      this.#ctx.transport.write(encodeError(id, Code.UNAUTHORIZED, text));
       this.#ctx.session.close();
       return;
     }
     this.#user = { ...payout, name };
-    const stats = this.#stats;
+    const stats = this.#ctx.stats;
     stats.name = name;
     stats.address = payout.address;
     stats.worker = payout.worker;
-    this.#host.registry.add(stats);
-    const floor = this.#host.difficultyFloor?.(name);
-    if (floor !== undefined) this.#vardiff.setFloor(floor, now);
+    this.#ctx.host.registry.add(stats);
+    const floor = this.#ctx.host.difficultyFloor?.(name);
+    if (floor !== undefined) this.#ctx.vardiff.setFloor(floor, now);
     const hint = difficultyHint(password);
     if (hint !== undefined) {
-      this.#vardiff.setFloor(hint, now);
-      this.#vardiff.suggest(hint, now);
+      this.#ctx.vardiff.setFloor(hint, now);
+      this.#ctx.vardiff.suggest(hint, now);
     }
-    this.#transport.write(encodeTrue(id));
-    this.#events.ready();
+    this.#ctx.transport.write(encodeTrue(id));
+    this.#events?.scheduleInitialWork();
   }
 
   /** `mining.configure` (BIP310): version rolling, minimum difficulty, extranonce subscription. */
@@ -207,7 +203,7 @@ export class Handshake {
     const extensions = params[0];
     const rawOptions = params[1];
     if (!Array.isArray(extensions)) {
-      this.#transport.write(encodeError(id, Code.INVALID, "invalid params"));
+      this.#ctx.transport.write(encodeError(id, Code.INVALID, "invalid params"));
       return;
     }
     const options = new Map<string, unknown>();
@@ -222,7 +218,7 @@ export class Handshake {
       switch (name) {
         case "version-rolling": {
           const requested = parseMaskOption(options.get("version-rolling.mask"));
-          const mask = (requested & this.#config.versionMask) >>> 0;
+          const mask = (requested & this.#ctx.host.config.versionMask) >>> 0;
           if (requested < 0 || mask === 0) {
             result[ext] = false;
             break;
@@ -239,7 +235,7 @@ export class Handshake {
             result[ext] = false;
             break;
           }
-          this.#vardiff.setFloor(value, this.#host.now());
+          this.#ctx.vardiff.setFloor(value, this.#ctx.host.now());
           result[ext] = true;
           break;
         }
@@ -251,18 +247,18 @@ export class Handshake {
           result[ext] = false;
       }
     }
-    this.#transport.write(encodeResult(id, result));
+    this.#ctx.transport.write(encodeResult(id, result));
     if (maskToSend >= 0) {
-      this.#events.versionMaskSent(maskToSend);
-      this.#transport.write(encodeNotification("mining.set_version_mask", [hex32(maskToSend)]));
+      this.#events?.versionMaskSent(maskToSend);
+      this.#ctx.transport.write(encodeNotification("mining.set_version_mask", [hex32(maskToSend)]));
     }
-    this.#events.difficultyHinted();
+    this.#events?.difficultyHinted();
   }
 
   /** `mining.extranonce.subscribe`: from now on a resumed or changed extranonce1 is announced. */
   subscribeExtranonce(id: RpcId): void {
     this.#extranonceSubscribed = true;
-    this.#transport.write(encodeTrue(id));
+    this.#ctx.transport.write(encodeTrue(id));
     this.#sendExtranonce();
   }
 
@@ -275,28 +271,28 @@ export class Handshake {
         if (target > 0n) difficulty = targetToDifficulty(target);
       }
     } else if (value === undefined || value === null || value === 0 || value === "0") {
-      this.#transport.write(encodeTrue(id)); // "no preference"
+      this.#ctx.transport.write(encodeTrue(id)); // "no preference"
       return;
     } else {
       difficulty = toPositiveNumber(value);
     }
     if (difficulty === undefined || !Number.isFinite(difficulty)) {
-      this.#transport.write(
+      this.#ctx.transport.write(
         encodeError(id, Code.INVALID, isTarget ? "invalid target" : "invalid difficulty"),
       );
       return;
     }
-    this.#vardiff.suggest(difficulty, this.#host.now());
-    this.#transport.write(encodeTrue(id));
-    this.#events.difficultyHinted();
+    this.#ctx.vardiff.suggest(difficulty, this.#ctx.host.now());
+    this.#ctx.transport.write(encodeTrue(id));
+    this.#events?.difficultyHinted();
   }
 
   #sendExtranonce(): void {
     if (!this.subscribed) return;
-    this.#transport.write(
+    this.#ctx.transport.write(
       encodeNotification("mining.set_extranonce", [
         this.#extranonce1Hex,
-        this.#config.extranonce2Size,
+        this.#ctx.host.config.extranonce2Size,
       ]),
     );
   }

@@ -50,7 +50,7 @@ export type { SessionConfig, SessionHost, SessionTransport } from "./session_con
 export { difficultyHint } from "./handshake.ts";
 
 /** The state and handlers of one miner connection. */
-export class Session<J extends Job = Job> implements SessionLink {
+export class Session<J extends Job = Job> implements SessionLink, SessionContext<J> {
   /** Connection id (unique in this process). */
   readonly id: string;
   /** The connection's live stats (registered once authorized). */
@@ -58,9 +58,12 @@ export class Session<J extends Job = Job> implements SessionLink {
   /** Time of the last line received (ms since the epoch). */
   lastActivity: number;
 
-  readonly #host: SessionHost<J>;
-  readonly #transport: SessionTransport;
-  readonly #vardiff: Vardiff;
+  /** What the session shares with the server (the parts read it through the session). */
+  readonly host: SessionHost<J>;
+  /** Where the session writes. */
+  readonly transport: SessionTransport;
+  /** The connection's difficulty. */
+  readonly vardiff: Vardiff;
   readonly #handshake: Handshake;
   readonly #work: Work<J>;
   readonly #submits: SubmitHandler<J>;
@@ -68,27 +71,24 @@ export class Session<J extends Job = Job> implements SessionLink {
 
   /** A session for a new connection; it does nothing until lines arrive. */
   constructor(host: SessionHost<J>, transport: SessionTransport, stats: WorkerStats) {
-    this.#host = host;
-    this.#transport = transport;
+    this.host = host;
+    this.transport = transport;
     this.stats = stats;
     this.id = stats.connectionId;
     const now = host.now();
     this.lastActivity = now;
-    this.#vardiff = new Vardiff(host.config.vardiff, host.config.initialDifficulty, now);
-    const ctx: SessionContext<J> = {
-      host,
-      transport,
-      stats,
-      vardiff: this.#vardiff,
-      session: this,
-    };
-    this.#handshake = new Handshake(ctx, {
-      ready: () => this.#work.scheduleInitialWork(),
-      versionMaskSent: (mask) => this.#work.versionMaskSent(mask),
-      difficultyHinted: () => this.#work.difficultyHinted(),
-    });
+    this.vardiff = new Vardiff(host.config.vardiff, host.config.initialDifficulty, now);
+    // The session is the context its parts share: no second object per connection.
+    const ctx: SessionContext<J> = this;
+    this.#handshake = new Handshake(ctx);
     this.#work = new Work(ctx, this.#handshake);
+    this.#handshake.listen(this.#work);
     this.#submits = new SubmitHandler(ctx, this.#handshake, this.#work);
+  }
+
+  /** The session itself, as its parts see it. */
+  get session(): SessionLink {
+    return this;
   }
 
   /** True once the miner subscribed. */
@@ -124,13 +124,13 @@ export class Session<J extends Job = Job> implements SessionLink {
   /** Handles one line from the miner. */
   handleLine(line: string): void {
     if (this.#closed) return;
-    this.lastActivity = this.#host.now();
+    this.lastActivity = this.host.now();
     const req = parseRequest(line);
     if ("error" in req) {
       if (req.error === "parse") {
-        this.#transport.write(encodeError(req.id, Code.PARSE_ERROR, "parse error"));
+        this.transport.write(encodeError(req.id, Code.PARSE_ERROR, "parse error"));
       } else {
-        this.#transport.write(encodeError(req.id, Code.INVALID_REQUEST, "invalid request"));
+        this.transport.write(encodeError(req.id, Code.INVALID_REQUEST, "invalid request"));
       }
       this.close();
       return;
@@ -156,23 +156,23 @@ export class Session<J extends Job = Job> implements SessionLink {
       case "mining.extranonce.subscribe":
         return this.#handshake.subscribeExtranonce(id);
       case "mining.get_transactions":
-        this.#transport.write(encodeResult(id, this.#work.transactionsOf(params[0])));
+        this.transport.write(encodeResult(id, this.#work.transactionsOf(params[0])));
         return;
       case "mining.ping":
       case "client.ping":
-        this.#transport.write(encodeResult(id, "pong"));
+        this.transport.write(encodeResult(id, "pong"));
         return;
       case "client.get_version":
-        this.#transport.write(encodeResult(id, this.#host.config.serverVersion));
+        this.transport.write(encodeResult(id, this.host.config.serverVersion));
         return;
       case "mining.capabilities":
-        this.#transport.write(encodeTrue(id));
+        this.transport.write(encodeTrue(id));
         return;
       case "":
         return; // a reply to something we sent: nothing to do
       default:
         if (id !== null) {
-          this.#transport.write(encodeError(id, Code.METHOD_NOT_FOUND, "method not found"));
+          this.transport.write(encodeError(id, Code.METHOD_NOT_FOUND, "method not found"));
         }
     }
   }
@@ -180,7 +180,7 @@ export class Session<J extends Job = Job> implements SessionLink {
   /** Answers a line that went over the length cap (when its id is known), then closes. */
   rejectOversizeLine(id: RpcId): void {
     if (id !== null) {
-      this.#transport.write(encodeError(id, Code.INVALID, "message too long"));
+      this.transport.write(encodeError(id, Code.INVALID, "message too long"));
     }
     this.close();
   }
@@ -201,7 +201,7 @@ export class Session<J extends Job = Job> implements SessionLink {
    * A raised difficulty reaches the miner at once as `mining.set_difficulty` with fresh work.
    */
   setDifficultyFloor(difficulty: number | undefined): void {
-    this.#vardiff.setFloor(difficulty ?? this.#vardiff.options.minDifficulty, this.#host.now());
+    this.vardiff.setFloor(difficulty ?? this.vardiff.options.minDifficulty, this.host.now());
     this.#work.difficultyHinted();
   }
 
@@ -211,14 +211,14 @@ export class Session<J extends Job = Job> implements SessionLink {
       Pick<VardiffOptions, "targetSharesPerMinute" | "minDifficulty" | "maxDifficulty">
     >,
   ): void {
-    if (this.#vardiff.retune(patch, this.#host.now()) !== undefined) {
+    if (this.vardiff.retune(patch, this.host.now()) !== undefined) {
       this.#work.difficultyHinted();
     }
   }
 
   /** Sends `client.show_message` with `text`. */
   showMessage(text: string): void {
-    this.#transport.write(encodeShowMessage(text));
+    this.transport.write(encodeShowMessage(text));
   }
 
   /** Closes the connection (after queued lines are written) and releases what it holds. */
@@ -226,14 +226,14 @@ export class Session<J extends Job = Job> implements SessionLink {
     if (this.#closed) return;
     this.#closed = true;
     this.#work.close();
-    this.#host.registry.remove(this.id);
+    this.host.registry.remove(this.id);
     const handshake = this.#handshake;
     if (handshake.subscribed) {
-      this.#host.releaseExtranonce1(
+      this.host.releaseExtranonce1(
         handshake.extranonce1,
         this.#work.started ? this.#work.difficulty : undefined,
       );
     }
-    this.#transport.close();
+    this.transport.close();
   }
 }

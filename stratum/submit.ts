@@ -54,11 +54,7 @@ const NO_SOLVED_TIPS: readonly Uint8Array[] = Object.freeze([]);
 
 /** Takes the shares of one connection: parses, dedupes, hashes, applies the policy, answers. */
 export class SubmitHandler<J extends Job = Job> {
-  readonly #host: SessionHost<J>;
-  readonly #config: SessionConfig;
-  readonly #transport: SessionTransport;
-  readonly #stats: WorkerStats;
-  readonly #session: SessionLink;
+  readonly #ctx: SessionContext<J>;
   readonly #identity: Handshake;
   readonly #work: Work<J>;
   /** Invalid-share counter; made with the first share (an idle connection never needs one). */
@@ -66,11 +62,7 @@ export class SubmitHandler<J extends Job = Job> {
 
   /** The share path of a connection with this handshake and work. */
   constructor(ctx: SessionContext<J>, identity: Handshake, work: Work<J>) {
-    this.#host = ctx.host;
-    this.#config = ctx.host.config;
-    this.#transport = ctx.transport;
-    this.#stats = ctx.stats;
-    this.#session = ctx.session;
+    this.#ctx = ctx;
     this.#identity = identity;
     this.#work = work;
   }
@@ -88,7 +80,7 @@ export class SubmitHandler<J extends Job = Job> {
     if (user === undefined) {
       return this.#reject(id, Code.UNAUTHORIZED, "unauthorized", "unauthorized");
     }
-    const host = this.#host;
+    const host = this.#ctx.host;
     const now = host.now();
     const ban = host.bans.get(user.name, now);
     if (ban !== undefined) {
@@ -104,10 +96,10 @@ export class SubmitHandler<J extends Job = Job> {
     const { job } = notified;
 
     const en2Hex = params[2];
-    if (typeof en2Hex !== "string" || !isHex(en2Hex, this.#config.extranonce2Size)) {
+    if (typeof en2Hex !== "string" || !isHex(en2Hex, this.#ctx.host.config.extranonce2Size)) {
       return this.#rejectInvalid(
         id,
-        `invalid extranonce2: expected ${this.#config.extranonce2Size * 2} hex digits`,
+        `invalid extranonce2: expected ${this.#ctx.host.config.extranonce2Size * 2} hex digits`,
       );
     }
     const ntime = parseHex32(params[3]);
@@ -126,7 +118,7 @@ export class SubmitHandler<J extends Job = Job> {
     // Policy rules are judged on arrival but applied after hashing: a block is never lost to them.
     const tips = host.jobs.tips;
     const broken = screenShare(
-      ntimeInWindow(ntime, job, Math.floor(now / 1000), this.#config.ntimeMaxForwardSec),
+      ntimeInWindow(ntime, job, Math.floor(now / 1000), this.#ctx.host.config.ntimeMaxForwardSec),
       tips !== undefined
         ? tipStanding(job.prevhash, tips.prevhash, tips.solved)
         : tipStanding(job.prevhash, host.jobs.current()?.prevhash, NO_SOLVED_TIPS),
@@ -148,14 +140,14 @@ export class SubmitHandler<J extends Job = Job> {
       (verdict) => this.#judge(id, notified, share, verdict, user.name, broken),
       (error) => {
         host.log(`share check failed for ${user.name}: ${errorText(error)}`);
-        this.#transport.write(encodeError(id, Code.INVALID, "internal error checking share"));
+        this.#ctx.transport.write(encodeError(id, Code.INVALID, "internal error checking share"));
       },
     );
   }
 
   #reject(id: RpcId, code: number, message: string, reason: RejectReason): void {
-    this.#stats.noteRejected(reason, this.#host.now());
-    this.#transport.write(encodeError(id, code, message));
+    this.#ctx.stats.noteRejected(reason, this.#ctx.host.now());
+    this.#ctx.transport.write(encodeError(id, code, message));
   }
 
   /** A malformed or policy-violating share: rejected, and counted toward an invalid-share ban. */
@@ -166,20 +158,24 @@ export class SubmitHandler<J extends Job = Job> {
 
   #noteInvalid(): void {
     const user = this.#identity.user;
-    const now = this.#host.now();
+    const now = this.#ctx.host.now();
     if (user === undefined) return;
-    const invalid = this.#invalid ??= new InvalidShareCounter(this.#config.invalidShares);
+    const invalid = this.#invalid ??= new InvalidShareCounter(this.#ctx.host.config.invalidShares);
     if (!invalid.noteInvalid(now)) return;
     const banMs = invalid.options.banMs;
-    const ban = this.#host.bans.ban(
+    const ban = this.#ctx.host.bans.ban(
       user.name,
       "too many invalid shares",
       banMs,
       now,
       "invalid-shares",
     );
-    this.#host.log(`banned ${user.name} until ${new Date(ban.until).toISOString()}: ${ban.reason}`);
-    this.#session.showMessage(`Banned until ${new Date(ban.until).toISOString()}: ${ban.reason}`);
+    this.#ctx.host.log(
+      `banned ${user.name} until ${new Date(ban.until).toISOString()}: ${ban.reason}`,
+    );
+    this.#ctx.session.showMessage(
+      `Banned until ${new Date(ban.until).toISOString()}: ${ban.reason}`,
+    );
   }
 
   /** The full header version for `bits` sent by the miner, or -1 when it rolls forbidden bits. */
@@ -201,7 +197,7 @@ export class SubmitHandler<J extends Job = Job> {
     worker: string,
     broken: PolicyRule | undefined,
   ): void {
-    const host = this.#host;
+    const host = this.#ctx.host;
     // Solved now, not on arrival: a block found while this share was hashed counts.
     const tips = host.jobs.tips;
     const solvedNow = verdict.meetsNetworkTarget && tips !== undefined &&
@@ -211,26 +207,26 @@ export class SubmitHandler<J extends Job = Job> {
       void this.#submitBlock(id, notified, share, verdict, worker);
       return;
     }
-    if (this.#session.closed) return;
+    if (this.#ctx.session.closed) return;
     const now = host.now();
     if (ruling.kind === "accept") {
       this.#accept(id, notified, verdict, now);
       return;
     }
-    this.#stats.noteRejected(ruling.reason, now, verdict.difficulty);
+    this.#ctx.stats.noteRejected(ruling.reason, now, verdict.difficulty);
     switch (ruling.rule) {
       case "ntime":
-        this.#transport.write(encodeError(id, Code.INVALID, "ntime out of range"));
+        this.#ctx.transport.write(encodeError(id, Code.INVALID, "ntime out of range"));
         this.#noteInvalid();
         return;
       case "stale-tip":
       case "solved-tip":
-        this.#transport.write(
+        this.#ctx.transport.write(
           encodeError(id, Code.STALE, "stale share: job is for an earlier block"),
         );
         return;
       case "low-difficulty":
-        this.#transport.write(encodeError(
+        this.#ctx.transport.write(encodeError(
           id,
           Code.LOW_DIFFICULTY,
           `low difficulty share (got ${formatDifficulty(verdict.difficulty)}, expected ${
@@ -249,7 +245,7 @@ export class SubmitHandler<J extends Job = Job> {
     verdict: ShareVerdict,
     worker: string,
   ): Promise<void> {
-    const host = this.#host;
+    const host = this.#ctx.host;
     // Submit first: nothing (policy, a closed connection) stands between a block and the node.
     let accepted = false;
     let stale = false;
@@ -275,26 +271,26 @@ export class SubmitHandler<J extends Job = Job> {
       host.log(`block submit by ${worker} failed: ${reason}`);
     }
     const now = host.now();
-    if (this.#session.closed) return;
+    if (this.#ctx.session.closed) return;
     if (accepted) {
       this.#accept(id, notified, verdict, now);
     } else if (stale) {
       // Not the miner's fault: another of the pool's blocks on this tip got there first.
-      this.#stats.noteRejected("stale", now, verdict.difficulty);
-      this.#transport.write(
+      this.#ctx.stats.noteRejected("stale", now, verdict.difficulty);
+      this.#ctx.transport.write(
         encodeError(id, Code.STALE, "stale share: the pool already found a block on this tip"),
       );
     } else {
-      this.#stats.noteRejected("invalid", now, verdict.difficulty);
-      this.#transport.write(encodeError(id, Code.INVALID, `block rejected: ${reason}`));
+      this.#ctx.stats.noteRejected("invalid", now, verdict.difficulty);
+      this.#ctx.transport.write(encodeError(id, Code.INVALID, `block rejected: ${reason}`));
     }
   }
 
   #accept(id: RpcId, notified: NotifiedJob<J>, verdict: ShareVerdict, now: number): void {
-    this.#transport.write(encodeTrue(id));
-    const stats = this.#stats;
+    this.#ctx.transport.write(encodeTrue(id));
+    const stats = this.#ctx.stats;
     stats.noteAccepted(notified.difficulty, verdict.difficulty, now);
-    this.#host.registry.bestShares.offer(stats.name, verdict.difficulty, verdict.hash, now);
+    this.#ctx.host.registry.bestShares.offer(stats.name, verdict.difficulty, verdict.hash, now);
     this.#invalid?.noteAccepted();
     this.#work.accepted(now);
   }

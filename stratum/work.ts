@@ -44,12 +44,7 @@ export interface NotifiedJob<J extends Job = Job> {
 
 /** Jobs sent to one connection, and its difficulty. */
 export class Work<J extends Job = Job> {
-  readonly #host: SessionHost<J>;
-  readonly #config: SessionConfig;
-  readonly #transport: SessionTransport;
-  readonly #stats: WorkerStats;
-  readonly #vardiff: Vardiff;
-  readonly #session: SessionLink;
+  readonly #ctx: SessionContext<J>;
   readonly #identity: Handshake;
   /** Jobs notified to this connection by notify id; made with the first work sent. */
   #recent: Map<string, NotifiedJob<J>> | undefined;
@@ -64,12 +59,7 @@ export class Work<J extends Job = Job> {
 
   /** No work yet; `identity` is the connection's handshake (user, extranonce1, version mask). */
   constructor(ctx: SessionContext<J>, identity: Handshake) {
-    this.#host = ctx.host;
-    this.#config = ctx.host.config;
-    this.#transport = ctx.transport;
-    this.#stats = ctx.stats;
-    this.#vardiff = ctx.vardiff;
-    this.#session = ctx.session;
+    this.#ctx = ctx;
     this.#identity = identity;
   }
 
@@ -80,7 +70,7 @@ export class Work<J extends Job = Job> {
 
   /** The difficulty in force. */
   get difficulty(): number {
-    return this.#vardiff.difficulty;
+    return this.#ctx.vardiff.difficulty;
   }
 
   /** A job this connection was notified of, by its notify id. */
@@ -100,8 +90,8 @@ export class Work<J extends Job = Job> {
 
   /** A new job from the feed. */
   onJob(job: J): void {
-    if (this.#session.closed || !this.#started) return;
-    if (!this.#host.jobs.ready) {
+    if (this.#ctx.session.closed || !this.#started) return;
+    if (!this.#ctx.host.jobs.ready) {
       this.#pause();
       return;
     }
@@ -124,7 +114,7 @@ export class Work<J extends Job = Job> {
       }
       return;
     }
-    const jobs = this.#host.jobs;
+    const jobs = this.#ctx.host.jobs;
     if (!jobs.ready) {
       this.#pause();
       return;
@@ -136,20 +126,20 @@ export class Work<J extends Job = Job> {
       this.#sendWork(current, true);
       return;
     }
-    if (this.#vardiff.onTick(now) !== undefined) this.#sendWork(current, false);
+    if (this.#ctx.vardiff.onTick(now) !== undefined) this.#sendWork(current, false);
   }
 
   /** Subscribed and authorized: the first work goes out after the configured delay. */
   scheduleInitialWork(): void {
     if (this.#started || this.#initialWorkTimer !== undefined) return;
     const identity = this.#identity;
-    if (identity.user === undefined || !identity.subscribed || this.#session.closed) return;
+    if (identity.user === undefined || !identity.subscribed || this.#ctx.session.closed) return;
     // A short timer (not the miner's next line) sends the first work, leaving room for a
     // suggest_difficulty that follows authorize in the same burst.
     this.#initialWorkTimer = setTimeout(() => {
       this.#initialWorkTimer = undefined;
       this.#startWork();
-    }, this.#config.initialWorkDelayMs);
+    }, this.#ctx.host.config.initialWorkDelayMs);
   }
 
   /** Notes the version mask the miner was last told (by the handshake's `mining.configure`). */
@@ -160,15 +150,15 @@ export class Work<J extends Job = Job> {
   /** After a difficulty hint: new work at the new difficulty if it differs (once work started). */
   difficultyHinted(): void {
     if (!this.#started) return;
-    if (this.#vardiff.difficulty === this.#sentDifficulty || this.#paused) return;
-    const job = this.#host.jobs.current();
+    if (this.#ctx.vardiff.difficulty === this.#sentDifficulty || this.#paused) return;
+    const job = this.#ctx.host.jobs.current();
     if (job !== undefined) this.#sendWork(job, false);
   }
 
   /** An accepted share: a vardiff step may be due, with new work at the new difficulty. */
   accepted(now: number): void {
-    if (this.#vardiff.onShare(now) !== undefined && !this.#paused) {
-      const job = this.#host.jobs.current();
+    if (this.#ctx.vardiff.onShare(now) !== undefined && !this.#paused) {
+      const job = this.#ctx.host.jobs.current();
       if (job !== undefined) this.#sendWork(job, false);
     }
   }
@@ -180,13 +170,15 @@ export class Work<J extends Job = Job> {
   }
 
   #startWork(): void {
-    if (this.#session.closed || this.#started) return;
-    const jobs = this.#host.jobs;
+    if (this.#ctx.session.closed || this.#started) return;
+    const jobs = this.#ctx.host.jobs;
     const job = jobs.ready ? jobs.current() : undefined;
     if (job === undefined) {
       if (!this.#paused) {
         this.#paused = true;
-        this.#session.showMessage(jobs.notReadyReason ?? "Pool is waiting for work from the node");
+        this.#ctx.session.showMessage(
+          jobs.notReadyReason ?? "Pool is waiting for work from the node",
+        );
       }
       return;
     }
@@ -198,26 +190,30 @@ export class Work<J extends Job = Job> {
   #pause(): void {
     if (this.#paused) return;
     this.#paused = true;
-    this.#session.showMessage(this.#host.jobs.notReadyReason ?? "Pool is not ready; work paused");
+    this.#ctx.session.showMessage(
+      this.#ctx.host.jobs.notReadyReason ?? "Pool is not ready; work paused",
+    );
   }
 
   #sendWork(job: J, clean: boolean): void {
     const identity = this.#identity;
     const user = identity.user;
-    if (user === undefined || this.#session.closed) return;
-    const now = this.#host.now();
-    const difficulty = this.#vardiff.difficulty;
+    if (user === undefined || this.#ctx.session.closed) return;
+    const now = this.#ctx.host.now();
+    const difficulty = this.#ctx.vardiff.difficulty;
     if (difficulty !== this.#sentDifficulty) {
       this.#sentDifficulty = difficulty;
-      this.#stats.difficulty = difficulty;
-      this.#transport.write(encodeSetDifficulty(difficulty));
+      this.#ctx.stats.difficulty = difficulty;
+      this.#ctx.transport.write(encodeSetDifficulty(difficulty));
     }
     const versionMask = identity.versionMask;
     if (versionMask !== 0) {
       const effective = (versionMask & job.versionMask) >>> 0;
       if (effective !== this.#sentVersionMask) {
         this.#sentVersionMask = effective;
-        this.#transport.write(encodeNotification("mining.set_version_mask", [hex32(effective)]));
+        this.#ctx.transport.write(
+          encodeNotification("mining.set_version_mask", [hex32(effective)]),
+        );
       }
     }
     // Same job at a new difficulty gets a new id, so shares on the earlier notify keep being
@@ -236,22 +232,22 @@ export class Work<J extends Job = Job> {
       difficulty,
       shareTarget: this.#targetOf(difficulty),
     });
-    if (recent.size > this.#config.recentJobs) {
+    if (recent.size > this.#ctx.host.config.recentJobs) {
       recent.delete(recent.keys().next().value!);
     }
     // The encoded line is shared by every session on this coinbase: one encode per new block
     // and payout script, not one per connection.
-    const transport = this.#transport;
+    const transport = this.#ctx.transport;
     if (transport.writeBytes !== undefined) {
       transport.writeBytes(encodeNotifyBytes(notifyId, job, coinbase, clean));
     } else {
       transport.write(encodeNotify(notifyId, job, coinbase, clean));
     }
-    this.#stats.noteNotify(now);
-    this.#stats.noteWork(
+    this.#ctx.stats.noteNotify(now);
+    this.#ctx.stats.noteWork(
       coinbase,
       job.height,
-      identity.extranonce1Bytes!.length + this.#config.extranonce2Size,
+      identity.extranonce1Bytes!.length + this.#ctx.host.config.extranonce2Size,
       user.script,
     );
   }
