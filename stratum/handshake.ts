@@ -15,14 +15,7 @@ import { hexToBytes } from "../lib/bitcoin/mod.ts";
 import { targetToDifficulty } from "../lib/bitcoin/mod.ts";
 import { isBlacklistedClient } from "../lib/pool/mod.ts";
 import type { Payout } from "../lib/pool/mod.ts";
-import type { Vardiff } from "../lib/pool/mod.ts";
-import type { WorkerStats } from "../lib/pool/mod.ts";
-import type {
-  SessionConfig,
-  SessionContext,
-  SessionHost,
-  SessionTransport,
-} from "./session_context.ts";
+import type { SessionContext } from "./session_context.ts";
 import {
   encodeError,
   encodeNotification,

@@ -79,11 +79,10 @@ export class Session<J extends Job = Job> implements SessionLink, SessionContext
     this.lastActivity = now;
     this.vardiff = new Vardiff(host.config.vardiff, host.config.initialDifficulty, now);
     // The session is the context its parts share: no second object per connection.
-    const ctx: SessionContext<J> = this;
-    this.#handshake = new Handshake(ctx);
-    this.#work = new Work(ctx, this.#handshake);
+    this.#handshake = new Handshake(this);
+    this.#work = new Work(this, this.#handshake);
     this.#handshake.listen(this.#work);
-    this.#submits = new SubmitHandler(ctx, this.#handshake, this.#work);
+    this.#submits = new SubmitHandler(this, this.#handshake, this.#work);
   }
 
   /** The session itself, as its parts see it. */

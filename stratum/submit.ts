@@ -29,15 +29,9 @@ import {
   tipStanding,
 } from "../lib/pool/mod.ts";
 import type { Job, ShareInput, ShareVerdict } from "../lib/pool/mod.ts";
-import type { RejectReason, WorkerStats } from "../lib/pool/mod.ts";
+import type { RejectReason } from "../lib/pool/mod.ts";
 import type { Handshake } from "./handshake.ts";
-import type {
-  SessionConfig,
-  SessionContext,
-  SessionHost,
-  SessionLink,
-  SessionTransport,
-} from "./session_context.ts";
+import type { SessionContext } from "./session_context.ts";
 import type { NotifiedJob, Work } from "./work.ts";
 import {
   encodeError,

@@ -12,16 +12,8 @@
 
 import { difficultyToTarget } from "../lib/bitcoin/mod.ts";
 import type { CoinbaseParts, Job } from "../lib/pool/mod.ts";
-import type { Vardiff } from "../lib/pool/mod.ts";
-import type { WorkerStats } from "../lib/pool/mod.ts";
 import type { Handshake } from "./handshake.ts";
-import type {
-  SessionConfig,
-  SessionContext,
-  SessionHost,
-  SessionLink,
-  SessionTransport,
-} from "./session_context.ts";
+import type { SessionContext } from "./session_context.ts";
 import {
   encodeNotification,
   encodeNotify,

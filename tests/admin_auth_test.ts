@@ -96,6 +96,24 @@ Deno.test("admin sessions: random ids, a CSRF token each, an absolute expiry, lo
   assert.ok(sessions.get(d.id, 3_000) && sessions.get(e.id, 3_000));
 });
 
+/** Runs `tools/admin_password.ts --secrets PATH` with `input` on its stdin. */
+async function adminPasswordTask(
+  path: string,
+  input: string,
+): Promise<{ code: number; stderr: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "tools/admin_password.ts", "--secrets", path],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(input));
+  await w.close();
+  const out = await child.output();
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
 async function configDir(admin: Record<string, unknown>, secrets: string): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "denopool-admin-cfg-" });
   const adminToml = Object.entries(admin).map(([k, v]) => `${k} = ${JSON.stringify(v)}`);
@@ -148,49 +166,17 @@ Deno.test("admin-password writes the hash into secrets.toml, keeps other keys, m
     assert.equal(config.secrets.adminPasswordHash, hash);
 
     // Through the task, with the password on a pipe.
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-write",
-        "tools/admin_password.ts",
-        "--secrets",
-        `${dir}/secrets.toml`,
-      ],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode("another long password\n"));
-    await w.close();
-    const out = await child.output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const out = await adminPasswordTask(`${dir}/secrets.toml`, "another long password\n");
+    assert.equal(out.code, 0, out.stderr);
     const written = parse(await Deno.readTextFile(`${dir}/secrets.toml`));
     assert.equal(written.rpc_user, "u");
     assert.equal(
       await verifyPassword("another long password", String(written.admin_password_hash)),
       true,
     );
-
-    const short = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-write",
-        "tools/admin_password.ts",
-        "--secrets",
-        `${dir}/secrets.toml`,
-      ],
-      stdin: "piped",
-      stderr: "piped",
-    }).spawn();
-    const sw = short.stdin.getWriter();
-    await sw.write(new TextEncoder().encode("short\n"));
-    await sw.close();
-    const refused = await short.output();
+    const refused = await adminPasswordTask(`${dir}/secrets.toml`, "short\n");
     assert.equal(refused.code, 1);
-    assert.match(new TextDecoder().decode(refused.stderr), /at least 10 characters/);
+    assert.match(refused.stderr, /at least 10 characters/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

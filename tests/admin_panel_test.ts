@@ -14,7 +14,7 @@
 
 import assert from "node:assert/strict";
 import { startRegtestNode } from "./helpers/regtest.ts";
-import { startTestPool, type TestPool } from "./helpers/pool.ts";
+import { type ConfigPatch, mergePatches, startTestPool, type TestPool } from "./helpers/pool.ts";
 import { connectMiner, regtestP2wpkh, submitBlock, submitPlainShare } from "./helpers/miners.ts";
 import { seededBytes } from "./helpers/random.ts";
 import { sleep, waitUntil } from "./helpers/wait.ts";
@@ -72,14 +72,15 @@ class AdminClient {
 async function adminPool(
   node: Awaited<ReturnType<typeof startRegtestNode>>,
   dataDir?: string,
+  patch: ConfigPatch = {},
 ): Promise<{ tp: TestPool; client: AdminClient }> {
   const hash = await hashPassword(PASSWORD, MIN_ITERATIONS);
   const tp = await startTestPool(
     node,
-    {
+    mergePatches({
       admin: { enabled: true, listen: "127.0.0.1:0", login_attempts_per_minute: 5 },
       difficulty: { start: 1e-10, min: 1e-10 },
-    },
+    }, patch),
     dataDir,
     { admin_password_hash: hash },
   );
@@ -487,19 +488,13 @@ Deno.test({
     let tp: TestPool | undefined;
     try {
       await node.mine(1);
-      const hash = await hashPassword(PASSWORD, MIN_ITERATIONS);
-      tp = await startTestPool(
-        node,
-        {
-          admin: { enabled: true, listen: "127.0.0.1:0" },
-          difficulty: { start: 1e-13, min: 1e-13, retarget_seconds: 1, vardiff: true },
-          // The miners below submit as fast as they can: no per-connection message limit.
-          stratum: { messages_per_minute: 0 },
-        },
-        undefined,
-        { admin_password_hash: hash },
-      );
-      const admin = new AdminClient(`http://127.0.0.1:${tp.pool.admin!.address!.port}`);
+      const started = await adminPool(node, undefined, {
+        difficulty: { start: 1e-13, min: 1e-13, retarget_seconds: 1, vardiff: true },
+        // The miners below submit as fast as they can: no per-connection message limit.
+        stratum: { messages_per_minute: 0 },
+      });
+      tp = started.tp;
+      const admin = started.client;
       assert.equal((await admin.login()).status, 200);
       // A miner at a steady 10 shares a second (600 a minute) for 3 s: far above the default aim
       // of 15 a minute, right on an aim of 600 (and the minimum difficulty is its start).
