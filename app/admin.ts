@@ -23,6 +23,7 @@ import {
   type AuditEntry,
   type BanRequest,
   type EffectiveSetting,
+  OVERRIDE_CONFIG_KEYS,
   type OverrideKey,
 } from "../lib/admin/mod.ts";
 import { IpRanges, parseIp } from "../lib/net/mod.ts";
@@ -58,8 +59,6 @@ export interface AdminParts {
   readonly rpc: RpcClient;
   /** The pool's KV database (overrides and audit log). */
   readonly kv: Deno.Kv;
-  /** Directory of the block journal. */
-  readonly journalDir: string;
   /** Operator log. */
   readonly log: (message: string) => void;
 }
@@ -130,8 +129,8 @@ function checkOverride(key: OverrideKey, value: unknown): AdminOverrides[Overrid
 export class PoolAdmin implements AdminPort {
   readonly #p: AdminParts;
   #overrides: AdminOverrides = {};
-  /** Worker name → difficulty floor set by the operator. */
-  readonly #floors = new Map<string, number>();
+  /** Audit lines written by this process (the log is trimmed every 100th). */
+  #auditWrites = 0;
 
   /** A port over `parts`; call {@linkcode PoolAdmin.load} to apply stored overrides. */
   constructor(parts: AdminParts) {
@@ -200,18 +199,8 @@ export class PoolAdmin implements AdminPort {
     })).sort((a, b) => b.foundAt - a.foundAt);
   }
 
-  async rawBlock(hash: string): Promise<string | undefined> {
-    if (!/^[0-9a-f]{64}$/.test(hash)) return undefined;
-    const record = this.#p.blocks.records().find((r) => r.hash === hash);
-    if (record === undefined) return undefined;
-    try {
-      // The journal's file name: `<height>-<hash>.json` (lib/pool/blocks.ts).
-      const path = `${this.#p.journalDir}/${record.height}-${hash}.json`;
-      const file = JSON.parse(await Deno.readTextFile(path));
-      return typeof file.blockHex === "string" ? file.blockHex : undefined;
-    } catch {
-      return undefined;
-    }
+  rawBlock(hash: string): Promise<string | undefined> {
+    return Promise.resolve(this.#p.blocks.blockHex(hash));
   }
 
   health(): AdminHealth {
@@ -242,18 +231,9 @@ export class PoolAdmin implements AdminPort {
     const c = this.#p.config;
     const overridden = new Map<string, unknown>();
     const o = this.#overrides;
-    const map: Record<OverrideKey, string> = {
-      targetSharesPerMinute: "difficulty.target_shares_per_minute",
-      minDifficulty: "difficulty.min",
-      maxDifficulty: "difficulty.max",
-      messagesPerMinute: "stratum.messages_per_minute",
-      acceptRatePerSecond: "stratum.accept_rate_per_second",
-      maxConnectionsPerIp: "stratum.max_connections_per_ip",
-      exempt: "bans.exempt",
-      poolTag: "mining.pool_tag",
-    };
+
     for (const [k, v] of Object.entries(o)) {
-      if (v !== undefined) overridden.set(map[k as OverrideKey], v);
+      if (v !== undefined) overridden.set(OVERRIDE_CONFIG_KEYS[k as OverrideKey], v);
     }
     const out: EffectiveSetting[] = [];
     const sections = [
@@ -334,29 +314,29 @@ export class PoolAdmin implements AdminPort {
   }
 
   setDifficultyFloor(worker: string, difficulty: number | undefined): number {
-    if (difficulty === undefined) this.#floors.delete(worker);
-    else this.#floors.set(worker, difficulty);
     return this.#p.stratum.setDifficultyFloor(worker, difficulty);
   }
 
   async resubmitBlock(hash: string): Promise<string> {
-    const hex = await this.rawBlock(hash);
-    if (hex === undefined) throw new AdminActionError(`block ${hash} is not in the journal`, 404);
+    let answer: string | undefined;
     try {
-      const answer = await this.#p.rpc.call<string | null>("submitblock", [hex]);
-      return answer === null ? "accepted" : String(answer);
+      answer = await this.#p.blocks.resubmit(hash);
     } catch (error) {
       throw new AdminActionError(
         `the node did not answer: ${error instanceof Error ? error.message : error}`,
         409,
       );
     }
+    if (answer === undefined) {
+      throw new AdminActionError(`block ${hash} is not in the journal`, 404);
+    }
+    return answer;
   }
 
   async setOverrides(patch: Partial<Record<OverrideKey, unknown>>): Promise<AdminOverrides> {
     const next: Record<string, unknown> = { ...this.#overrides };
     for (const [key, value] of Object.entries(patch)) {
-      if (!(key in OVERRIDE_TOML)) throw new AdminActionError(`unknown setting: ${key}`);
+      if (!(key in OVERRIDE_CONFIG_KEYS)) throw new AdminActionError(`unknown setting: ${key}`);
       if (value === undefined) delete next[key];
       else next[key] = checkOverride(key as OverrideKey, value);
     }
@@ -411,7 +391,7 @@ export class PoolAdmin implements AdminPort {
       `admin audit: ${entry.who} ${entry.action}${entry.target ? " " + entry.target : ""}` +
         (entry.detail ? ` (${entry.detail})` : ""),
     );
-    if (Math.random() < 0.01) await this.#trimAudit();
+    if (++this.#auditWrites % 100 === 0) await this.#trimAudit();
   }
 
   async auditLog(limit: number): Promise<AuditEntry[]> {
@@ -434,18 +414,6 @@ export class PoolAdmin implements AdminPort {
     }
   }
 }
-
-/** TOML key of each override (also the list of known override names). */
-const OVERRIDE_TOML: Record<OverrideKey, true> = {
-  targetSharesPerMinute: true,
-  minDifficulty: true,
-  maxDifficulty: true,
-  messagesPerMinute: true,
-  acceptRatePerSecond: true,
-  maxConnectionsPerIp: true,
-  exempt: true,
-  poolTag: true,
-};
 
 /** The running admin side. */
 export interface AdminService {
@@ -477,17 +445,12 @@ export async function startAdmin(parts: AdminParts): Promise<AdminService | unde
   const at = parseHostPort(config.admin.listen);
   if (!at) throw new Error(`admin.listen: not a host:port address: ${config.admin.listen}`);
   const abort = new AbortController();
-  let bound: { hostname: string; port: number } | undefined;
-  const server = Deno.serve({
-    hostname: at.hostname,
-    port: at.port,
-    signal: abort.signal,
-    onListen: (addr) => {
-      bound = { hostname: addr.hostname, port: addr.port };
-    },
-  }, (request, info) => app.fetch(request, info));
-  await new Promise((r) => setTimeout(r, 0));
-  bound ??= { hostname: at.hostname, port: (server.addr as Deno.NetAddr).port };
+  const server = Deno.serve(
+    { hostname: at.hostname, port: at.port, signal: abort.signal, onListen: () => {} },
+    (request, info) => app.fetch(request, info),
+  );
+  const addr = server.addr as Deno.NetAddr;
+  const bound = { hostname: addr.hostname, port: addr.port };
   parts.log(`admin panel on http://${bound.hostname}:${bound.port}/admin`);
   return {
     port,

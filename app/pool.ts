@@ -220,7 +220,6 @@ export async function startPool(
       feed,
       rpc,
       kv: persisted.store.kv,
-      journalDir: `${dataDir}/blocks`,
       log,
     });
   } catch (error) {

@@ -127,6 +127,18 @@ export interface AdminOverrides {
 /** The names of the overridable settings. */
 export type OverrideKey = keyof AdminOverrides;
 
+/** Every overridable setting and the config key (dotted TOML) it overrides. */
+export const OVERRIDE_CONFIG_KEYS: Readonly<Record<OverrideKey, string>> = Object.freeze({
+  targetSharesPerMinute: "difficulty.target_shares_per_minute",
+  minDifficulty: "difficulty.min",
+  maxDifficulty: "difficulty.max",
+  messagesPerMinute: "stratum.messages_per_minute",
+  acceptRatePerSecond: "stratum.accept_rate_per_second",
+  maxConnectionsPerIp: "stratum.max_connections_per_ip",
+  exempt: "bans.exempt",
+  poolTag: "mining.pool_tag",
+});
+
 /** One setting of the effective configuration. */
 export interface EffectiveSetting {
   /** Dotted TOML key, e.g. `difficulty.min`. */

@@ -181,6 +181,26 @@ export class BlockSubmitter implements BlockSink<PoolJob> {
       .sort((a, b) => b.height - a.height || b.foundAt - a.foundAt);
   }
 
+  /** The serialized block (hex) of a known found block, or undefined. */
+  blockHex(hash: string): string | undefined {
+    return this.#records.get(hash)?.blockHex;
+  }
+
+  /**
+   * Operator: sends a known block to the node once more, whatever its status, and resolves with
+   * the node's answer (`"accepted"` for null, else its reason). The record is left as it is.
+   * Undefined when the block is not known.
+   */
+  async resubmit(hash: string): Promise<string | undefined> {
+    const rec = this.#records.get(hash);
+    if (rec === undefined) return undefined;
+    const res = await this.#o.rpc.call<string | null>("submitblock", [rec.blockHex], {
+      timeoutMs: this.#o.submitTimeoutMs,
+      retries: 0,
+    });
+    return res === null || res === undefined || res === "" ? "accepted" : String(res);
+  }
+
   /** Builds, journals and submits a block; resolves with the node's verdict. */
   async submit(c: BlockCandidate<PoolJob>): Promise<BlockSubmitResult> {
     const { hash, hex } = assembleBlock(c);

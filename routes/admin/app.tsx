@@ -31,6 +31,7 @@ import {
   type AdminConnection,
   type AdminPort,
   type BanRequest,
+  OVERRIDE_CONFIG_KEYS,
   type OverrideKey,
 } from "../../lib/admin/mod.ts";
 import { adminOpenApi } from "../../lib/admin/mod.ts";
@@ -46,7 +47,6 @@ import {
   ConnectionsPage,
   HealthPage,
   LoginPage,
-  OVERRIDE_FIELDS,
   SettingsPage,
   WorkerPage,
 } from "./views.tsx";
@@ -180,7 +180,7 @@ function banRequest(f: Record<string, string>): BanRequest {
 /** The override patch an action's fields ask for: only the fields present; "" clears one. */
 function overridePatch(f: Record<string, string>): Partial<Record<OverrideKey, unknown>> {
   const patch: Partial<Record<OverrideKey, unknown>> = {};
-  for (const [key] of OVERRIDE_FIELDS) {
+  for (const key of Object.keys(OVERRIDE_CONFIG_KEYS) as OverrideKey[]) {
     if (!(key in f)) continue;
     const raw = f[key].trim();
     if (raw === "") patch[key] = undefined;

@@ -17,6 +17,7 @@ import type {
   AuditEntry,
   EffectiveSetting,
 } from "../../lib/admin/mod.ts";
+import { OVERRIDE_CONFIG_KEYS } from "../../lib/admin/mod.ts";
 
 /** The admin pages' style sheet, served at `<base>/admin.css`. */
 export const ADMIN_CSS = `
@@ -492,25 +493,17 @@ export function HealthPage(props: { ctx: AdminPageContext; health: AdminHealth }
   );
 }
 
-/** Labels and input hints of the overridable settings. */
-export const OVERRIDE_FIELDS: readonly (readonly [keyof AdminOverrides, string, string])[] = [
-  [
-    "targetSharesPerMinute",
-    "Vardiff target, shares per minute",
-    "difficulty.target_shares_per_minute",
-  ],
-  ["minDifficulty", "Minimum difficulty", "difficulty.min"],
-  ["maxDifficulty", "Maximum difficulty (0 = none)", "difficulty.max"],
-  [
-    "messagesPerMinute",
-    "Messages per minute per connection (0 = no limit)",
-    "stratum.messages_per_minute",
-  ],
-  ["acceptRatePerSecond", "New connections per second", "stratum.accept_rate_per_second"],
-  ["maxConnectionsPerIp", "Connections per IP (0 = no limit)", "stratum.max_connections_per_ip"],
-  ["exempt", "Exempt addresses, comma separated", "bans.exempt"],
-  ["poolTag", "Pool tag in the coinbase", "mining.pool_tag"],
-];
+/** The label of each overridable setting on the settings page. */
+export const OVERRIDE_LABELS: Readonly<Record<keyof AdminOverrides, string>> = {
+  targetSharesPerMinute: "Vardiff target, shares per minute",
+  minDifficulty: "Minimum difficulty",
+  maxDifficulty: "Maximum difficulty (0 = none)",
+  messagesPerMinute: "Messages per minute per connection (0 = no limit)",
+  acceptRatePerSecond: "New connections per second",
+  maxConnectionsPerIp: "Connections per IP (0 = no limit)",
+  exempt: "Exempt addresses, comma separated",
+  poolTag: "Pool tag in the coinbase",
+};
 
 /**
  * The settings page: overrides (form) and the effective configuration.
@@ -537,9 +530,10 @@ export function SettingsPage(
       </p>
       <form method="post" action={`${ctx.base}/actions/overrides`}>
         <Csrf ctx={ctx} />
-        {OVERRIDE_FIELDS.map(([key, label, toml]) => (
+        {(Object.keys(OVERRIDE_LABELS) as (keyof AdminOverrides)[]).map((key) => (
           <label key={key}>
-            {label} <span class="muted">({toml})</span> <input name={key} value={value(key)} />
+            {OVERRIDE_LABELS[key]} <span class="muted">({OVERRIDE_CONFIG_KEYS[key]})</span>{" "}
+            <input name={key} value={value(key)} />
           </label>
         ))}
         <button type="submit">Apply</button>
