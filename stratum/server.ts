@@ -174,7 +174,6 @@ function flushPending(): void {
 /** One socket: the read loop, the batched writer, and its session. */
 class Connection implements SessionTransport {
   readonly session: Session;
-  readonly stats: WorkerStats;
   readonly tls: boolean;
   readonly ip: string;
   readonly done: Promise<void>;
@@ -203,7 +202,6 @@ class Connection implements SessionTransport {
     onCause: (cause: CloseCause) => void,
   ) {
     this.#conn = conn;
-    this.stats = stats;
     this.tls = tls;
     this.ip = ip;
     this.#framer = new LineFramer(maxLineBytes);
@@ -571,20 +569,14 @@ export class StratumServer<J extends Job = Job> {
 
   /** Operator: tells connection `id` `message`, then closes it; false when there is none. */
   kick(id: string, message: string): boolean {
-    for (const c of this.#connections) {
-      if (c.stats.connectionId !== id) continue;
-      c.write(encodeShowMessage(message));
-      c.session.close();
-      return true;
-    }
-    return false;
+    return this.closeWhere((stats) => stats.connectionId === id, message) > 0;
   }
 
   /** Operator: `client.show_message` to connection `id`, or to every one; returns how many. */
   showMessage(id: string | undefined, text: string): number {
     let sent = 0;
     for (const c of this.#connections) {
-      if (id !== undefined && c.stats.connectionId !== id) continue;
+      if (id !== undefined && c.session.stats.connectionId !== id) continue;
       c.session.showMessage(text);
       sent++;
     }
@@ -598,7 +590,7 @@ export class StratumServer<J extends Job = Job> {
   closeWhere(match: (stats: WorkerStats, ip: string) => boolean, message: string): number {
     let closed = 0;
     for (const c of [...this.#connections]) {
-      if (!match(c.stats, c.ip)) continue;
+      if (!match(c.session.stats, c.ip)) continue;
       c.write(encodeShowMessage(message));
       c.session.close();
       closed++;
@@ -657,9 +649,9 @@ export class StratumServer<J extends Job = Job> {
     else this.#plain--;
     const now = this.#now();
     const ban = this.admission.release(c.ip, now, {
-      connectedAt: c.stats.connectedAt,
+      connectedAt: c.session.stats.connectedAt,
       authorized: c.session.user !== undefined,
-      acceptedShares: c.stats.accepted,
+      acceptedShares: c.session.stats.accepted,
     });
     if (ban !== undefined) {
       this.#host.log(
