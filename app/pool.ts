@@ -8,14 +8,21 @@
  * @module
  */
 
-import { NETWORKS } from "../lib/bitcoin/mod.ts";
+import { blockSubsidy, NETWORKS } from "../lib/bitcoin/mod.ts";
 import { addressToScript } from "../lib/bitcoin/mod.ts";
-import type { Config } from "../lib/config/mod.ts";
+import type { Config, TipSourceConfig } from "../lib/config/mod.ts";
 import { parseHostPort } from "../lib/config/mod.ts";
 import { RpcClient } from "../lib/node/mod.ts";
 import { defaultCookiePath } from "../lib/node/mod.ts";
 import { ZmqBlockSubscriber } from "../lib/node/mod.ts";
 import { TemplateFeed } from "../lib/node/mod.ts";
+import {
+  RpcTipSource,
+  type TipHint,
+  type TipSource,
+  type TipSourceHealth,
+  ZmqTipSource,
+} from "../lib/node/mod.ts";
 import { SharePool } from "../lib/shares/mod.ts";
 import { loadOrCreateCert } from "../lib/tls/mod.ts";
 import { StratumServer, type StratumServerOptions } from "../stratum/mod.ts";
@@ -121,6 +128,9 @@ export async function startPool(
     minIntervalMs: config.node.minRefreshIntervalMs,
     staleAfterMs: config.node.staleAfterSeconds * 1000,
     expectChain: network.chain,
+    network,
+    emptyFirst: config.node.emptyFirst,
+    tipSources: config.node.tipSources.map(tipSourceFrom),
   });
 
   const shares = await SharePool.create({
@@ -147,6 +157,7 @@ export async function startPool(
     extranonce2Size: config.stratum.extranonce2Size,
     versionMask: config.stratum.versionRollingMask,
     onRetire: (job) => shares.retireJob(job.seq),
+    subsidy: (height) => blockSubsidy(height, network),
   });
   // The store opens first so bans and found blocks are recorded from the first moment.
   const store = await openStore(storeLocation(config));
@@ -169,7 +180,7 @@ export async function startPool(
         log(`block ${record.height} ${record.hash}: stale (${record.reason})`);
       }
       // A block of ours moves the tip: fetch new work at once rather than wait for a notice.
-      if (record.status === "accepted") void feed.refresh("manual");
+      if (record.status === "accepted") feed.ownBlockAccepted(record.hash, record.height);
       late.persistence?.blockSettled(record);
       hooks.onBlock?.(record);
     },
@@ -291,12 +302,61 @@ export async function startPool(
         // Last, the store: everything above may still write to it while stopping.
         await persisted.stop();
         await feed.stop();
+        jobs.close();
         shares.close();
         rpc.close();
       })();
       return stopped;
     },
   };
+}
+
+/** A configured `[[node.tip_sources]]` table as a tip source (RPC poll, ZMQ, or both). */
+function tipSourceFrom(c: TipSourceConfig): TipSource {
+  const zmq = c.zmqHashblock || c.zmqRawblock
+    ? new ZmqTipSource({
+      name: c.name,
+      trusted: c.trusted,
+      zmq: new ZmqBlockSubscriber({ hashblockAddr: c.zmqHashblock, rawblockAddr: c.zmqRawblock }),
+    })
+    : undefined;
+  const rpc = c.rpcUrl
+    ? new RpcTipSource({
+      name: c.name,
+      trusted: c.trusted,
+      pollMs: c.pollMs,
+      rpc: new RpcClient({
+        url: c.rpcUrl,
+        timeoutMs: 5_000,
+        ...(c.rpcUser !== "" ? { user: c.rpcUser, password: c.rpcPassword } : {
+          cookieFile: c.rpcCookiePath,
+        }),
+      }),
+    })
+    : undefined;
+  if (zmq && rpc) return new BothTipSources(zmq, rpc);
+  return (zmq ?? rpc)!;
+}
+
+/** `[[node.tip_sources]]` with both ZMQ and RPC: one source, whichever of the two speaks first. */
+class BothTipSources implements TipSource {
+  readonly name: string;
+  readonly trusted: boolean;
+  constructor(readonly zmq: TipSource, readonly rpc: TipSource) {
+    this.name = zmq.name;
+    this.trusted = zmq.trusted;
+  }
+  start(onHint: (hint: TipHint) => void): void {
+    this.zmq.start(onHint);
+    this.rpc.start(onHint);
+  }
+  async close(): Promise<void> {
+    await Promise.all([this.zmq.close(), this.rpc.close()]);
+  }
+  health(): TipSourceHealth {
+    const z = this.zmq.health(), r = this.rpc.health();
+    return { healthy: z.healthy || r.healthy, lastError: r.lastError ?? z.lastError };
+  }
 }
 
 /** The status server's extra routes: the auth routes, plus the admin panel when it has no listener. */

@@ -107,3 +107,22 @@ export function prevhashFromStratum(stratumHex: string): Uint8Array {
   }
   return out;
 }
+
+/** Blocks whose times make up a median time past (BIP113): the block itself and its 10 parents. */
+export const MEDIAN_TIME_SPAN = 11;
+
+/**
+ * Median time past (BIP113) of the block whose own time is last in `times`: the median of the last
+ * {@linkcode MEDIAN_TIME_SPAN} header times (fewer near genesis), as Bitcoin Core computes it
+ * (sorted, the element at half the count). A new block's time must be greater than its parent's.
+ *
+ * @example
+ * ```ts
+ * medianTimePast([100, 90, 110]); // 100
+ * ```
+ */
+export function medianTimePast(times: readonly number[]): number {
+  if (times.length === 0) throw new RangeError("median time past of no blocks");
+  const last = times.slice(-MEDIAN_TIME_SPAN).sort((a, b) => a - b);
+  return last[Math.floor(last.length / 2)];
+}

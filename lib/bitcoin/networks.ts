@@ -34,6 +34,15 @@ export interface Network {
   readonly halvingInterval: number;
   /** Compact form of the proof-of-work limit (easiest allowed target). */
   readonly powLimitBits: number;
+  /** Blocks between difficulty retargets (2016 on every network). */
+  readonly retargetInterval: number;
+  /** True when the difficulty never changes (regtest's `fPowNoRetargeting`). */
+  readonly powNoRetargeting: boolean;
+  /**
+   * True when a block more than 20 minutes after its parent may use the easiest target (testnet's
+   * `fPowAllowMinDifficultyBlocks`): the bits of the next block then depend on its time.
+   */
+  readonly powAllowMinDifficultyBlocks: boolean;
 }
 
 /** Every known network by name. */
@@ -51,6 +60,9 @@ export const NETWORKS: Readonly<Record<NetworkName, Network>> = Object.freeze(
       cookieSubdir: "",
       halvingInterval: 210_000,
       powLimitBits: 0x1d00ffff,
+      retargetInterval: 2016,
+      powNoRetargeting: false,
+      powAllowMinDifficultyBlocks: false,
     }),
     testnet: Object.freeze({
       name: "testnet",
@@ -64,6 +76,9 @@ export const NETWORKS: Readonly<Record<NetworkName, Network>> = Object.freeze(
       cookieSubdir: "testnet3",
       halvingInterval: 210_000,
       powLimitBits: 0x1d00ffff,
+      retargetInterval: 2016,
+      powNoRetargeting: false,
+      powAllowMinDifficultyBlocks: true,
     }),
     testnet4: Object.freeze({
       name: "testnet4",
@@ -77,6 +92,9 @@ export const NETWORKS: Readonly<Record<NetworkName, Network>> = Object.freeze(
       cookieSubdir: "testnet4",
       halvingInterval: 210_000,
       powLimitBits: 0x1d00ffff,
+      retargetInterval: 2016,
+      powNoRetargeting: false,
+      powAllowMinDifficultyBlocks: true,
     }),
     signet: Object.freeze({
       name: "signet",
@@ -90,6 +108,9 @@ export const NETWORKS: Readonly<Record<NetworkName, Network>> = Object.freeze(
       cookieSubdir: "signet",
       halvingInterval: 210_000,
       powLimitBits: 0x1e0377ae,
+      retargetInterval: 2016,
+      powNoRetargeting: false,
+      powAllowMinDifficultyBlocks: false,
     }),
     regtest: Object.freeze({
       name: "regtest",
@@ -103,6 +124,9 @@ export const NETWORKS: Readonly<Record<NetworkName, Network>> = Object.freeze(
       cookieSubdir: "regtest",
       halvingInterval: 150,
       powLimitBits: 0x207fffff,
+      retargetInterval: 2016,
+      powNoRetargeting: true,
+      powAllowMinDifficultyBlocks: true,
     }),
   } as const satisfies Record<NetworkName, Network>,
 );

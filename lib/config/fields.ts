@@ -277,3 +277,54 @@ export function zmqEndpointCheck(value: string): string | undefined {
 export function snowflakeCheck(value: string): string | undefined {
   return value === "" || /^\d{15,21}$/.test(value) ? undefined : `a Discord id (digits) or ""`;
 }
+
+/**
+ * An array of tables (`[[section.key]]` in TOML), each checked against `fields` (snake_case keys in
+ * the file, camelCase in the value; absent keys take their defaults), then by `check` as a whole.
+ * A failing item is reported at `[i].key` (or `[i]` for `check`).
+ */
+export function tableListField<T extends object>(
+  fields: { readonly [K in keyof T]-?: Field<T[K]> },
+  check: (item: T) => string | undefined = () => undefined,
+  maxItems = 16,
+): Field<readonly T[]> {
+  const snake = (camel: string) => camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const names = new Map(Object.keys(fields).map((camel) => [snake(camel), camel]));
+  const known = [...names.keys()].join(", ");
+  return {
+    default: Object.freeze([]),
+    parse(raw) {
+      if (!Array.isArray(raw) || raw.length > maxItems) {
+        return fail(`an array of at most ${maxItems} tables ([[…]] in TOML)`);
+      }
+      const out: T[] = [];
+      for (let i = 0; i < raw.length; i++) {
+        const table: unknown = raw[i];
+        if (typeof table !== "object" || table === null || Array.isArray(table)) {
+          return { ok: false, expected: "a table", at: `[${i}]` };
+        }
+        const item: Record<string, unknown> = {};
+        for (const key of Object.keys(table)) {
+          if (!names.has(key)) {
+            return { ok: false, expected: `one of the keys ${known}`, at: `[${i}].${key}` };
+          }
+        }
+        for (const [name, camel] of names) {
+          const field = (fields as Record<string, Field<unknown>>)[camel];
+          const value = (table as Record<string, unknown>)[name];
+          if (value === undefined) {
+            item[camel] = field.default;
+            continue;
+          }
+          const result = field.parse(value);
+          if (!result.ok) return { ok: false, expected: result.expected, at: `[${i}].${name}` };
+          item[camel] = result.value;
+        }
+        const problem = check(item as T);
+        if (problem !== undefined) return { ok: false, expected: problem, at: `[${i}]` };
+        out.push(Object.freeze(item) as T);
+      }
+      return ok(Object.freeze(out));
+    },
+  };
+}

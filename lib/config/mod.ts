@@ -41,5 +41,6 @@ export {
   type ServerConfig,
   type StatusConfig,
   type StratumConfig,
+  type TipSourceConfig,
   tomlKey,
 } from "./schema.ts";

@@ -22,6 +22,7 @@ import {
   snowflakeCheck,
   stringField,
   stringListField,
+  tableListField,
   urlCheck,
   zmqEndpointCheck,
 } from "./fields.ts";
@@ -103,7 +104,33 @@ export interface NodeConfig {
   /** Least milliseconds between two template fetches. */
   readonly minRefreshIntervalMs: number;
   /** Seconds without a fresh template before the pool stops handing out work. */
-  readonly staleAfterSeconds: number;
+  readonly staleAfterSeconds:
+    number; /** Publish coinbase-only work for a new tip before `getblocktemplate` answers. */
+  readonly emptyFirst: boolean;
+  /** Other nodes that may announce new tips first (`[[node.tip_sources]]`). */
+  readonly tipSources: readonly TipSourceConfig[];
+}
+
+/** One `[[node.tip_sources]]` table: another node that may hear of new blocks first. */
+export interface TipSourceConfig {
+  /** Name in the status API and `/metrics`. */
+  readonly name: string;
+  /** Its JSON-RPC URL ("" = none): polled for its best block. */
+  readonly rpcUrl: string;
+  /** Its RPC cookie file ("" = use `rpc_user`/`rpc_password`). */
+  readonly rpcCookiePath: string;
+  /** Its RPC user. */
+  readonly rpcUser: string;
+  /** Its RPC password. */
+  readonly rpcPassword: string;
+  /** Its ZMQ `hashblock` endpoint ("" = off). */
+  readonly zmqHashblock: string;
+  /** Its ZMQ `rawblock` endpoint ("" = off). */
+  readonly zmqRawblock: string;
+  /** Act on its tips at once with empty work, before the pool's own node confirms them. */
+  readonly trusted: boolean;
+  /** Milliseconds between RPC polls. */
+  readonly pollMs: number;
 }
 
 /** Hash implementation the share workers use. */
@@ -368,6 +395,30 @@ export const CONFIG_SCHEMA: ConfigSchema = {
     refreshIntervalSeconds: numberField(30, { min: 1, max: 3600 }),
     minRefreshIntervalMs: integerField(500, 0, 60_000),
     staleAfterSeconds: integerField(120, 10, SECONDS_PER_DAY),
+    emptyFirst: booleanField(true),
+    tipSources: tableListField<TipSourceConfig>(
+      {
+        name: stringField("", {
+          maxBytes: 32,
+          check: (v) =>
+            /^[A-Za-z0-9_.-]+$/.test(v) ? undefined : "a name of letters, digits, _ . -",
+        }),
+        rpcUrl: stringField("", { check: optionalHttpUrl }),
+        rpcCookiePath: stringField(""),
+        rpcUser: stringField("", { maxBytes: 256 }),
+        rpcPassword: stringField("", { maxBytes: 256 }),
+        zmqHashblock: stringField("", { check: zmqEndpointCheck }),
+        zmqRawblock: stringField("", { check: zmqEndpointCheck }),
+        trusted: booleanField(false),
+        pollMs: integerField(500, 50, 60_000),
+      },
+      (source) =>
+        source.rpcUrl === "" && source.zmqHashblock === "" && source.zmqRawblock === ""
+          ? "a tip source with rpc_url, zmq_hashblock or zmq_rawblock"
+          : ["zmq", "longpoll", "rpc"].includes(source.name)
+          ? `a tip source name other than "zmq", "longpoll" and "rpc" (the node's own sources)`
+          : undefined,
+    ),
   },
   mining: {
     payoutAddress: stringField("", { maxBytes: 128 }),

@@ -74,10 +74,15 @@ function unknownConfigKey(file: string, path: string): ConfigError {
   return new ConfigError({ file, key: path, reason: `unknown key${hint ? `; ${hint}` : ""}` });
 }
 
-/** The array element a `FieldResult.at` of the form "[i]" points at. */
+/** The array element (or an item's key) a `FieldResult.at` of the form "[i]" or "[i].key" points at. */
 export function elementAt(raw: unknown, at: string): unknown {
-  const index = Number(/^\[(\d+)\]$/.exec(at)?.[1]);
-  return Array.isArray(raw) && Number.isInteger(index) ? raw[index] : raw;
+  const match = /^\[(\d+)\](?:\.(\w+))?$/.exec(at);
+  const index = Number(match?.[1]);
+  if (!Array.isArray(raw) || !Number.isInteger(index)) return raw;
+  const item: unknown = raw[index];
+  const key = match?.[2];
+  if (key === undefined || typeof item !== "object" || item === null) return item;
+  return (item as Record<string, unknown>)[key];
 }
 
 /** Checks one table against field definitions; `prefix` is "section." or "". */

@@ -16,9 +16,11 @@
 
 export * from "./block_tip.ts";
 export * from "./cookie.ts";
+export * from "./empty_work.ts";
 export * from "./latency.ts";
 export * from "./link_health.ts";
 export * from "./rpc.ts";
 export * from "./template.ts";
 export * from "./template_feed.ts";
+export * from "./tip_sources.ts";
 export * from "./zmq.ts";

@@ -72,6 +72,12 @@ export interface JobManagerOptions {
   readonly onRetire?: (job: PoolJob) => void;
   /** Clock (ms since the epoch); injectable for tests. */
   readonly now?: () => number;
+  /**
+   * The block subsidy at a height (satoshis). With it, once a job is out the manager pre-builds,
+   * off the hot path, the coinbase halves of the next height's empty-first job for every payout
+   * script in use, so a new tip costs no coinbase building per miner.
+   */
+  readonly subsidy?: (height: number) => bigint;
 }
 
 /** A job plus what only the pool needs (the raw transactions for building the block). */
@@ -80,6 +86,10 @@ export interface PoolJob extends Job {
   readonly txHex: readonly string[];
   /** Witness commitment scriptPubKey, when segwit is active. */
   readonly witnessCommitment: Uint8Array | undefined;
+  /** The template's coinbase aux flags (hex, "" when none). */
+  readonly auxHex: string;
+  /** Payout scripts (hex) whose coinbase halves were built for this job so far. */
+  coinbaseScripts(): Iterable<string>;
 }
 
 let nextCoinbaseKey = 1;
@@ -94,6 +104,8 @@ export class JobManager implements JobSource<PoolJob> {
   #seq = 0;
   #notReady: string | undefined = "waiting for the first block template";
   #now: () => number;
+  #prebuilt: Prebuilt | undefined;
+  #prebuildTimer: ReturnType<typeof setTimeout> | undefined;
   /** The tip the jobs build on and the tips the pool solved (shared with the block submitter). */
   readonly tips: TipState;
 
@@ -174,6 +186,7 @@ export class JobManager implements JobSource<PoolJob> {
     }
     this.tips.setTip(job.prevhash);
     this.#current = job;
+    this.#schedulePrebuild(job);
     if (this.#notReady === "waiting for the first block template") this.#notReady = undefined;
     for (const listener of this.#listeners) {
       try {
@@ -200,37 +213,25 @@ export class JobManager implements JobSource<PoolJob> {
       ? hexToBytes(t.default_witness_commitment)
       : undefined;
     const auxFlags = t.coinbaseaux?.flags ? hexToBytes(t.coinbaseaux.flags) : undefined;
-    const cache = new Map<string, CoinbaseParts>();
     const height = t.height;
+    const spec: CoinbaseSpec = {
+      height,
+      coinbaseValue,
+      witnessCommitment,
+      auxHex: t.coinbaseaux?.flags ?? "",
+      tag: opts.tag,
+    };
+    // Empty-first work whose coinbases were pre-built while the previous job was out.
+    const prebuilt = this.#prebuilt;
+    this.#prebuilt = undefined;
+    const cache = prebuilt !== undefined && sameSpec(prebuilt.spec, spec)
+      ? prebuilt.parts
+      : new Map<string, CoinbaseParts>();
     const coinbaseFor = (payoutScript: Uint8Array): CoinbaseParts => {
       const cacheKey = scriptKey(payoutScript);
       const hit = cache.get(cacheKey);
       if (hit) return hit;
-      const outputs = splitPayout({
-        coinbaseValue,
-        minerScript: payoutScript,
-        poolScript: opts.poolScript,
-        poolFeePercent: opts.poolFeePercent,
-        donationScript: opts.donationScript,
-        donationPercent: opts.donationPercent,
-      });
-      const { coinb1, coinb2 } = buildCoinbaseParts({
-        height,
-        payouts: outputs,
-        witnessCommitment,
-        tag: opts.tag,
-        auxFlags,
-        extranonce1Size: opts.extranonce1Size,
-        extranonce2Size: opts.extranonce2Size,
-      });
-      const parts: CoinbaseParts = {
-        key: nextCoinbaseKey++,
-        coinb1,
-        coinb2,
-        coinb1Hex: bytesToHex(coinb1),
-        coinb2Hex: bytesToHex(coinb2),
-        outputs,
-      };
+      const parts = this.#coinbase(spec, auxFlags, payoutScript);
       cache.set(cacheKey, parts);
       return parts;
     };
@@ -256,9 +257,103 @@ export class JobManager implements JobSource<PoolJob> {
       txids: t.transactions.map((tx) => tx.txid),
       txHex: t.transactions.map((tx) => tx.data),
       witnessCommitment,
+      auxHex: spec.auxHex,
       coinbaseFor,
+      coinbaseScripts: () => cache.keys(),
     };
   }
+
+  #coinbase(spec: CoinbaseSpec, auxFlags: Uint8Array | undefined, script: Uint8Array) {
+    const opts = this.#opts;
+    const outputs = splitPayout({
+      coinbaseValue: spec.coinbaseValue,
+      minerScript: script,
+      poolScript: opts.poolScript,
+      poolFeePercent: opts.poolFeePercent,
+      donationScript: opts.donationScript,
+      donationPercent: opts.donationPercent,
+    });
+    const { coinb1, coinb2 } = buildCoinbaseParts({
+      height: spec.height,
+      payouts: outputs,
+      witnessCommitment: spec.witnessCommitment,
+      tag: spec.tag,
+      auxFlags,
+      extranonce1Size: opts.extranonce1Size,
+      extranonce2Size: opts.extranonce2Size,
+    });
+    const parts: CoinbaseParts = {
+      key: nextCoinbaseKey++,
+      coinb1,
+      coinb2,
+      coinb1Hex: bytesToHex(coinb1),
+      coinb2Hex: bytesToHex(coinb2),
+      outputs,
+    };
+    return parts;
+  }
+
+  /**
+   * After the fan-out of `job` (a timer, so sessions have asked for their coinbases by then):
+   * pre-builds the next height's empty-first coinbases for every payout script `job` served.
+   */
+  #schedulePrebuild(job: PoolJob): void {
+    const subsidy = this.#opts.subsidy;
+    if (subsidy === undefined) return;
+    clearTimeout(this.#prebuildTimer);
+    this.#prebuildTimer = setTimeout(() => {
+      this.#prebuildTimer = undefined;
+      if (this.#current !== job) return;
+      const height = job.height + 1;
+      const spec: CoinbaseSpec = {
+        height,
+        coinbaseValue: subsidy(height),
+        witnessCommitment: undefined,
+        auxHex: job.auxHex,
+        tag: this.#opts.tag,
+      };
+      const auxFlags = spec.auxHex ? hexToBytes(spec.auxHex) : undefined;
+      const parts = new Map<string, CoinbaseParts>();
+      for (const key of job.coinbaseScripts()) {
+        parts.set(key, this.#coinbase(spec, auxFlags, hexToBytes(key)));
+      }
+      this.#prebuilt = { spec, parts };
+    }, PREBUILD_DELAY_MS);
+  }
+
+  /** Cancels the pending pre-build (the pool is stopping). */
+  close(): void {
+    clearTimeout(this.#prebuildTimer);
+    this.#prebuildTimer = undefined;
+  }
+
+  /** How many empty-first coinbases are pre-built for the next height (for tests and status). */
+  get prebuiltCoinbases(): number {
+    return this.#prebuilt?.parts.size ?? 0;
+  }
+}
+
+/** Milliseconds after a job goes out before the next height's coinbases are pre-built. */
+const PREBUILD_DELAY_MS = 50;
+
+/** What a coinbase depends on besides the payout script. */
+interface CoinbaseSpec {
+  readonly height: number;
+  readonly coinbaseValue: bigint;
+  readonly witnessCommitment: Uint8Array | undefined;
+  readonly auxHex: string;
+  readonly tag: Uint8Array;
+}
+
+interface Prebuilt {
+  readonly spec: CoinbaseSpec;
+  readonly parts: Map<string, CoinbaseParts>;
+}
+
+function sameSpec(a: CoinbaseSpec, b: CoinbaseSpec): boolean {
+  return a.height === b.height && a.coinbaseValue === b.coinbaseValue &&
+    a.witnessCommitment === undefined && b.witnessCommitment === undefined &&
+    a.auxHex === b.auxHex && a.tag === b.tag;
 }
 
 /**

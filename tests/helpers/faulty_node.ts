@@ -18,6 +18,11 @@ export type Fault =
   | { readonly kind: "hang" }
   /** Forward, but only after `ms`. */
   | { readonly kind: "delay"; readonly ms: number }
+  /**
+   * Forward at once, but hold the node's reply for `ms` (a node that takes that long to build its
+   * answer: the reply reflects the chain when the call was made, like a slow `getblocktemplate`).
+   */
+  | { readonly kind: "slow"; readonly ms: number }
   /** Answer `status` with `body` (default an HTML error page) without asking the node. */
   | { readonly kind: "status"; readonly status: number; readonly body?: string }
   /** Answer 200 with `body` as is, without asking the node. */
@@ -95,14 +100,16 @@ export function startFaultyNode(targetUrl: string): FaultyNode {
     const controller = new AbortController();
     inFlight.add(controller);
     try {
-      if (fault?.kind === "delay") {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, fault.ms);
+      const wait = (ms: number) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
           controller.signal.addEventListener("abort", () => {
             clearTimeout(timer);
             resolve();
           });
         });
+      if (fault?.kind === "delay") {
+        await wait(fault.ms);
         if (controller.signal.aborted) return new Response("proxy going down", { status: 503 });
       }
       const upstream = await fetch(targetUrl, {
@@ -115,6 +122,10 @@ export function startFaultyNode(targetUrl: string): FaultyNode {
         signal: controller.signal,
       });
       const text = await upstream.text();
+      if (fault?.kind === "slow") {
+        await wait(fault.ms);
+        if (controller.signal.aborted) return new Response("proxy going down", { status: 503 });
+      }
       if (fault?.kind === "rewrite") {
         const rewritten = fault.rewrite(JSON.parse(text) as RpcReply);
         return new Response(JSON.stringify(rewritten), {

@@ -39,7 +39,15 @@ export interface RegtestOptions {
 export interface MempoolTxOptions {
   /** Pay half of the outputs to P2WPKH and spend them, so the mempool holds witness spends. */
   segwit?: boolean;
+  /**
+   * Outputs of each spend (default 1). More outputs make bigger transactions: 7 give about 400
+   * bytes each, so 2,000 of them make a template of about 0.8 MB of transactions (1.7 MB of JSON).
+   */
+  outputsPerTx?: number;
 }
+
+/** Fee rate of the harness's transactions, sat/byte (estimated sizes; well above relay minimums). */
+const FEE_RATE = 20;
 
 /** A running in-process regtest node and the helpers tests use to drive it. */
 export interface RegtestNode {
@@ -254,6 +262,9 @@ class BcoinRegtestNode implements RegtestNode {
   async addMempoolTransactions(count: number, opts: MempoolTxOptions = {}): Promise<string[]> {
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`bad count ${count}`);
     const segwit = opts.segwit ?? true;
+    const perTx = opts.outputsPerTx ?? 1;
+    if (!Number.isInteger(perTx) || perTx < 1) throw new RangeError(`bad outputsPerTx ${perTx}`);
+    const spendFee = Math.max(TX_FEE, (150 + 34 * perTx) * FEE_RATE);
     if (segwit) await this.activateSegwit();
     await this.fundWallet();
     const tip = await this.height();
@@ -267,8 +278,9 @@ class BcoinRegtestNode implements RegtestNode {
     const outputs = Math.max(1, spends);
     const fanout = new lib.MTX();
     fanout.addCoin(lib.Coin.fromTX(coinbase, 0, source.height));
-    const share = Math.floor((coinbase.outputs[0].value - TX_FEE) / outputs);
-    if (share <= TX_FEE * 2) throw new Error("coinbase too small to fan out");
+    const fanoutFee = Math.max(TX_FEE, (150 + 34 * outputs) * FEE_RATE);
+    const share = Math.floor((coinbase.outputs[0].value - fanoutFee) / outputs);
+    if (share <= spendFee * 2 + perTx * 1000) throw new Error("coinbase too small to fan out");
     for (let i = 0; i < outputs; i++) {
       const toWitness = segwit && i % 2 === 0;
       fanout.addOutput(this.#scriptFor(toWitness), share);
@@ -282,7 +294,10 @@ class BcoinRegtestNode implements RegtestNode {
       const fromWitness = segwit && i % 2 === 0;
       const spend = new lib.MTX();
       spend.addCoin(lib.Coin.fromTX(fanoutTx, i, -1));
-      spend.addOutput(this.#scriptFor(!fromWitness && segwit), share - TX_FEE);
+      const each = Math.floor((share - spendFee) / perTx);
+      for (let o = 0; o < perTx; o++) {
+        spend.addOutput(this.#scriptFor(!fromWitness && segwit), each);
+      }
       const signed = spend.sign(fromWitness ? this.#witnessRing : this.#legacyRing);
       if (signed !== 1) throw new Error("harness could not sign its own spend");
       const tx = spend.toTX();
