@@ -162,3 +162,175 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "new tip: a slow template of the old tip that answers after the empty job is thrown away and counted",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const r = await rig((address, proxyUrl) => ({
+      node: { rpc_url: proxyUrl, zmq_rawblock: address, longpoll: false },
+    }));
+    try {
+      const feed = r.tp.pool.feed;
+      await waitUntil(() => feed.status().zmq?.zmqHealthy === true, "ZMQ connected");
+      const old = r.tp.pool.jobs.current()!;
+      const client = await connectMiner(r.tp.port, `${regtestP2wpkh(8)}.guard`);
+      const seen: string[] = [];
+      client.on("mining.notify", (m) => seen.push(notifyPrevhash(m.params)));
+      // A fetch that starts on the old tip and answers late, like a mainnet GBT under load.
+      r.proxy.fault("getblocktemplate", { kind: "slow", ms: 800 });
+      const inFlight = feed.refresh("manual");
+      await waitUntil(() => (r.proxy.calls.get("getblocktemplate") ?? 0) >= 2, "GBT in flight");
+      await r.node.addMempoolTransactions(5); // the late template differs from the one out
+      const [tip] = await r.node.mine(1);
+      await r.publish(tip);
+      await client.waitFor("mining.notify", isNotifyOn(tip), 1_000);
+      const discardedBefore = feed.status().discarded;
+      await inFlight;
+      await waitUntil(() => feed.status().discarded > discardedBefore, "the late template counted");
+      r.proxy.clearFaults();
+      await waitUntil(
+        () => (r.tp.pool.jobs.current()?.txCount ?? 0) === 0 && !r.tp.pool.jobs.current()!.clean,
+        "full work on the new tip",
+      );
+      const oldTip = notifyPrevhash(["", old.prevhashStratum]);
+      const firstNew = seen.indexOf(tip);
+      assert.ok(firstNew >= 0);
+      assert.ok(!seen.slice(firstNew).includes(oldTip), "no work on the old tip after the new one");
+      assert.equal(r.tp.pool.jobs.current()!.height, old.height + 1);
+      client.close();
+    } finally {
+      await r.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "tip sources: an untrusted hint acts once the node confirms it; one it cannot confirm is ignored; a trusted one needs no RPC",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const node = await startRegtestNode();
+    await node.activateSegwit();
+    const relayAddress = `tcp://127.0.0.1:${freePort()}`;
+    const relay = new zmq.Publisher();
+    await relay.bind(relayAddress);
+    // The pool's own node has no ZMQ, no longpoll and a slow timer: only the relay can be first.
+    const r = await rig((_address, proxyUrl) => ({
+      node: {
+        rpc_url: proxyUrl,
+        longpoll: false,
+        refresh_interval_seconds: 3600,
+        tip_sources: [{ name: "relay", zmq_rawblock: relayAddress }],
+      },
+    }), node);
+    try {
+      const feed = r.tp.pool.feed;
+      const status = () => feed.status().sources.find((s) => s.name === "relay")!;
+      await waitUntil(() => status().healthy, "relay connected");
+      const client = await connectMiner(r.tp.port, `${regtestP2wpkh(9)}.relay`);
+      const [tip] = await node.mine(1);
+      await r.publish(tip, relay);
+      const notify = await client.waitFor("mining.notify", isNotifyOn(tip), 2_000);
+      assert.equal(notify.params[8], true);
+      assert.equal(status().first, 1);
+      assert.equal(status().trusted, false);
+
+      // A block the node does not have (the raw block with another nonce): counted, not acted on.
+      const raw = hexToBytes(await node.rpc<string>("getblock", [tip, 0]));
+      raw[76] ^= 0xff;
+      await relay.send(["rawblock", raw, new Uint8Array(4)]);
+      await waitUntil(() => status().unconfirmed === 1, "hint not confirmed");
+      assert.equal(notifyPrevhash(["", r.tp.pool.jobs.current()!.prevhashStratum]), tip);
+      client.close();
+    } finally {
+      await r.stop();
+    }
+
+    // Trusted: empty work from the relay's raw block before the pool's node is asked anything.
+    const trusted = await rig((_address, proxyUrl) => ({
+      node: {
+        rpc_url: proxyUrl,
+        longpoll: false,
+        refresh_interval_seconds: 3600,
+        tip_sources: [{ name: "relay", zmq_rawblock: relayAddress, trusted: true }],
+      },
+    }), node);
+    try {
+      const feed = trusted.tp.pool.feed;
+      await waitUntil(
+        () => feed.status().sources.find((s) => s.name === "relay")!.healthy,
+        "relay connected",
+      );
+      const client = await connectMiner(trusted.tp.port, `${regtestP2wpkh(10)}.trusted`);
+      // A first tip from the relay, then a second: both straight from its raw blocks.
+      const [warm] = await node.mine(1);
+      await trusted.publish(warm, relay);
+      await client.waitFor("mining.notify", isNotifyOn(warm), 2_000);
+      const [tip] = await node.mine(1);
+      const before = trusted.proxy.log.length;
+      await trusted.publish(tip, relay);
+      await client.waitFor("mining.notify", isNotifyOn(tip), 2_000);
+      const asked = trusted.proxy.log.slice(before).map((c) => c.method);
+      // (The status pages may look the new tip's header up for display; no confirmation is asked.)
+      assert.ok(!asked.includes("getbestblockhash"), `no confirmation asked: ${asked.join(", ")}`);
+      assert.equal(feed.status().sources.find((s) => s.name === "relay")!.first, 2);
+      client.close();
+    } finally {
+      await trusted.stop();
+      await closeZmq(relay);
+      await node.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "new tip with a mainnet-sized template (2,000 transactions): empty work first, then the full job; its block is accepted",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const r = await rig((address, proxyUrl) => ({
+      node: { rpc_url: proxyUrl, zmq_rawblock: address, longpoll: false },
+    }));
+    try {
+      const feed = r.tp.pool.feed;
+      await waitUntil(() => feed.status().zmq?.zmqHealthy === true, "ZMQ connected");
+      const user = `${regtestP2wpkh(11)}.big`;
+      const client = await connectMiner(r.tp.port, user);
+      const [tip] = await r.node.mine(1);
+      await r.node.addMempoolTransactions(2_000, { outputsPerTx: 7 });
+      const gbt = await r.node.rpc<{ transactions: unknown[] }>("getblocktemplate", [{
+        rules: ["segwit"],
+      }]);
+      assert.equal(gbt.transactions.length, 2_000);
+      assert.ok(JSON.stringify(gbt).length > 1_500_000, "a template of more than 1.5 MB of JSON");
+      r.proxy.fault("getblocktemplate", { kind: "slow", ms: 300 });
+      client.clearBuffered();
+      await r.publish(tip);
+      const empty = await client.waitFor("mining.notify", isNotifyOn(tip), 1_000);
+      assert.deepEqual(empty.params[4], []);
+      const full = await client.waitFor(
+        "mining.notify",
+        (m) => isNotifyOn(tip)(m) && (m.params[4] as string[]).length === 11,
+        10_000,
+      );
+      assert.equal(full.params[8], false);
+      assert.equal(r.tp.pool.jobs.current()!.txCount, 2_000);
+      const found = await submitBlock(client, user);
+      await waitUntil(
+        async () => (await r.node.rpc<string>("getbestblockhash")) === found,
+        "the node took the big block",
+        10_000,
+      );
+      const block = await r.node.rpc<{ tx: string[] }>("getblock", [found, 1]);
+      assert.equal(block.tx.length, 2_001);
+      client.close();
+    } finally {
+      await r.stop();
+    }
+  },
+});
