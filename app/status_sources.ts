@@ -406,6 +406,9 @@ export class LiveStatusSources implements OverviewSources, MetricsSource {
       errorHistory: status.errorHistory.map((e) => e.message).reverse(),
       lastRawBlockAt: zmq?.lastRawBlockAt,
       lastRawBlockBytes: zmq?.lastRawBlockBytes,
+      emptyFirst: status.emptyFirst,
+      discarded: status.discarded,
+      tipSources: status.sources,
     };
     return state;
   }
@@ -482,6 +485,7 @@ export class LiveStatusSources implements OverviewSources, MetricsSource {
     for (const r of blocks.records()) blocksByResult[r.status]++;
     const counts = stratum.counts();
     const stats = shares?.stats();
+    const feedStatus = this.#parts.feed.status();
     const rpcLatency: Record<string, HistogramSnapshot> = {};
     // The two that matter are always listed (zero before their first call: a true count, and a
     // series that exists from the start is one alerts can rely on).
@@ -500,6 +504,9 @@ export class LiveStatusSources implements OverviewSources, MetricsSource {
       rpcLatency,
       fanoutLatency: stratum.fanoutLatency(),
       journalErrors: blocks.journalErrors,
+      tipSources: feedStatus.sources,
+      emptyJobs: feedStatus.emptyFirst.published,
+      templatesDiscarded: feedStatus.discarded,
     };
   }
 

@@ -226,6 +226,7 @@ Deno.test({
         refresh_interval_seconds: 3600,
         tip_sources: [{ name: "relay", zmq_rawblock: relayAddress }],
       },
+      server: { metrics_listen: "127.0.0.1:0" },
     }), node);
     try {
       const feed = r.tp.pool.feed;
@@ -238,6 +239,25 @@ Deno.test({
       assert.equal(notify.params[8], true);
       assert.equal(status().first, 1);
       assert.equal(status().trusted, false);
+      // The sources in /api/server (a snapshot: rebuilt on its own schedule) and /metrics.
+      const api = `http://127.0.0.1:${r.tp.pool.status.http!.port}/api/server`;
+      type Source = { name: string; kind: string; trusted: boolean; first: number };
+      let server: { job_feed: { tip_sources: Source[]; empty_first: { enabled: boolean } } };
+      await waitUntil(async () => {
+        server = await (await fetch(api)).json();
+        return server.job_feed.tip_sources?.find((s) => s.name === "relay")?.first === 1;
+      }, "the relay listed as first in /api/server");
+      const listed = server!.job_feed.tip_sources.find((s) => s.name === "relay")!;
+      assert.deepEqual(
+        { kind: listed.kind, trusted: listed.trusted, first: listed.first },
+        { kind: "tip-source", trusted: false, first: 1 },
+      );
+      assert.equal(server!.job_feed.empty_first.enabled, true);
+      const metrics =
+        await (await fetch(`http://127.0.0.1:${r.tp.pool.status.metrics!.port}/metrics`))
+          .text();
+      assert.match(metrics, /^denopool_tip_source_first_total\{source="relay"\} 1$/m);
+      assert.match(metrics, /^denopool_empty_jobs_total \d+$/m);
 
       // A block the node does not have (the raw block with another nonce): counted, not acted on.
       const raw = hexToBytes(await node.rpc<string>("getblock", [tip, 0]));

@@ -35,6 +35,18 @@ export interface MetricsSnapshot {
   readonly fanoutLatency?: HistogramSnapshot;
   /** Failed writes of the found-block journal since start, when known. */
   readonly journalErrors?: number;
+  /** Sources of new tips (the node's ZMQ, longpoll, RPC; configured tip sources), when known. */
+  readonly tipSources?: readonly {
+    readonly name: string;
+    readonly healthy: boolean;
+    readonly first: number;
+    readonly announced: number;
+    readonly unconfirmed: number;
+  }[];
+  /** Empty-first jobs published since start, when known. */
+  readonly emptyJobs?: number;
+  /** Templates thrown away for building below the newest tip, since start, when known. */
+  readonly templatesDiscarded?: number;
 }
 
 /** Where `/metrics` reads from. */
@@ -114,6 +126,32 @@ export function renderPrometheus(m: MetricsSnapshot, prefix = "denopool"): strin
   if (m.journalErrors !== undefined) {
     family("block_journal_errors_total", "counter", "Failed writes of the found-block journal.");
     sample("block_journal_errors_total", m.journalErrors);
+  }
+  if (m.tipSources !== undefined) {
+    family("tip_source_first_total", "counter", "New tips each source was the first to show.");
+    for (const s of m.tipSources) sample("tip_source_first_total", s.first, { source: s.name });
+    family("tip_source_announced_total", "counter", "Tips each source announced.");
+    for (const s of m.tipSources) {
+      sample("tip_source_announced_total", s.announced, { source: s.name });
+    }
+    family("tip_source_unconfirmed_total", "counter", "Hints the pool's node did not confirm.");
+    for (const s of m.tipSources) {
+      sample("tip_source_unconfirmed_total", s.unconfirmed, { source: s.name });
+    }
+    family("tip_source_up", "gauge", "1 while the tip source is reachable.");
+    for (const s of m.tipSources) sample("tip_source_up", s.healthy ? 1 : 0, { source: s.name });
+  }
+  if (m.emptyJobs !== undefined) {
+    family(
+      "empty_jobs_total",
+      "counter",
+      "Empty-first (coinbase-only) jobs published on a new tip.",
+    );
+    sample("empty_jobs_total", m.emptyJobs);
+  }
+  if (m.templatesDiscarded !== undefined) {
+    family("templates_discarded_total", "counter", "Templates thrown away: below the newest tip.");
+    sample("templates_discarded_total", m.templatesDiscarded);
   }
   return lines.join("\n") + "\n";
 }

@@ -25,7 +25,9 @@ import type {
   PoolPageData,
   RecentWorkView,
   ServerPageData,
+  ServerPageEmptyFirst,
   ServerPageJobFeed,
+  ServerPageTipSource,
   WorkerView,
 } from "./types.ts";
 
@@ -312,7 +314,38 @@ export const NodePageDataSchema: ObjectSchema = objectSchema<NodePageData>(
   },
 );
 
-/** `ServerPageJobFeed`. */
+/** `/api/server.job_feed.empty_first`. */
+export const ServerPageEmptyFirstSchema: ObjectSchema = objectSchema<ServerPageEmptyFirst>(
+  "ServerPageEmptyFirst",
+  "Empty-first work: coinbase-only jobs published on a new tip before getblocktemplate answers.",
+  {
+    enabled: bool("On for this network and config."),
+    disabled_reason: opt(str("Why off.")),
+    published: int("Empty-first jobs published.", 0),
+    skipped: int("New tips where a rule could not be checked exactly.", 0),
+    last_skip: opt(str("Why it last skipped.")),
+    late: int("New tips the full template reached first.", 0),
+  },
+);
+
+/** One `/api/server.job_feed.tip_sources` entry. */
+export const ServerPageTipSourceSchema: ObjectSchema = objectSchema<ServerPageTipSource>(
+  "ServerPageTipSource",
+  "A source of new tips: the pool's node (zmq, longpoll, rpc) or a configured tip source.",
+  {
+    name: str("Source name."),
+    kind: str("node or tip-source."),
+    trusted: bool("Acted on before the node confirms."),
+    healthy: bool("Reachable now."),
+    first: int("New tips it showed first.", 0),
+    announced: int("Tips it announced.", 0),
+    unconfirmed: int("Hints the node did not confirm.", 0),
+    last_at: opt(time("When it last announced a tip.")),
+    last_error: opt(str("Its latest error.")),
+  },
+);
+
+/** `/api/server.job_feed`. */
 export const ServerPageJobFeedSchema: ObjectSchema = objectSchema<ServerPageJobFeed>(
   "ServerPageJobFeed",
   "Template feed state.",
@@ -330,6 +363,9 @@ export const ServerPageJobFeedSchema: ObjectSchema = objectSchema<ServerPageJobF
     block_time: opt(time("Tip header time.")),
     block_bits: opt(str("Tip compact target.")),
     block_difficulty: opt(num("Tip difficulty.", 0)),
+    empty_first: opt(ServerPageEmptyFirstSchema),
+    templates_discarded: opt(int("Templates thrown away for building below the newest tip.", 0)),
+    tip_sources: opt(arr(ServerPageTipSourceSchema, "Every source of new tips.")),
   },
 );
 

@@ -264,6 +264,29 @@ export interface JobFeedState {
   readonly lastRawBlockAt?: number;
   /** Its size in bytes. */
   readonly lastRawBlockBytes?: number;
+  /** What empty-first work did, when the feed reports it. */
+  readonly emptyFirst?: {
+    readonly enabled: boolean;
+    readonly disabledReason?: string;
+    readonly published: number;
+    readonly skipped: number;
+    readonly lastSkip?: string;
+    readonly late: number;
+  };
+  /** Templates thrown away for building below the newest tip. */
+  readonly discarded?: number;
+  /** Every source of new tips and how it is doing. */
+  readonly tipSources?: readonly {
+    readonly name: string;
+    readonly kind: "node" | "tip-source";
+    readonly trusted: boolean;
+    readonly healthy: boolean;
+    readonly first: number;
+    readonly announced: number;
+    readonly unconfirmed: number;
+    readonly lastAt?: number;
+    readonly lastError?: string;
+  }[];
 }
 
 /** The chain tip the pool builds on. */

@@ -237,6 +237,50 @@ export interface ServerPageJobFeed {
   block_bits?: string;
   /** Tip difficulty. */
   block_difficulty?: number;
+  /** Empty-first work (denopool addition). */
+  empty_first?: ServerPageEmptyFirst;
+  /** Templates thrown away for building below the newest tip (denopool addition). */
+  templates_discarded?: number;
+  /** Every source of new tips (denopool addition). */
+  tip_sources?: ServerPageTipSource[];
+}
+
+/** `/api/server.job_feed.empty_first`: what the new-tip fast path did. */
+export interface ServerPageEmptyFirst {
+  /** On for this network and config. */
+  enabled: boolean;
+  /** Why off, when off. */
+  disabled_reason?: string;
+  /** Coinbase-only jobs published on new tips. */
+  published: number;
+  /** New tips where a rule could not be checked exactly, so it waited for the template. */
+  skipped: number;
+  /** Why it last skipped. */
+  last_skip?: string;
+  /** New tips the full template reached first. */
+  late: number;
+}
+
+/** One `/api/server.job_feed.tip_sources` entry. */
+export interface ServerPageTipSource {
+  /** `zmq`, `longpoll`, `rpc` (the pool's node) or a configured tip source's name. */
+  name: string;
+  /** `node` or `tip-source`. */
+  kind: string;
+  /** Acted on before the node confirms. */
+  trusted: boolean;
+  /** Reachable now. */
+  healthy: boolean;
+  /** New tips it showed first. */
+  first: number;
+  /** Tips it announced. */
+  announced: number;
+  /** Hints the node did not confirm. */
+  unconfirmed: number;
+  /** When it last announced a tip (RFC3339). */
+  last_at?: string;
+  /** Its latest error (censored). */
+  last_error?: string;
 }
 
 /** `GET /api/server`. */

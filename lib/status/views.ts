@@ -32,7 +32,9 @@ import {
   type PoolPageData,
   type RecentWorkView,
   type ServerPageData,
+  type ServerPageEmptyFirst,
   type ServerPageJobFeed,
+  type ServerPageTipSource,
   type WorkerView,
 } from "./types.ts";
 
@@ -391,6 +393,35 @@ export function buildServer(sources: StatusSources, system: SystemMetrics): Serv
     jobFeed.block_time = rfc3339(tip.time * 1000);
     jobFeed.block_bits = tip.bits;
     put(jobFeed, "block_difficulty", optFinite(tip.difficulty));
+  }
+  if (feed.emptyFirst) {
+    const e = feed.emptyFirst;
+    const emptyFirst: ServerPageEmptyFirst = {
+      enabled: e.enabled,
+      published: count(e.published),
+      skipped: count(e.skipped),
+      late: count(e.late),
+    };
+    if (e.disabledReason) emptyFirst.disabled_reason = censorText(e.disabledReason);
+    if (e.lastSkip) emptyFirst.last_skip = censorText(e.lastSkip);
+    jobFeed.empty_first = emptyFirst;
+  }
+  if (feed.discarded !== undefined) jobFeed.templates_discarded = count(feed.discarded);
+  if (feed.tipSources) {
+    jobFeed.tip_sources = feed.tipSources.map((s) => {
+      const out: ServerPageTipSource = {
+        name: censorText(s.name, [], 32),
+        kind: s.kind,
+        trusted: s.trusted,
+        healthy: s.healthy,
+        first: count(s.first),
+        announced: count(s.announced),
+        unconfirmed: count(s.unconfirmed),
+      };
+      if (s.lastAt !== undefined) out.last_at = rfc3339(s.lastAt);
+      if (s.lastError) out.last_error = censorText(s.lastError);
+      return out;
+    });
   }
   const page: ServerPageData = {
     api_version: API_VERSION,
