@@ -1,5 +1,5 @@
 /**
- * `deno task bench <load|hash|api|fanout|status|sockets|all> [flags]`: runs a benchmark, prints its figures and writes a
+ * `deno task bench <load|hash|api|fanout|newtip|status|sockets|all> [flags]`: runs a benchmark, prints its figures and writes a
  * JSON report (`--json PATH`, default `artifacts/bench/<bench>-<time>.json`). Every run is bounded
  * and stops by itself; everything listens on loopback.
  *
@@ -11,11 +11,12 @@ import { runLoad } from "./load.ts";
 import { runHash } from "./hash.ts";
 import { runApi } from "./api.ts";
 import { runFanout } from "./fanout.ts";
+import { runNewTip } from "./newtip.ts";
 import { runStatus } from "./status.ts";
 import { runSockets } from "./sockets.ts";
 import { defaultReportPath, makeReport, writeReport } from "./stats.ts";
 
-const USAGE = `usage: deno task bench <load|hash|api|fanout|status|sockets|all> [flags]
+const USAGE = `usage: deno task bench <load|hash|api|fanout|newtip|status|sockets|all> [flags]
 
 load   Stratum miners against a pool (ours on a regtest node, or --url)
   --connections N      connections to open (1000)
@@ -44,6 +45,13 @@ fanout new-block fan-out alone: server in process, miners in a child process
   --blocks N           new blocks (10)
   --addresses N        distinct payout addresses among the miners (1)
   --steps N            merkle branch steps of the job (12)
+newtip node event (ZMQ rawblock) → clean notify at every miner: pool with empty-first work,
+       pool without it, and the harness floor; a real regtest node behind a slow-GBT proxy
+  --miners N[,N]       miner counts, one set of rounds each (1000,8000,10000)
+  --blocks N           new blocks per mode and count (5)
+  --gbt-ms MS          getblocktemplate answer delay (300)
+  --addresses N        distinct payout addresses among the miners (100)
+  --big                also 3 rounds with a 2,000-transaction template (first count only)
 status status snapshot rebuilds (/api/overview, /api/pool-page) over synthetic workers, in process
   --workers N[,N]      registered workers, one measurement each (1000,8000)
   --runs N             timed rebuilds after the first (30)
@@ -88,6 +96,8 @@ async function main(): Promise<number> {
       url: { type: "string" },
       address: { type: "string" },
       pid: { type: "string" },
+      "gbt-ms": { type: "string" },
+      big: { type: "boolean", default: false },
       seconds: { type: "string" },
       workers: { type: "string" },
       runs: { type: "string" },
@@ -102,7 +112,7 @@ async function main(): Promise<number> {
   const which = positionals[0];
   if (
     values.help || which === undefined ||
-    !["load", "hash", "api", "fanout", "status", "sockets", "all"].includes(which)
+    !["load", "hash", "api", "fanout", "newtip", "status", "sockets", "all"].includes(which)
   ) {
     console.log(USAGE);
     return values.help ? 0 : 2;
@@ -132,6 +142,16 @@ async function main(): Promise<number> {
       blocks: positive(values.blocks, 10, "blocks"),
       addresses: positive(values.addresses, 1, "addresses"),
       steps: positive(values.steps, 12, "steps"),
+      log,
+    });
+  }
+  if (which === "newtip") {
+    results.newtip = await runNewTip({
+      miners: numberList(values.miners ?? "1000,8000,10000"),
+      blocks: positive(values.blocks, 5, "blocks"),
+      gbtMs: positive(values["gbt-ms"], 300, "gbt-ms"),
+      addresses: positive(values.addresses, 100, "addresses"),
+      big: values.big,
       log,
     });
   }

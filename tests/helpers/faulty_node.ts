@@ -38,6 +38,8 @@ export interface FaultyNode {
   readonly port: number;
   /** Calls that reached the proxy, per method (faulted ones included). */
   readonly calls: Map<string, number>;
+  /** When the latest reply of each method left the proxy (`performance.timeOrigin + now()`, ms). */
+  readonly repliedAt: Map<string, number>;
   /** The latest 1000 calls that reached the proxy: method and params, oldest first. */
   readonly log: { method: string; params: unknown }[];
   /** Sets (or with `undefined` clears) the fault of `method` (`"*"`: every method). */
@@ -60,6 +62,7 @@ const HTML_500 = "<html><body><h1>500 Internal Server Error</h1></body></html>";
 export function startFaultyNode(targetUrl: string): FaultyNode {
   const faults = new Map<string, Fault>();
   const calls = new Map<string, number>();
+  const repliedAt = new Map<string, number>();
   const log: { method: string; params: unknown }[] = [];
   const inFlight = new Set<AbortController>();
   const hung = new Set<() => void>();
@@ -126,6 +129,7 @@ export function startFaultyNode(targetUrl: string): FaultyNode {
         await wait(fault.ms);
         if (controller.signal.aborted) return new Response("proxy going down", { status: 503 });
       }
+      repliedAt.set(method, performance.timeOrigin + performance.now());
       if (fault?.kind === "rewrite") {
         const rewritten = fault.rewrite(JSON.parse(text) as RpcReply);
         return new Response(JSON.stringify(rewritten), {
@@ -166,6 +170,7 @@ export function startFaultyNode(targetUrl: string): FaultyNode {
       return port;
     },
     calls,
+    repliedAt,
     log,
     fault(method, fault) {
       if (fault === undefined) faults.delete(method);
