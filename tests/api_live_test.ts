@@ -160,7 +160,12 @@ Deno.test({
         const p = await json("/api/pool-page");
         assert.equal(p.blocks_accepted, 1);
         assert.equal(p.blocks_errored, 0);
-        assert.ok(p.rpc_gbt_count >= 2, "at least the first template and the one after the block");
+        // The template after the block may come by longpoll (not timed: it waits by design).
+        assert.ok(p.rpc_gbt_count >= 1, "at least the first template");
+        assert.ok(
+          pool.feed.status().templates >= 2,
+          "the first template and the one after the block",
+        );
         assert.ok(p.rpc_gbt_last_sec > 0 && p.rpc_gbt_max_sec >= p.rpc_gbt_last_sec);
         assert.ok(p.rpc_gbt_min_1h_sec <= p.rpc_gbt_avg_1h_sec);
         assert.ok(p.rpc_gbt_avg_1h_sec <= p.rpc_gbt_max_1h_sec);
@@ -207,7 +212,7 @@ Deno.test({
             assert.equal(value("rpc_latency_seconds", "_bucket", { method, le: "+Inf" }), count);
             assert.ok(value("rpc_latency_seconds", "_sum", { method }) > 0, method);
             if (method === "submitblock") assert.equal(count, 1);
-            else assert.ok(count >= 2, "the first template and the one after the block");
+            else assert.ok(count >= 1, "the first template (the next may come by longpoll)");
           }
           // At least the job of the new tip went out to A and B.
           assert.ok(value("notify_fanout_seconds", "_count") >= 1);
