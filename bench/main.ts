@@ -51,7 +51,7 @@ newtip node event (ZMQ rawblock) → clean notify at every miner: pool with empt
   --blocks N           new blocks per mode and count (5)
   --gbt-ms MS          getblocktemplate answer delay (300)
   --addresses N        distinct payout addresses among the miners (100)
-  --big                also 3 rounds with a 2,000-transaction template (first count only)
+  --big                also 2 rounds with a 2,000-transaction template (first count only)
 status status snapshot rebuilds (/api/overview, /api/pool-page) over synthetic workers, in process
   --workers N[,N]      registered workers, one measurement each (1000,8000)
   --runs N             timed rebuilds after the first (30)

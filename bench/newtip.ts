@@ -158,15 +158,30 @@ function spawnMiners(port: number, count: number, addresses: number) {
     stdout: "piped",
   }).spawn();
   const writer = child.stdin.getWriter();
-  const lines = readLines(child.stdout);
+  // One reader fills a queue; `next` takes from it, so a wait that timed out loses nothing.
+  const queue: ChildReport[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  void (async () => {
+    for await (const line of readLines(child.stdout)) {
+      queue.push(JSON.parse(line) as ChildReport);
+      wake?.();
+    }
+    ended = true;
+    wake?.();
+  })();
   return {
-    async next(): Promise<ChildReport> {
+    /** The next report of `type` (others are dropped: a late `full` must not stand for a round). */
+    async next(type = "notified"): Promise<ChildReport> {
       for (;;) {
-        const { value, done } = await lines.next();
-        if (done) throw new Error("miner process ended");
-        const report = JSON.parse(value) as ChildReport;
+        const report = queue.shift();
+        if (report === undefined) {
+          if (ended) throw new Error("miner process ended");
+          await new Promise<void>((r) => (wake = r));
+          continue;
+        }
         if (report.type === "error") throw new Error(`miners: ${report.message}`);
-        return report;
+        if (report.type === type) return report;
       }
     },
     arm: (prevhashStratum: string) =>
@@ -224,7 +239,7 @@ async function floorRounds(miners: number, blocks: number, log: (s: string) => v
   const child = spawnMiners((listener.addr as Deno.NetAddr).port, miners, 1);
   const rounds: NewTipRound[] = [];
   try {
-    await child.next();
+    await child.next("ready");
     for (let b = 0; b < blocks; b++) {
       const prev = (b + 1).toString(16).padStart(64, "0");
       await child.arm(prev);
@@ -289,7 +304,7 @@ export async function runNewTip(options: {
         });
         const child = spawnMiners(tp.port, miners, options.addresses);
         try {
-          await child.next();
+          await child.next("ready");
           await new Promise((r) => setTimeout(r, 1000));
           proxy.fault("getblocktemplate", { kind: "slow", ms: options.gbtMs });
           const rounds: NewTipRound[] = [];
@@ -301,9 +316,38 @@ export async function runNewTip(options: {
             await new Promise((r) => setTimeout(r, 200));
             const t0 = performance.timeOrigin + performance.now();
             await publisher.send(["rawblock", raw, new Uint8Array(4)]);
-            const r = await child.next();
+            const r = await Promise.race([
+              child.next(),
+              new Promise<undefined>((r) => setTimeout(() => r(undefined), 15_000)),
+            ]);
+            if (r === undefined) {
+              const st = tp.pool.feed.status();
+              throw new Error(
+                `not every miner got the new tip within 15 s: ${
+                  JSON.stringify({
+                    emptyFirst: st.emptyFirst,
+                    error: st.lastError,
+                    templates: st.templates,
+                  })
+                }`,
+              );
+            }
             // With transactions the full job follows GBT: its first arrival is the second report.
-            const full = fill > 0 ? await child.next() : undefined;
+            const full = fill > 0
+              ? await Promise.race([
+                child.next("full"),
+                new Promise<undefined>((r) =>
+                  setTimeout(() => r(undefined), options.gbtMs + 5_000)
+                ),
+              ])
+              : undefined;
+            if (fill > 0 && full === undefined) {
+              log(
+                `no full job within ${options.gbtMs + 5_000} ms: ${
+                  JSON.stringify(tp.pool.feed.status().emptyFirst)
+                }, last error ${tp.pool.feed.status().lastError}`,
+              );
+            }
             await new Promise((r) => setTimeout(r, options.gbtMs + 500));
             const replied = proxy.repliedAt.get("getblocktemplate");
             return {
@@ -323,7 +367,7 @@ export async function runNewTip(options: {
           results.push({ mode, miners, rounds, median: medianRound(rounds) });
           if (mode === "fast" && options.big && miners === options.miners[0]) {
             const big: NewTipRound[] = [];
-            for (let b = 0; b < 3; b++) {
+            for (let b = 0; b < 2; b++) {
               big.push(await event(2_000));
               log(`fast-big ${miners}: ${JSON.stringify(big.at(-1))}`);
             }
