@@ -118,7 +118,7 @@ async function runMiners(port: number, count: number, addresses: number): Promis
   for (let i = 0; i < count; i += 250) {
     await Promise.all(Array.from({ length: Math.min(250, count - i) }, (_, k) => {
       void open(i + k).catch((e) => out({ type: "error", message: String(e) }));
-      return new Promise((r) => setTimeout(r, 2));
+      return new Promise((r) => setTimeout(r, 10));
     }));
   }
   for await (const line of readLines(Deno.stdin.readable)) {
