@@ -1,5 +1,5 @@
 /**
- * `deno task bench <load|hash|api|fanout|newtip|status|sockets|all> [flags]`: runs a benchmark, prints its figures and writes a
+ * `deno task bench <load|hash|api|fanout|newtip|status|sockets|soak|all> [flags]`: runs a benchmark, prints its figures and writes a
  * JSON report (`--json PATH`, default `artifacts/bench/<bench>-<time>.json`). Every run is bounded
  * and stops by itself; everything listens on loopback.
  *
@@ -14,9 +14,10 @@ import { runFanout } from "./fanout.ts";
 import { runNewTip } from "./newtip.ts";
 import { runStatus } from "./status.ts";
 import { runSockets } from "./sockets.ts";
+import { runSoak } from "./soak.ts";
 import { defaultReportPath, makeReport, writeReport } from "./stats.ts";
 
-const USAGE = `usage: deno task bench <load|hash|api|fanout|newtip|status|sockets|all> [flags]
+const USAGE = `usage: deno task bench <load|hash|api|fanout|newtip|status|sockets|soak|all> [flags]
 
 load   Stratum miners against a pool (ours on a regtest node, or --url)
   --connections N      connections to open (1000)
@@ -57,6 +58,13 @@ status status snapshot rebuilds (/api/overview, /api/pool-page) over synthetic w
   --runs N             timed rebuilds after the first (30)
 sockets  Deno's own memory per idle TCP connection (bare server, no pool code)
   --connections N      connections held (8000)
+soak   workers come and go (a new set each round); the pool's memory after each round and idle
+  --rounds N           rounds, each with new workers (10)
+  --connections N      workers per round (1000)
+  --rate R             submits/s during a round (20000)
+  --duration S         seconds of load per round (30)
+  --idle S             seconds idle after the last round (60)
+  --hash-workers N     share worker threads of our pool (0 = one per core)
 all    hash, api and load with their defaults
 common
   --json PATH          report path (artifacts/bench/<bench>-<time>.json)
@@ -105,6 +113,8 @@ async function main(): Promise<number> {
       miners: { type: "string" },
       addresses: { type: "string" },
       steps: { type: "string" },
+      rounds: { type: "string" },
+      idle: { type: "string" },
       json: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -112,7 +122,7 @@ async function main(): Promise<number> {
   const which = positionals[0];
   if (
     values.help || which === undefined ||
-    !["load", "hash", "api", "fanout", "newtip", "status", "sockets", "all"].includes(which)
+    !["load", "hash", "api", "fanout", "newtip", "status", "sockets", "soak", "all"].includes(which)
   ) {
     console.log(USAGE);
     return values.help ? 0 : 2;
@@ -165,6 +175,17 @@ async function main(): Promise<number> {
   if (which === "sockets") {
     results.sockets = await runSockets({
       connections: positive(values.connections, 8000, "connections"),
+      log,
+    });
+  }
+  if (which === "soak") {
+    results.soak = await runSoak({
+      rounds: positive(values.rounds, 10, "rounds"),
+      connections: positive(values.connections, 1000, "connections"),
+      rate: positive(values.rate, 20000, "rate"),
+      durationSeconds: positive(values.duration, 30, "duration"),
+      idleSeconds: positive(values.idle, 60, "idle"),
+      hashWorkers: positive(values["hash-workers"], 0, "hash-workers"),
       log,
     });
   }

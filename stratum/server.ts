@@ -23,7 +23,7 @@ import type { BlockSink, Job, JobSource, ResolvePayout, ShareChecker } from "../
 import type { VardiffOptions } from "../lib/pool/mod.ts";
 import { WorkerRegistry, WorkerStats } from "../lib/pool/mod.ts";
 import { FANOUT_BUCKETS, type HistogramSnapshot, LatencyHistogram } from "../lib/histogram.ts";
-import { ShareDeduper } from "./dedupe.ts";
+import { DEFAULT_REPLAY_WINDOW_MS, ShareDeduper } from "./dedupe.ts";
 import { DEFAULT_MAX_LINE_BYTES, LineFramer } from "./framing.ts";
 import { encodeShowMessage, sniffId } from "./protocol.ts";
 import { Session, type SessionConfig, type SessionHost, type SessionTransport } from "./session.ts";
@@ -90,8 +90,14 @@ export interface StratumServerOptions<J extends Job = Job> {
   readonly ntimeMaxForwardSec?: number;
   /** Notified jobs each connection remembers (default 16). */
   readonly recentJobs?: number;
-  /** How long a closed session's extranonce1 is kept for resumption (default 10 min). */
+  /** How long a closed session's difficulty is kept for resumption (default 10 min). */
   readonly resumeWindowMs?: number;
+  /**
+   * How long a closed session's extranonce1 (and the keys of the shares it sent, so they cannot
+   * be sent again) is kept for resumption (default 30 s); a miner resuming later gets its
+   * difficulty back with a fresh extranonce1.
+   */
+  readonly extranonceResumeWindowMs?: number;
   /** Period of the upkeep sweep (default 1 s). */
   readonly sweepIntervalMs?: number;
   /** Answer to `client.get_version` (default `denopool/0.1.0`). */
@@ -415,7 +421,12 @@ export class StratumServer<J extends Job = Job> {
       checker: options.checker,
       blocks: options.blocks,
       bans: this.bans,
-      dedupe: new ShareDeduper(),
+      dedupe: new ShareDeduper({
+        replayWindowMs: Math.min(
+          options.extranonceResumeWindowMs ?? DEFAULT_REPLAY_WINDOW_MS,
+          options.resumeWindowMs ?? 600_000,
+        ),
+      }),
       registry: this.registry,
       now: this.#now,
       log,
@@ -671,18 +682,28 @@ export class StratumServer<J extends Job = Job> {
       if (r.until > now) break; // insertion order = expiry order
       this.#resumable.delete(id);
     }
+    this.#host.dedupe.prune(now);
     this.admission.prune(now);
   }
 
   #allocateExtranonce1(resumeId: string | undefined): { extranonce1: number; difficulty?: number } {
     if (resumeId !== undefined) {
+      const now = this.#now();
       const r = this.#resumable.get(resumeId.toLowerCase());
-      if (r !== undefined && r.until > this.#now() && !this.#extranonce1InUse.has(r.extranonce1)) {
+      if (r !== undefined && r.until > now && !this.#extranonce1InUse.has(r.extranonce1)) {
         this.#resumable.delete(resumeId.toLowerCase());
-        this.#extranonce1InUse.add(r.extranonce1);
-        return { extranonce1: r.extranonce1, difficulty: r.difficulty };
+        // The same extranonce1 only while the keys of its old shares are held (no replay).
+        if (this.#host.dedupe.reclaim(r.extranonce1, now)) {
+          this.#extranonce1InUse.add(r.extranonce1);
+          return { extranonce1: r.extranonce1, difficulty: r.difficulty };
+        }
+        return { ...this.#freshExtranonce1(), difficulty: r.difficulty };
       }
     }
+    return this.#freshExtranonce1();
+  }
+
+  #freshExtranonce1(): { extranonce1: number } {
     // Skip values in use and values held for a recent session that may come back.
     for (;;) {
       const en1 = this.#nextExtranonce1;
@@ -696,6 +717,7 @@ export class StratumServer<J extends Job = Job> {
 
   #releaseExtranonce1(extranonce1: number, difficulty: number | undefined): void {
     this.#extranonce1InUse.delete(extranonce1);
+    this.#host.dedupe.release(extranonce1, this.#now());
     const id = extranonce1.toString(16).padStart(8, "0");
     this.#resumable.delete(id);
     this.#resumable.set(id, {

@@ -92,3 +92,41 @@ Deno.test("dedupe: an extranonce2 that is not 1-16 hex digits is refused", () =>
   assert.throws(() => d.add(1, "a", EN1, "0000000g", NTIME, NONCE, VERSION), RangeError);
   assert.equal(d.jobs, 0);
 });
+
+Deno.test("dedupe: a closed session's keys are kept for the replay window, then dropped", () => {
+  const d = new ShareDeduper({ replayWindowMs: 1000 });
+  d.add(1, "a", EN1, "00000001", NTIME, NONCE, VERSION);
+  d.add(1, "a", EN1 + 1, "00000001", NTIME, NONCE, VERSION);
+  d.release(EN1, 10_000);
+  d.prune(10_999);
+  assert.equal(d.sessions, 2, "still inside the window");
+  assert.equal(d.add(1, "a", EN1, "00000001", NTIME, NONCE, VERSION), false);
+  d.prune(11_000);
+  assert.equal(d.sessions, 1, "the open session stays");
+  assert.equal(d.sharesOf(1), 1);
+  assert.equal(d.reclaim(EN1, 11_000), false, "gone: its extranonce1 must not be resumed");
+});
+
+Deno.test("dedupe: a session reclaimed inside the window keeps its keys and is not dropped", () => {
+  const d = new ShareDeduper({ replayWindowMs: 1000 });
+  d.add(1, "a", EN1, "00000001", NTIME, NONCE, VERSION);
+  d.release(EN1, 0);
+  assert.equal(d.reclaim(EN1, 500), true);
+  d.prune(5000);
+  assert.equal(d.add(1, "a", EN1, "00000001", NTIME, NONCE, VERSION), false);
+  assert.equal(d.reclaim(EN1 + 7, 500), false, "never released: nothing to reclaim");
+});
+
+Deno.test("dedupe: 10,000 sessions that come and go leave nothing behind", () => {
+  const d = new ShareDeduper({ replayWindowMs: 100 });
+  for (let round = 0; round < 10; round++) {
+    for (let s = 0; s < 1000; s++) {
+      const en1 = round * 1000 + s;
+      for (let n = 0; n < 20; n++) d.add(1, "a", en1, "00000000", NTIME, n, VERSION);
+      d.release(en1, round * 1000);
+    }
+    d.prune(round * 1000 + 100);
+    assert.equal(d.sessions, 0);
+  }
+  assert.equal(d.sharesOf(1), 0);
+});

@@ -491,6 +491,46 @@ Deno.test("a closed session's extranonce1 comes back when the miner resumes with
   }
 });
 
+Deno.test("resume within the extranonce window: the same extranonce1, and its old shares stay duplicates; later: a fresh one", async () => {
+  let offset = 0;
+  const pool = startPool({ now: () => Date.now() + offset, extranonceResumeWindowMs: 5_000 });
+  try {
+    const a = await pool.connect();
+    const first = await a.handshake();
+    const share = await submitGround(a, pool, first.extranonce1);
+    assert.equal(share.reply.result, true);
+    a.close();
+    await a.closed;
+    await waitUntil(() => pool.server.counts().plain === 0, "the server to see the close");
+
+    const b = await pool.connect();
+    const sub = await b.request("mining.subscribe", ["testminer/1.0", first.extranonce1]);
+    assert.equal((sub.result as unknown[])[1], first.extranonce1);
+    await b.request("mining.authorize", [TEST_ADDRESS + ".rig1", "x"]);
+    await b.notification("mining.notify");
+    const replay = await b.request("mining.submit", [
+      TEST_ADDRESS + ".rig1",
+      "1",
+      "00000001",
+      hex8(NTIME),
+      hex8(share.nonce),
+    ]);
+    assert.equal(errorOf(replay)[0], 22, "a share sent before the reconnect is a duplicate");
+    b.close();
+    await b.closed;
+    await waitUntil(() => pool.server.counts().plain === 0, "the server to see the close");
+
+    // Past the window the keys of its shares are gone, so its extranonce1 is not handed back.
+    offset = 6_000;
+    await sleep(150); // sweeps run every 50 ms
+    const c = await pool.connect();
+    const late = await c.request("mining.subscribe", ["testminer/1.0", first.extranonce1]);
+    assert.notEqual((late.result as unknown[])[1], first.extranonce1);
+  } finally {
+    await pool.stop();
+  }
+});
+
 Deno.test("version rolling: configure negotiates the mask, set_version_mask follows, rolled shares count", async () => {
   const pool = startPool();
   try {
