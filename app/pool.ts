@@ -135,6 +135,7 @@ export async function startPool(
 
   const shares = await SharePool.create({
     workers: config.mining.hashWorkers || undefined,
+    minWorkers: config.mining.hashWorkersAtRest,
     backend: config.mining.hashBackend,
     // About 0.1 s at start: the first burst of shares then meets compiled code.
     warmUpChecks: 20_000,

@@ -12,7 +12,7 @@ import {
 } from "../lib/shares/synthetic.ts";
 import { block100000, genesisBlock, refVerdict, rev, toHex } from "../lib/shares/testing.ts";
 import type { ShareInput, ShareVerdict } from "../lib/pool/types.ts";
-import { sleep } from "./helpers/wait.ts";
+import { sleep, waitUntil } from "./helpers/wait.ts";
 
 /** A share with the work it belongs to and its expected verdict. */
 interface Case {
@@ -131,6 +131,30 @@ Deno.test("pool: light load stays on the first worker; a backlog spreads over al
   const [first, second] = pool.stats().checksPerWorker;
   assert.equal(first + second, 4040);
   assert.ok(second >= 1000, `second worker answered ${second} of 4000`);
+});
+
+Deno.test("pool: sized to the load: one worker at rest, more under a backlog, parked again when idle", async () => {
+  using pool = await SharePool.create({
+    workers: 3,
+    minWorkers: 1,
+    idleStopMs: 1500,
+    backend: "auto",
+    calibrationMs: 20,
+  });
+  assert.equal(pool.stats().running, 1, "at rest: one worker");
+  for (const c of cases(21, MAINNET_SHAPE, 1, 20)) {
+    assertVerdict(await pool.check(c.work.job, c.work.coinbase, c.share), c.expected, "single");
+  }
+  assert.equal(pool.stats().running, 1, "light load stays on one");
+  await checkAll(pool, cases(22, MAINNET_SHAPE, 2, 6000));
+  const grown = pool.stats();
+  assert.ok(grown.checksPerWorker[1] > 0 && grown.checksPerWorker[2] > 0, "a backlog starts them");
+  // Idle: the extra workers stop (1.5 s without a batch), the first one stays.
+  await waitUntil(() => pool.stats().running === 1, "the extra workers to park", 10_000);
+  // And they start again, with the jobs and coinbases sent afresh.
+  await checkAll(pool, cases(23, MAINNET_SHAPE, 2, 6000));
+  assert.ok(pool.stats().running > 1);
+  assert.equal(pool.stats().checksDone, 12020);
 });
 
 Deno.test("pool: a warm-up runs before create resolves and leaves no trace in the stats", async () => {

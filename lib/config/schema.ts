@@ -148,8 +148,10 @@ export interface MiningConfig {
   readonly donationPercent: number;
   /** Text put in every coinbase scriptSig (printable ASCII, at most 40 bytes). */
   readonly poolTag: string;
-  /** Share-checking Web Workers (0 = one per CPU core). */
+  /** Share-checking Web Workers at most (0 = one per CPU core). */
   readonly hashWorkers: number;
+  /** Of them, the ones kept running when there is no load (the rest start when needed). */
+  readonly hashWorkersAtRest: number;
   /** sha256d implementation for shares ("auto" picks the fastest). */
   readonly hashBackend: HashBackend;
 }
@@ -430,6 +432,7 @@ export const CONFIG_SCHEMA: ConfigSchema = {
       check: (v) => /^[\x20-\x7e]*$/.test(v) ? undefined : "printable ASCII",
     }),
     hashWorkers: integerField(0, 0, 256),
+    hashWorkersAtRest: integerField(1, 1, 256),
     hashBackend: choiceField<HashBackend>("auto", ["auto", "ts", "webcrypto"]),
   },
   difficulty: {

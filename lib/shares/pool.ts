@@ -37,8 +37,16 @@ import {
 
 /** Options of `SharePool.create`. */
 export interface SharePoolOptions {
-  /** Number of workers (default `navigator.hardwareConcurrency`). */
+  /** Most workers (default `navigator.hardwareConcurrency`). */
   readonly workers?: number;
+  /**
+   * Workers kept running when idle (default: all of `workers`). Above it, a worker starts when
+   * every running one is busy, and stops after `idleStopMs` without a batch: the pool at rest pays
+   * for `minWorkers` threads (each a V8 isolate of ~12 MB), not for one per core.
+   */
+  readonly minWorkers?: number;
+  /** Idle time after which a worker above `minWorkers` stops, ms (default 60,000). */
+  readonly idleStopMs?: number;
   /** Hash backend, or "auto" to measure both at start-up and take the faster. */
   readonly backend: "auto" | HashBackend;
   /** Calibration time per backend for "auto", in ms (default 100). */
@@ -86,8 +94,10 @@ export interface SharePoolStats {
   readonly backend: HashBackend;
   /** Calibration result, when the backend was chosen by "auto". */
   readonly calibration: CalibrationRates | undefined;
-  /** Number of workers. */
+  /** Number of worker slots (the most workers). */
   readonly workers: number;
+  /** Workers running now (the others are parked until load needs them). */
+  readonly running: number;
   /** Share checks answered since start. */
   readonly checksDone: number;
   /** Share checks answered per second over the last 10 s (or since start, when shorter). */
@@ -136,6 +146,8 @@ interface Slot {
   readonly knownCoinbases: Set<number>;
   /** Last time the worker showed progress (answered, or got work while idle). */
   lastProgress: number;
+  /** Stopped for want of work (a slot above `minWorkers`); started again when all others are busy. */
+  parked: boolean;
   /** Pending calibration answer (undefined when the worker died instead). */
   calibrated?: (rates: CalibrationRates | undefined) => void;
 }
@@ -170,6 +182,12 @@ export class SharePool implements ShareChecker {
   readonly #maxAttempts: number;
   readonly #maxQueue: number;
   readonly #workerUrl: URL;
+  readonly #idleStopMs: number;
+  /** Slots that may be parked (those above `minWorkers`). */
+  #parkable = 0;
+  /** True during the warm-up: it warms the running workers and must not start parked ones. */
+  #warming = false;
+  #idleTimer: ReturnType<typeof setInterval> | undefined;
   #backend: HashBackend = "ts";
   #calibration: CalibrationRates | undefined;
   #flushScheduled = false;
@@ -191,12 +209,14 @@ export class SharePool implements ShareChecker {
     this.#maxAttempts = Math.max(1, options.maxAttempts ?? 3);
     this.#maxQueue = Math.max(1, options.maxQueue ?? 200_000);
     this.#workerUrl = options.workerUrl ?? new URL("./worker.ts", import.meta.url);
+    this.#idleStopMs = Math.max(1, options.idleStopMs ?? 60_000);
   }
 
   /** Starts the workers (and, for "auto", calibrates); resolves when the pool is ready. */
   static async create(options: SharePoolOptions): Promise<SharePool> {
     const pool = new SharePool(options);
     const count = Math.max(1, Math.floor(options.workers ?? navigator.hardwareConcurrency ?? 1));
+    const running = Math.min(count, Math.max(1, Math.floor(options.minWorkers ?? count)));
     for (let i = 0; i < count; i++) {
       const slot: Slot = {
         index: i,
@@ -208,9 +228,15 @@ export class SharePool implements ShareChecker {
         knownJobs: new Set(),
         knownCoinbases: new Set(),
         lastProgress: Date.now(),
+        parked: i >= running,
       };
       pool.#slots.push(slot);
-      pool.#start(slot);
+      if (!slot.parked) pool.#start(slot);
+    }
+    pool.#parkable = count - running;
+    if (running < count) {
+      pool.#idleTimer = setInterval(() => pool.#parkIdle(), Math.min(pool.#idleStopMs, 10_000));
+      Deno.unrefTimer(pool.#idleTimer);
     }
     if (options.backend === "auto") {
       const calibration = await pool.#calibrate(options.calibrationMs ?? 100);
@@ -231,6 +257,7 @@ export class SharePool implements ShareChecker {
     const random = new SeededRandom(0x5eed);
     const { job, coinbase } = syntheticWork(MAINNET_SHAPE, random);
     const wave = Math.min(count, 2048);
+    this.#warming = true;
     try {
       for (let done = 0; done < count; done += wave) {
         const checks: Promise<ShareVerdict>[] = [];
@@ -241,6 +268,8 @@ export class SharePool implements ShareChecker {
       }
     } catch {
       // a worker that cannot check: the pool replaces it; the warm-up is only an optimisation
+    } finally {
+      this.#warming = false;
     }
     this.retireJob(job.seq);
     this.#checksDone = 0;
@@ -320,6 +349,7 @@ export class SharePool implements ShareChecker {
       backend: this.#backend,
       calibration: this.#calibration,
       workers: this.#slots.length,
+      running: this.#slots.filter((slot) => slot.worker !== undefined).length,
       checksDone: this.#checksDone,
       checksPerSecond: recent / window,
       queueDepth: this.#queue.length,
@@ -346,6 +376,7 @@ export class SharePool implements ShareChecker {
     this.#closed = true;
     if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
     this.#watchdog = undefined;
+    clearInterval(this.#idleTimer);
     const error = new Error("share pool is closed");
     for (const slot of this.#slots) {
       clearTimeout(slot.respawnTimer);
@@ -362,6 +393,34 @@ export class SharePool implements ShareChecker {
   /** `close()` for `using`. */
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /** Starts the worker of a parked slot, on the backend the pool chose. */
+  #unpark(slot: Slot): void {
+    slot.parked = false;
+    slot.failures = 0;
+    this.#start(slot);
+    this.#post(slot, { type: "backend", backend: this.#backend });
+  }
+
+  /** Stops the workers above `minWorkers` that had no batch for `idleStopMs`. */
+  #parkIdle(): void {
+    const now = Date.now();
+    // The highest slots go first: light load packs onto the lowest (see `#flush`).
+    for (let i = this.#slots.length - 1; i >= 0; i--) {
+      const slot = this.#slots[i];
+      if (slot.parked || slot.worker === undefined || slot.batches.size > 0) continue;
+      if (slot.respawnTimer !== undefined || now - slot.lastProgress < this.#idleStopMs) continue;
+      if (this.#slots.filter((s) => !s.parked).length <= this.#minRunning()) return;
+      this.#stop(slot);
+      slot.parked = true;
+      slot.knownJobs.clear();
+      slot.knownCoinbases.clear();
+    }
+  }
+
+  #minRunning(): number {
+    return this.#slots.length - this.#parkable;
   }
 
   /** Starts a fresh worker in `slot` (which must have none). */
@@ -536,7 +595,16 @@ export class SharePool implements ShareChecker {
           leastBusy = slot;
         }
       }
-      const best = firstIdle ?? leastBusy;
+      let best = firstIdle ?? leastBusy;
+      if (firstIdle === undefined && !this.#warming) {
+        // Every running worker is busy: one more starts, as if it had been idle all along.
+        const parked = this.#slots.find((slot) => slot.parked);
+        if (parked !== undefined) {
+          this.#unpark(parked);
+          best = parked;
+          idle = 1;
+        }
+      }
       if (best === undefined) break;
       const share = Math.max(Math.ceil(this.#queue.length / Math.max(1, idle)), MIN_SPLIT);
       const size = Math.min(this.#maxBatch, share, this.#queue.length);
@@ -638,7 +706,7 @@ export class SharePool implements ShareChecker {
       timer = setTimeout(() => resolve(undefined), Math.max(10_000, ms * 20));
     });
     const all = Promise.all(
-      this.#slots.map((slot) =>
+      this.#slots.filter((slot) => !slot.parked).map((slot) =>
         new Promise<CalibrationRates | undefined>((resolve) => {
           slot.calibrated = resolve;
           this.#post(slot, { type: "calibrate", ms });
