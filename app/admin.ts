@@ -463,8 +463,7 @@ export async function startAdmin(parts: AdminParts): Promise<AdminService | unde
     port,
     address: bound,
     async stop() {
-      await server.shutdown();
-      await server.finished;
+      await server.shutdown(); // bounded: a stuck request does not hold the pool's stop
     },
   };
 }

@@ -20,6 +20,11 @@
  * over TLS) without any header being added to the request — nothing a client sends can pose as
  * it. A connection to the inner port from anywhere else is refused (`403`).
  *
+ * With TLS, the public socket is still plain TCP, relayed to a TLS listener on `127.0.0.1` whose
+ * decrypted side the guard reads. Deno keeps the socket of a `TlsConn` closed in mid-handshake
+ * until the peer speaks again, so a client that starts a handshake and goes silent is cut by
+ * closing its TCP socket and the loopback link under the TLS side.
+ *
  * The guard follows HTTP/1.1 framing (`Content-Length`, `chunked`) only to place its deadlines;
  * the server behind it still parses every byte. Requests it cannot frame (both `Content-Length`
  * and `Transfer-Encoding`, a transfer coding other than `chunked` last, a bad length) are
@@ -267,7 +272,13 @@ function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
 
 /** One guarded connection and its inner twin. */
 class Guarded {
-  readonly client: Deno.Conn;
+  /** The public socket. */
+  readonly outer: Deno.Conn;
+  /** Where requests are read and answers written: `outer`, or for TLS the terminator's side. */
+  client: Deno.Conn | undefined;
+  /** TLS only: the loopback link from `outer` to the terminator. */
+  link: Deno.TcpConn | undefined;
+  linkPort = 0;
   readonly peer: Deno.NetAddr;
   readonly tls: boolean;
   /** Per-IP count key, when capped. */
@@ -296,9 +307,10 @@ class Guarded {
   pending: Uint8Array[] = [];
   pendingBytes = 0;
 
-  constructor(client: Deno.Conn, tls: boolean, capKey: string | undefined, deadline: number) {
-    this.client = client;
-    this.peer = client.remoteAddr as Deno.NetAddr;
+  constructor(outer: Deno.Conn, tls: boolean, capKey: string | undefined, deadline: number) {
+    this.outer = outer;
+    this.client = tls ? undefined : outer;
+    this.peer = outer.remoteAddr as Deno.NetAddr;
     this.tls = tls;
     this.capKey = capKey;
     this.deadline = deadline;
@@ -324,15 +336,28 @@ export function serveFront(options: HttpFrontOptions): HttpFront {
   if ((options.cert === undefined) !== (options.key === undefined)) {
     throw new Error("a TLS listener needs both cert and key");
   }
-  const listener: Deno.Listener = tls
-    ? Deno.listenTls({
-      hostname: options.hostname,
-      port: options.port,
-      cert: options.cert,
-      key: options.key,
-      alpnProtocols: ["http/1.1"],
-    })
-    : Deno.listen({ hostname: options.hostname, port: options.port });
+  // The public socket is always plain TCP, which `close()` really closes. TLS is terminated on a
+  // loopback listener behind it: a `TlsConn` closed mid-handshake keeps its socket until the peer
+  // speaks, so a silent client is cut by closing the TCP link under it instead.
+  const listener = Deno.listen({ hostname: options.hostname, port: options.port });
+  let terminator: Deno.TlsListener | undefined;
+  try {
+    terminator = tls
+      ? Deno.listenTls({
+        hostname: "127.0.0.1",
+        port: 0,
+        cert: options.cert,
+        key: options.key,
+        alpnProtocols: ["http/1.1"],
+      })
+      : undefined;
+  } catch (error) {
+    listener.close();
+    throw error;
+  }
+  /** TLS links by their local port, and terminator connections that came before their link. */
+  const byLinkPort = new Map<number, Guarded>();
+  const unclaimed = new Map<number, Deno.TlsConn>();
   const open = new Set<Guarded>();
   const byInnerPort = new Map<number, Guarded>();
   const perIp = new Map<string, number>();
@@ -342,11 +367,9 @@ export function serveFront(options: HttpFrontOptions): HttpFront {
   let badRequests = 0;
   let closing = false;
 
-  const innerAbort = new AbortController();
   const inner = Deno.serve({
     hostname: "127.0.0.1",
     port: 0,
-    signal: innerAbort.signal,
     onListen: () => {},
   }, async (request, info) => {
     const g = byInnerPort.get(info.remoteAddr.port);
@@ -381,9 +404,13 @@ export function serveFront(options: HttpFrontOptions): HttpFront {
     g.closed = true;
     if (g.timer !== undefined) clearTimeout(g.timer);
     g.timer = undefined;
-    try {
-      g.client.close();
-    } catch { /* already closed */ }
+    for (const conn of [g.client, g.link, g.outer]) {
+      if (conn === undefined) continue;
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }
+    if (g.link) byLinkPort.delete(g.linkPort);
     if (g.inner) {
       byInnerPort.delete(g.innerPort);
       try {
@@ -415,7 +442,7 @@ export function serveFront(options: HttpFrontOptions): HttpFront {
   const requestDone = (g: Guarded) => {
     g.phase = Phase.Idle;
     g.first = false;
-    g.deadline = Date.now() + limits.idleMs;
+    setDeadline(g, Date.now() + limits.idleMs);
   };
 
   /** Runs the framing state machine over `bytes`. */
@@ -544,7 +571,7 @@ export function serveFront(options: HttpFrontOptions): HttpFront {
   const refuse = async (g: Guarded, answer: Uint8Array) => {
     badRequests++;
     // Before the inner connection exists nothing else writes to the client, so an answer fits.
-    if (!g.inner) await writeAll(g.client, answer).catch(() => {});
+    if (!g.inner && g.client) await writeAll(g.client, answer).catch(() => {});
     close(g);
   };
 
@@ -566,11 +593,11 @@ export function serveFront(options: HttpFrontOptions): HttpFront {
   };
 
   /** Client → inner, through the framing scan. */
-  const pumpForward = async (g: Guarded) => {
+  const pumpForward = async (g: Guarded, client: Deno.Conn) => {
     const buf = new Uint8Array(READ_BUFFER_BYTES);
     try {
       for (;;) {
-        const n = await g.client.read(buf);
+        const n = await client.read(buf);
         if (n === null) break;
         if (n === 0) continue;
         const bytes = buf.subarray(0, n);
@@ -602,13 +629,85 @@ export function serveFront(options: HttpFrontOptions): HttpFront {
         const n = await conn.read(buf);
         if (n === null) break;
         if (g.phase === Phase.Idle) g.deadline = Date.now() + limits.idleMs;
-        await writeAll(g.client, buf.subarray(0, n));
+        await writeAll(g.client!, buf.subarray(0, n));
       }
     } catch { /* either side went away */ }
     close(g);
   };
 
-  const onAccept = (conn: Deno.Conn) => {
+  /** TLS: raw bytes between the public socket and the terminator. */
+  const relay = async (g: Guarded, from: Deno.Conn, to: Deno.Conn, halfClose: boolean) => {
+    const buf = new Uint8Array(READ_BUFFER_BYTES);
+    try {
+      for (;;) {
+        const n = await from.read(buf);
+        if (n === null) break;
+        await writeAll(to, buf.subarray(0, n));
+      }
+      if (halfClose) return await to.closeWrite();
+    } catch { /* either side went away */ }
+    close(g);
+  };
+
+  /** TLS: a terminator connection meets its guarded connection (in whichever order they come). */
+  const attach = (g: Guarded, conn: Deno.TlsConn) => {
+    if (g.closed) {
+      conn.close();
+      return;
+    }
+    g.client = conn;
+    void pumpForward(g, conn);
+  };
+
+  const openLink = async (g: Guarded) => {
+    try {
+      const link = await Deno.connect({ hostname: "127.0.0.1", port: terminator!.addr.port });
+      if (g.closed) return link.close();
+      link.setNoDelay(true);
+      g.link = link;
+      g.linkPort = (link.localAddr as Deno.NetAddr).port;
+      void relay(g, g.outer, link, true);
+      void relay(g, link, g.outer, false);
+      const early = unclaimed.get(g.linkPort);
+      if (early) {
+        unclaimed.delete(g.linkPort);
+        attach(g, early);
+      } else byLinkPort.set(g.linkPort, g);
+    } catch {
+      close(g);
+    }
+  };
+
+  const terminate = async (tlsListener: Deno.TlsListener) => {
+    for (;;) {
+      let conn: Deno.TlsConn;
+      try {
+        conn = await tlsListener.accept();
+      } catch (error) {
+        if (closing || error instanceof Deno.errors.BadResource) break;
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      const port = conn.remoteAddr.port;
+      const g = conn.remoteAddr.hostname === "127.0.0.1" ? byLinkPort.get(port) : undefined;
+      if (g) {
+        byLinkPort.delete(port);
+        attach(g, conn);
+        continue;
+      }
+      // Its link's connect has not returned yet, or it is not one of ours: wait a moment.
+      unclaimed.set(port, conn);
+      setTimeout(() => {
+        if (unclaimed.get(port) !== conn) return;
+        unclaimed.delete(port);
+        try {
+          conn.close();
+        } catch { /* gone */ }
+      }, 1_000);
+    }
+  };
+
+  const onAccept = (conn: Deno.TcpConn) => {
     const peer = conn.remoteAddr as Deno.NetAddr;
     let capKey: string | undefined;
     if (limits.perIp > 0) {
@@ -626,17 +725,18 @@ export function serveFront(options: HttpFrontOptions): HttpFront {
         perIp.set(capKey, count + 1);
       }
     }
-    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+    conn.setNoDelay(true);
     accepted++;
     const g = new Guarded(conn, tls, capKey, Date.now() + limits.headerMs);
     open.add(g);
     arm(g, g.deadline);
-    void pumpForward(g);
+    if (tls) void openLink(g);
+    else void pumpForward(g, conn);
   };
 
   const acceptLoop = async () => {
     for (;;) {
-      let conn: Deno.Conn;
+      let conn: Deno.TcpConn;
       try {
         conn = await listener.accept();
       } catch (error) {
@@ -652,15 +752,19 @@ export function serveFront(options: HttpFrontOptions): HttpFront {
       onAccept(conn);
     }
   };
-  const accepting = acceptLoop();
+  const accepting = Promise.all([acceptLoop(), terminator ? terminate(terminator) : undefined]);
 
   let stopped: Promise<void> | undefined;
   const shutdown = () => {
     stopped ??= (async () => {
       closing = true;
-      try {
-        listener.close();
-      } catch { /* already closed */ }
+      for (const l of [listener, terminator]) {
+        try {
+          l?.close();
+        } catch { /* already closed */ }
+      }
+      for (const conn of unclaimed.values()) conn.close();
+      unclaimed.clear();
       for (const g of [...open]) {
         if (!g.inner || (g.phase === Phase.Idle && g.busy === 0)) close(g);
       }
@@ -668,16 +772,12 @@ export function serveFront(options: HttpFrontOptions): HttpFront {
       const grace = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, options.shutdownGraceMs ?? 2_000);
       });
-      let done = false;
-      const graceful = inner.shutdown().then(() => {
-        done = true;
-      });
-      await Promise.race([graceful, grace]);
+      await Promise.race([inner.shutdown(), grace]);
       clearTimeout(timer);
-      // Past the grace: every guarded connection goes, and with them their inner twins.
+      // Past the grace: every guarded connection goes, and with them their inner twins. An
+      // answer still being made is not waited for (`finished` settles when it is done).
       for (const g of [...open]) close(g);
-      if (!done) innerAbort.abort();
-      await Promise.all([accepting, inner.finished]);
+      await accepting;
     })();
     return stopped;
   };
