@@ -15,6 +15,7 @@
  */
 
 import { IpRanges } from "../net/mod.ts";
+import { hostWithoutPort } from "./host.ts";
 import { isHttpsRequest } from "./client_ip.ts";
 import {
   type FrontRequestInfo,
@@ -22,6 +23,8 @@ import {
   type HttpLimits,
   serveFront,
 } from "./http_front.ts";
+
+export { hostWithoutPort } from "./host.ts";
 
 /** A listen address; port 0 picks a free port. */
 export interface ListenAddress {
@@ -76,15 +79,6 @@ export interface StatusServer {
   readonly finished: Promise<void>;
   /** The guards' counters, HTTPS then HTTP (whichever listen). */
   readonly fronts: readonly HttpFront[];
-}
-
-const HOST_NAME = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$/;
-
-/** The hostname part of a Host header (`[::1]` kept bracketed), or undefined when malformed. */
-export function hostWithoutPort(host: string): string | undefined {
-  const match = /^(\[[^\]]*\]|[^:]*)(?::(\d{1,5}))?$/.exec(host.trim());
-  if (!match || match[1] === "" || !HOST_NAME.test(match[1])) return undefined;
-  return match[1];
 }
 
 /**
