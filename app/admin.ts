@@ -2,7 +2,8 @@
  * The admin panel wired to a running pool: {@linkcode PoolAdmin} implements the panel's port over
  * the Stratum server, the block journal, the template feed and the node; the runtime overrides
  * and the audit log live in the pool's KV store; {@linkcode startAdmin} serves the panel on
- * `admin.listen` or hands its routes to the status server (`admin.listen = ""`).
+ * `admin.listen` (behind the same HTTP guard and trusted-proxy rules as the status listeners) or
+ * hands its routes to the status server (`admin.listen = ""`).
  *
  * @module
  */
@@ -34,6 +35,9 @@ import type { RpcClient } from "../lib/node/mod.ts";
 import type { TemplateFeed } from "../lib/node/mod.ts";
 import type { StratumServer } from "../stratum/mod.ts";
 import { createAdminApp } from "../routes/admin/app.tsx";
+import { clientIp } from "../lib/status/client_ip.ts";
+import { serveStatus } from "../lib/status/server.ts";
+import { httpLimitsFrom } from "./status_service.ts";
 
 /** KV keys of the admin side (beside the store's own, under the same database). */
 const OVERRIDES_KEY = ["admin", "v1", "overrides"] as const;
@@ -433,31 +437,33 @@ export async function startAdmin(parts: AdminParts): Promise<AdminService | unde
   if (!config.admin.enabled) return undefined;
   const port = new PoolAdmin(parts);
   await port.load();
+  const trusted = new IpRanges(config.server.trustedProxies);
   const app = createAdminApp({
     port,
     passwordHash: config.secrets.adminPasswordHash,
     sessionMinutes: config.admin.sessionMinutes,
     loginAttemptsPerMinute: config.admin.loginAttemptsPerMinute,
+    // Sign-in limits per client, not per proxy; the scheme is already in the URL (serveStatus).
+    clientIp: (request, peer) => clientIp(peer, request.headers, trusted),
   });
   if (config.admin.listen === "") {
     return { port, routes: app, stop: () => Promise.resolve() };
   }
   const at = parseHostPort(config.admin.listen);
   if (!at) throw new Error(`admin.listen: not a host:port address: ${config.admin.listen}`);
-  const abort = new AbortController();
-  const server = Deno.serve(
-    { hostname: at.hostname, port: at.port, signal: abort.signal, onListen: () => {} },
-    (request, info) => app.fetch(request, info),
-  );
-  const addr = server.addr as Deno.NetAddr;
-  const bound = { hostname: addr.hostname, port: addr.port };
+  const server = serveStatus({
+    listen: at,
+    app,
+    trustedProxies: config.server.trustedProxies,
+    limits: httpLimitsFrom(config.server),
+  });
+  const bound = server.http!;
   parts.log(`admin panel on http://${bound.hostname}:${bound.port}/admin`);
   return {
     port,
     address: bound,
     async stop() {
-      abort.abort();
-      await server.finished;
+      await server.shutdown(); // bounded: a stuck request does not hold the pool's stop
     },
   };
 }

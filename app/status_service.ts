@@ -4,7 +4,8 @@
  * `server.status_tls_listen` (plain HTTP then only redirects, 307), and `/metrics` on
  * `server.metrics_listen`. `server.no_json` removes every `/api/*` route. The worker lookup and
  * the page actions are limited per client address (`server.trusted_proxies` decides whose
- * `X-Forwarded-For` is believed).
+ * `X-Forwarded-For`, `X-Forwarded-Proto` and `Forwarded` are believed). Every listener is guarded
+ * by the `server.http_*` deadlines and per-IP cap ({@linkcode httpLimitsFrom}).
  *
  * @module
  */
@@ -13,6 +14,7 @@ import { NETWORKS } from "../lib/bitcoin/mod.ts";
 import type { Config } from "../lib/config/mod.ts";
 import { parseHostPort } from "../lib/config/mod.ts";
 import { type ListenAddress, serveStatus, type StatusServer } from "../lib/status/server.ts";
+import type { HttpLimits } from "../lib/status/http_front.ts";
 import { statusRateGate, type StatusRateGateOptions } from "../lib/status/client_ip.ts";
 import { perSnapshot, type SnapshotName } from "../lib/status/endpoints.ts";
 import { SnapshotCache } from "../lib/status/snapshots.ts";
@@ -58,6 +60,18 @@ function address(value: string, key: string): ListenAddress | undefined {
   const hp = parseHostPort(value);
   if (!hp) throw new Error(`${key}: not a host:port address: ${value}`);
   return hp;
+}
+
+/** The HTTP guard's deadlines and per-IP cap from `[server]` `http_*` (status, metrics, admin). */
+export function httpLimitsFrom(
+  server: Config["server"],
+): Required<Omit<HttpLimits, "uncapped" | "maxHeadBytes">> {
+  return {
+    headerTimeoutMs: server.httpHeaderTimeoutMs,
+    bodyTimeoutMs: server.httpBodyTimeoutMs,
+    idleTimeoutMs: server.httpIdleTimeoutMs,
+    maxConnectionsPerIp: server.httpMaxConnectionsPerIp,
+  };
 }
 
 /** The refresh period of each snapshot from `[status]` `<name>RefreshSeconds` (seconds → ms). */
@@ -154,6 +168,8 @@ export async function startStatusService(
         cert,
         key,
         publicUrl: server.statusPublicUrl || undefined,
+        trustedProxies: server.trustedProxies,
+        limits: httpLimitsFrom(server),
         app: {
           fetch: (request, info) => {
             const peer = (info.remoteAddr as Deno.NetAddr).hostname;
@@ -167,7 +183,12 @@ export async function startStatusService(
     const metricsListen = address(server.metricsListen, "server.metrics_listen");
     let metrics: StatusServer | undefined;
     if (metricsListen) {
-      metrics = serveStatus({ listen: metricsListen, app: createMetricsRoutes(sources) });
+      metrics = serveStatus({
+        listen: metricsListen,
+        app: createMetricsRoutes(sources),
+        trustedProxies: server.trustedProxies,
+        limits: httpLimitsFrom(server),
+      });
       servers.push(metrics);
     }
     if (status?.https) log(`status on https://${hostPort(status.https)}`);

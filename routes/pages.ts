@@ -18,7 +18,7 @@ import type { JSX } from "hono/jsx/jsx-runtime";
 import { isStale } from "../static/format.js";
 import type { CachedJson, JsonSnapshots } from "../lib/status/snapshots.ts";
 import { rfc3339 } from "../lib/status/views.ts";
-import { hostWithoutPort } from "../lib/status/server.ts";
+import { hostWithoutPort } from "../lib/status/host.ts";
 import { BLOCKS_PAGE_LIMIT, BlocksPage, NodePage, PoolPage, ServerPage } from "./pages/details.tsx";
 import { HelpPage } from "./pages/help.tsx";
 import { parseWorkerHash, type WorkerLookup, type WorkerLookupView } from "./pages/lookup.ts";

@@ -1,12 +1,16 @@
 /**
  * The status server under hostile HTTP: path traversal (raw, unnormalised request lines), oversize
- * and malformed bodies, slow clients holding connections, and the security headers of the pages.
- * Runs the real pool (status side included) against a regtest node.
+ * and malformed bodies, slow clients holding connections, trickling heads cut at the header
+ * deadline, the per-IP connection cap, the real client address behind the guard, and the
+ * security headers of the pages. Runs the real pool (status side included) against a regtest
+ * node; other clients come from 127.0.0.2 and 127.0.0.3 through `node:net`.
  */
 
 import assert from "node:assert/strict";
+import type net from "node:net";
+import { type ConfigPatch, startTestPool, type TestPool } from "./helpers/pool.ts";
 import { startRegtestNode } from "./helpers/regtest.ts";
-import { startTestPool, type TestPool } from "./helpers/pool.ts";
+import { closedWithin, connectFrom, getRequest, rawRequest } from "./helpers/http_raw.ts";
 import { sleep } from "./helpers/wait.ts";
 
 const sanitize = { sanitizeOps: false, sanitizeResources: false } as const;
@@ -32,9 +36,12 @@ async function raw(port: number, request: string): Promise<{ status: number; tex
   }
 }
 
-async function withPool(body: (tp: TestPool, port: number) => Promise<void>): Promise<void> {
+async function withPool(
+  body: (tp: TestPool, port: number) => Promise<void>,
+  server: ConfigPatch[string] = {},
+): Promise<void> {
   const node = await startRegtestNode();
-  const tp = await startTestPool(node, { status: { overview_refresh_seconds: 1 } });
+  const tp = await startTestPool(node, { status: { overview_refresh_seconds: 1 }, server });
   try {
     await body(tp, tp.pool.status.http!.port);
   } finally {
@@ -120,12 +127,11 @@ Deno.test({
   ...sanitize,
   async fn() {
     await withPool(async (_tp, port) => {
-      const slow: Deno.Conn[] = [];
+      // From another address: past the per-IP cap they are refused, and the rest are held.
+      const slow: net.Socket[] = [];
       for (let i = 0; i < 100; i++) {
-        const c = await Deno.connect({ hostname: "127.0.0.1", port });
-        await c.write(
-          new TextEncoder().encode("GET /api/overview HTTP/1.1\r\nHost: x\r\nX-Slow: "),
-        );
+        const c = await connectFrom(port, "127.0.0.2");
+        c.write("GET /api/overview HTTP/1.1\r\nHost: x\r\nX-Slow: ");
         slow.push(c);
       }
       const samples: number[] = [];
@@ -138,7 +144,65 @@ Deno.test({
       }
       samples.sort((a, b) => a - b);
       assert.ok(samples[5] < 250, `median ${samples[5].toFixed(1)} ms with 100 slow clients`);
-      for (const c of slow) c.close();
+      for (const c of slow) c.destroy();
+    });
+  },
+});
+
+Deno.test({
+  name: "a live pool: trickling heads are cut at the header deadline, the per-IP cap holds, " +
+    "and the rate gate still sees each client's own address",
+  ...sanitize,
+  async fn() {
+    const cap = 12;
+    const headerMs = 1_500;
+    await withPool(async (_tp, port) => {
+      // The attack: as many connections as 127.0.0.2 may open, each one header byte per 200 ms.
+      const attackers: net.Socket[] = [];
+      for (let i = 0; i < cap; i++) attackers.push(await connectFrom(port, "127.0.0.2"));
+      const started = performance.now();
+      const line = "GET /api/overview HTTP/1.1\r\nX-Slow: " + "a".repeat(200);
+      let trickling = true;
+      const trickle = (async () => {
+        for (let i = 0; trickling && i < line.length; i++) {
+          for (const s of attackers) if (!s.destroyed) s.write(line[i]);
+          await sleep(200);
+        }
+      })();
+      // One more from the same address is refused at once; another address is served throughout.
+      const over = await connectFrom(port, "127.0.0.2");
+      assert.ok(await closedWithin(over, 1_000), "the n+1-th connection from 127.0.0.2 is closed");
+      let answered = 0;
+      while (performance.now() - started < headerMs) {
+        const r = await rawRequest(port, getRequest("/api/overview"), "127.0.0.3");
+        assert.equal(r.status, 200);
+        answered++;
+        await sleep(100);
+      }
+      assert.ok(answered >= 5, `${answered} answers for 127.0.0.3 during the attack`);
+      const cut = await Promise.all(attackers.map((s) => closedWithin(s, 2_500)));
+      trickling = false;
+      await trickle;
+      assert.ok(cut.every(Boolean), "every trickler is cut");
+      const took = performance.now() - started;
+      assert.ok(took < headerMs + 2_500, `cut by ${took.toFixed(0)} ms`);
+      // Their places are free again.
+      const back = await rawRequest(port, getRequest("/api/overview"), "127.0.0.2");
+      assert.equal(back.status, 200);
+
+      // The lookup limit counts per client address, the socket's peer, not the guard's hop.
+      const lookup = getRequest("/api/worker-lookup?worker_sha256=" + "0".repeat(64));
+      let limited = false;
+      for (let i = 0; i < 40 && !limited; i++) {
+        limited = (await rawRequest(port, lookup, "127.0.0.2")).status === 429;
+      }
+      assert.ok(limited, "127.0.0.2 runs out of lookups");
+      const other = await rawRequest(port, lookup, "127.0.0.3");
+      assert.notEqual(other.status, 429, "127.0.0.3 has its own allowance");
+      for (const s of attackers) s.destroy();
+    }, {
+      http_header_timeout_ms: headerMs,
+      http_max_connections_per_ip: cap,
     });
   },
 });

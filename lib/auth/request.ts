@@ -127,7 +127,11 @@ export function readCookie(header: string | null, name: string): string | undefi
   return undefined;
 }
 
-/** True when the session cookie must be `Secure`: a TLS request or an https public URL. */
+/**
+ * True when the session cookie must be `Secure`: an `https:` request URL or an https public URL.
+ * The status server gives the URL `https:` for TLS to the pool and for a trusted proxy's
+ * `X-Forwarded-Proto: https` / `Forwarded: proto=https` (`isHttpsRequest`), never for others.
+ */
 export function wantsSecureCookie(request: Request, publicUrl: string | undefined): boolean {
   return new URL(request.url).protocol === "https:" ||
     (publicUrl !== undefined && publicUrl.startsWith("https:"));

@@ -39,8 +39,19 @@ export interface ServerConfig {
   readonly statusTlsKey: string;
   /** Canonical public URL of the status site (cookies, redirects, same-origin checks); "" = the request's Host. */
   readonly statusPublicUrl: string;
-  /** Proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed. */
+  /**
+   * Proxies (IPs or CIDRs) whose `X-Forwarded-For`, `X-Forwarded-Proto` and `Forwarded` are
+   * believed; they are also exempt from `httpMaxConnectionsPerIp`.
+   */
   readonly trustedProxies: readonly string[];
+  /** Longest wait (ms) for a request's head on the status, metrics and admin listeners. */
+  readonly httpHeaderTimeoutMs: number;
+  /** Longest wait (ms) for a request's body, from the end of its head. */
+  readonly httpBodyTimeoutMs: number;
+  /** Longest wait (ms) for the next request on an idle keep-alive connection. */
+  readonly httpIdleTimeoutMs: number;
+  /** Most open HTTP connections from one address (IPv6: one /64); 0 = no cap. */
+  readonly httpMaxConnectionsPerIp: number;
   /** Listen address of the Prometheus metrics endpoint ("" = off). */
   readonly metricsListen: string;
   /** Directory for the store, block journal and logs (absolute path once loaded). */
@@ -104,8 +115,8 @@ export interface NodeConfig {
   /** Least milliseconds between two template fetches. */
   readonly minRefreshIntervalMs: number;
   /** Seconds without a fresh template before the pool stops handing out work. */
-  readonly staleAfterSeconds:
-    number; /** Publish coinbase-only work for a new tip before `getblocktemplate` answers. */
+  readonly staleAfterSeconds: number;
+  /** Publish coinbase-only work for a new tip before `getblocktemplate` answers. */
   readonly emptyFirst: boolean;
   /** Other nodes that may announce new tips first (`[[node.tip_sources]]`). */
   readonly tipSources: readonly TipSourceConfig[];
@@ -365,6 +376,10 @@ export const CONFIG_SCHEMA: ConfigSchema = {
     statusTlsKey: stringField(""),
     statusPublicUrl: stringField("", { check: optionalHttpUrl }),
     trustedProxies: stringListField([], "an IP address or CIDR range", isIpOrCidr),
+    httpHeaderTimeoutMs: integerField(10_000, 100, 600_000),
+    httpBodyTimeoutMs: integerField(10_000, 100, 600_000),
+    httpIdleTimeoutMs: integerField(30_000, 100, 3_600_000),
+    httpMaxConnectionsPerIp: integerField(64, 0, 1_000_000),
     metricsListen: stringField("", { check: optionalListen }),
     dataDir: stringField("./data", { check: (v) => v === "" ? "a directory path" : undefined }),
     noJson: booleanField(false),

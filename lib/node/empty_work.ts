@@ -121,10 +121,14 @@ export function emptyTemplate(input: EmptyWorkInput): EmptyWork {
 }
 
 /** One header the cache keeps. */
-interface CachedHeader {
+export interface CachedHeader {
+  /** Block hash (display hex). */
   readonly hash: string;
+  /** Its parent's hash (display hex). */
   readonly prevhash: string;
+  /** Block height. */
   readonly height: number;
+  /** Header time (Unix seconds). */
   readonly time: number;
 }
 

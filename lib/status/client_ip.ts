@@ -1,7 +1,9 @@
 /**
- * Who is asking the status server, and how often they may: the client address behind trusted
- * reverse proxies ({@linkcode clientIp}, `X-Forwarded-For` believed only from
- * `server.trusted_proxies`), a bounded per-client {@linkcode RateLimiter}, and
+ * Who is asking the status server, over what, and how often they may: the client address behind
+ * trusted reverse proxies ({@linkcode clientIp}, `X-Forwarded-For` or RFC 7239 `Forwarded: for=`
+ * believed only from `server.trusted_proxies`), whether the client's request is HTTPS
+ * ({@linkcode isHttpsRequest}: TLS to the pool, or `Forwarded: proto=` / `X-Forwarded-Proto`
+ * from a trusted proxy), a bounded per-client {@linkcode RateLimiter}, and
  * {@linkcode statusRateGate}, the status server's limits on the worker lookup and the page
  * actions answered with `429` and `Retry-After`.
  *
@@ -15,12 +17,93 @@ import { formatIp, type IpBytes, IpRanges, parseForwardedEntry, parseIp } from "
 
 export { formatIp, type IpBytes, IpRanges, parseForwardedEntry, parseIp } from "../net/mod.ts";
 
+/** One element of an RFC 7239 `Forwarded` header: its parameters, names in lower case. */
+export type ForwardedElement = Readonly<Record<string, string>>;
+
+const TOKEN_CHAR = /^[!#$%&'*+.^_`|~0-9A-Za-z-]$/;
+
+/**
+ * The elements of an RFC 7239 `Forwarded` header value (repeated header lines arrive joined with
+ * ", "): comma-separated elements of `;`-separated `name=value` pairs, each value a token or a
+ * quoted string (`\` escapes). Undefined when the value is malformed anywhere, so a garbled
+ * header is ignored as a whole rather than half-believed.
+ */
+export function parseForwarded(value: string): ForwardedElement[] | undefined {
+  const elements: ForwardedElement[] = [];
+  let element: Record<string, string> = {};
+  let i = 0;
+  const n = value.length;
+  const skipSpace = () => {
+    while (i < n && (value[i] === " " || value[i] === "\t")) i++;
+  };
+  for (;;) {
+    skipSpace();
+    let j = i;
+    while (j < n && TOKEN_CHAR.test(value[j])) j++;
+    if (j === i || value[j] !== "=") return undefined;
+    const name = value.slice(i, j).toLowerCase();
+    i = j + 1;
+    let v = "";
+    if (value[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= n) return undefined;
+        const c = value[i++];
+        if (c === '"') break;
+        if (c === "\\") {
+          if (i >= n) return undefined;
+          v += value[i++];
+        } else v += c;
+      }
+    } else {
+      j = i;
+      while (j < n && TOKEN_CHAR.test(value[j])) j++;
+      if (j === i) return undefined;
+      v = value.slice(i, j);
+      i = j;
+    }
+    if (name in element) return undefined; // a parameter twice in one element (RFC 7239 4)
+    element[name] = v;
+    skipSpace();
+    if (i >= n) break;
+    if (value[i] === ";") i++;
+    else if (value[i] === ",") {
+      elements.push(element);
+      element = {};
+      i++;
+    } else return undefined;
+  }
+  elements.push(element);
+  return elements;
+}
+
+function trustedSet(trustedProxies: IpRanges | readonly string[]): IpRanges {
+  return trustedProxies instanceof IpRanges ? trustedProxies : new IpRanges(trustedProxies);
+}
+
+/**
+ * The element of a trusted peer's `Forwarded` header that describes the client's own hop: walked
+ * from the right (the peer's element last), skipping elements whose `for` is a trusted proxy;
+ * the leftmost one when all are. Undefined without a well-formed header.
+ */
+function clientHop(headers: Headers, trusted: IpRanges): ForwardedElement | undefined {
+  const header = headers.get("forwarded");
+  const elements = header === null ? undefined : parseForwarded(header);
+  if (!elements) return undefined;
+  for (let i = elements.length - 1; i > 0; i--) {
+    const by = elements[i].for === undefined ? undefined : parseForwardedEntry(elements[i].for);
+    if (!by || !trusted.has(by)) return elements[i];
+  }
+  return elements[0];
+}
+
 /**
  * The client's address. When the peer (`remoteAddr`, the socket's address) is a trusted proxy,
  * `X-Forwarded-For` is walked from the right, skipping trusted proxies and malformed entries, and
  * the first untrusted address is the client; when every entry is trusted, the leftmost one is (a
- * client inside the trusted network). Otherwise, or without a usable header, it is the peer: a
- * client that is not a trusted proxy cannot choose its address by sending the header.
+ * client inside the trusted network). Without `X-Forwarded-For`, the `for=` addresses of an RFC
+ * 7239 `Forwarded` header are walked the same way. Otherwise, or without a usable header, it is
+ * the peer: a client that is not a trusted proxy cannot choose its address by sending a header.
  */
 export function clientIp(
   remoteAddr: string,
@@ -29,12 +112,17 @@ export function clientIp(
 ): string {
   const peer = parseIp(remoteAddr);
   if (!peer) return remoteAddr;
-  const trusted = trustedProxies instanceof IpRanges
-    ? trustedProxies
-    : new IpRanges(trustedProxies);
+  const trusted = trustedSet(trustedProxies);
   if (trusted.size === 0 || !trusted.has(peer)) return formatIp(peer);
   // Repeated header lines arrive joined with ", ", in order.
-  const entries = (headers.get("x-forwarded-for") ?? "").split(",");
+  const xff = headers.get("x-forwarded-for");
+  let entries: string[];
+  if (xff !== null) entries = xff.split(",");
+  else {
+    const forwarded = headers.get("forwarded");
+    const elements = forwarded === null ? undefined : parseForwarded(forwarded);
+    entries = (elements ?? []).map((e) => e.for ?? "");
+  }
   let leftmostTrusted: IpBytes | undefined;
   for (let i = entries.length - 1; i >= 0; i--) {
     const ip = parseForwardedEntry(entries[i]);
@@ -43,6 +131,31 @@ export function clientIp(
     leftmostTrusted = ip;
   }
   return formatIp(leftmostTrusted ?? peer);
+}
+
+/**
+ * True when the client's request is HTTPS: the connection to the pool is TLS (`tls`), or the peer
+ * is a trusted proxy that says so. A trusted peer's word is its `Forwarded` header's `proto=`
+ * for the client's hop (see {@linkcode clientIp} for the walk) when that element has one, else
+ * the last `X-Forwarded-Proto` value (the one the nearest proxy set). From any other peer both
+ * headers are ignored. This is the one decision behind the `Secure` cookie flag and the scheme of
+ * the request URL the status routes see.
+ */
+export function isHttpsRequest(
+  remoteAddr: string,
+  headers: Headers,
+  trustedProxies: IpRanges | readonly string[],
+  tls = false,
+): boolean {
+  if (tls) return true;
+  const peer = parseIp(remoteAddr);
+  const trusted = trustedSet(trustedProxies);
+  if (!peer || trusted.size === 0 || !trusted.has(peer)) return false;
+  const proto = clientHop(headers, trusted)?.proto;
+  if (proto !== undefined) return proto.toLowerCase() === "https";
+  const xfp = headers.get("x-forwarded-proto");
+  if (xfp === null) return false;
+  return (xfp.split(",").at(-1) ?? "").trim().toLowerCase() === "https";
 }
 
 /** The key a client is limited by: its IPv4 address, or its IPv6 /64. */

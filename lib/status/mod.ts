@@ -1,7 +1,8 @@
 /**
  * The status layer: the ports the pool fills (`sources.ts`), snapshots rebuilt on timers and
  * serialised once, censoring, the endpoint table, schemas and the OpenAPI document, metrics, the
- * client address behind trusted proxies, and the status HTTP server.
+ * client address and the HTTPS decision behind trusted proxies, and the status HTTP server behind
+ * its guard (`http_front.ts`).
  *
  * @example
  * ```ts
@@ -15,6 +16,7 @@
 export * from "./censor.ts";
 export * from "./client_ip.ts";
 export * from "./endpoints.ts";
+export * from "./http_front.ts";
 export * from "./memory.ts";
 export * from "./metrics.ts";
 export * from "./node_info.ts";

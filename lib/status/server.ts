@@ -1,10 +1,30 @@
 /**
- * The status listeners on `Deno.serve`: plain HTTP, optional HTTPS. With HTTPS on, plain HTTP only
- * answers `307 Temporary Redirect` to the same path and query on HTTPS; the host comes from
- * `status_public_url` when set, else from the request's Host header with the TLS port.
+ * The status listeners on `Deno.serve`: plain HTTP, optional HTTPS, each behind the guard of
+ * `http_front.ts` (header, body and idle deadlines, a cap on connections per client address).
+ * With HTTPS on, plain HTTP only answers `307 Temporary Redirect` to the same path and query on
+ * HTTPS; the host comes from `status_public_url` when set, else from the request's Host header
+ * with the TLS port.
+ *
+ * Whether a request is HTTPS is decided once, here, by `isHttpsRequest`: TLS to the pool, or a
+ * trusted proxy's `Forwarded: proto=https` / `X-Forwarded-Proto: https`. An HTTPS request reaches
+ * the app with an `https:` URL (so the routes' `Secure` cookies and scheme checks read the URL),
+ * and a plain-HTTP request a trusted proxy marks as HTTPS is served, not redirected. The app's
+ * `info.remoteAddr` is the real peer of the socket, not the loopback hop behind the guard.
  *
  * @module
  */
+
+import { IpRanges } from "../net/mod.ts";
+import { hostWithoutPort } from "./host.ts";
+import { isHttpsRequest } from "./client_ip.ts";
+import {
+  type FrontRequestInfo,
+  type HttpFront,
+  type HttpLimits,
+  serveFront,
+} from "./http_front.ts";
+
+export { hostWithoutPort } from "./host.ts";
 
 /** A listen address; port 0 picks a free port. */
 export interface ListenAddress {
@@ -34,6 +54,10 @@ export interface ServeStatusOptions {
   readonly publicUrl?: string;
   /** The status app. */
   readonly app: FetchApp;
+  /** `server.trusted_proxies`: whose `Forwarded`/`X-Forwarded-Proto` is believed; not capped. */
+  readonly trustedProxies?: readonly string[];
+  /** Deadlines and the per-IP cap of the listeners (defaults: `http_front.ts`). */
+  readonly limits?: Omit<HttpLimits, "uncapped">;
   /** Aborting it shuts the listeners down. */
   readonly signal?: AbortSignal;
   /**
@@ -53,15 +77,8 @@ export interface StatusServer {
   shutdown(): Promise<void>;
   /** Settles when every listener has closed. */
   readonly finished: Promise<void>;
-}
-
-const HOST_NAME = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$/;
-
-/** The hostname part of a Host header (`[::1]` kept bracketed), or undefined when malformed. */
-export function hostWithoutPort(host: string): string | undefined {
-  const match = /^(\[[^\]]*\]|[^:]*)(?::(\d{1,5}))?$/.exec(host.trim());
-  if (!match || match[1] === "" || !HOST_NAME.test(match[1])) return undefined;
-  return match[1];
+  /** The guards' counters, HTTPS then HTTP (whichever listen). */
+  readonly fronts: readonly HttpFront[];
 }
 
 /**
@@ -91,61 +108,82 @@ export function httpsRedirect(request: Request, tlsPort: number, publicUrl?: str
   });
 }
 
-function bound(addr: Deno.Addr): ListenAddress {
-  const net = addr as Deno.NetAddr;
-  return { hostname: net.hostname, port: net.port };
+/** `request` with an `https:` URL (the guard's server behind it only ever sees `http:`). */
+export function withHttpsUrl(request: Request): Request {
+  const url = request.url;
+  if (url.startsWith("https:")) return request;
+  // Not `new Request(url, request)`: that copies the signal, whose reading Deno warns about.
+  return new Request(`https:${url.slice(url.indexOf(":") + 1)}`, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    redirect: request.redirect,
+  });
+}
+
+function bound(addr: Deno.NetAddr): ListenAddress {
+  return { hostname: addr.hostname, port: addr.port };
 }
 
 /** Starts the HTTP and/or HTTPS listeners for `app`. */
 export function serveStatus(options: ServeStatusOptions): StatusServer {
-  const servers: Deno.HttpServer[] = [];
+  const fronts: HttpFront[] = [];
   let https: ListenAddress | undefined;
   let http: ListenAddress | undefined;
-  const quiet = () => {};
-  const handler = (request: Request, info: Deno.ServeHandlerInfo) =>
-    options.app.fetch(request, info);
+  const trusted = new IpRanges(options.trustedProxies ?? []);
+  const common = {
+    ...options.limits,
+    uncapped: trusted,
+    signal: options.signal,
+    shutdownGraceMs: options.shutdownGraceMs,
+  };
+  const isHttps = (request: Request, info: FrontRequestInfo) =>
+    isHttpsRequest(info.remoteAddr.hostname, request.headers, trusted, info.tls);
+  const serveApp = (request: Request, info: FrontRequestInfo, secure: boolean) =>
+    options.app.fetch(secure ? withHttpsUrl(request) : request, info);
 
   if (options.tlsListen) {
     if (!options.cert || !options.key) throw new Error("status TLS listener needs cert and key");
-    const server = Deno.serve({
+    const front = serveFront({
+      ...common,
       hostname: options.tlsListen.hostname,
       port: options.tlsListen.port,
       cert: options.cert,
       key: options.key,
-      signal: options.signal,
-      onListen: quiet,
-    }, handler);
-    servers.push(server);
-    https = bound(server.addr);
+      handler: (request, info) => serveApp(request, info, true),
+    });
+    fronts.push(front);
+    https = bound(front.addr);
   }
   if (options.listen) {
     const tlsPort = https?.port;
-    const server = Deno.serve(
-      {
+    let front: HttpFront;
+    try {
+      front = serveFront({
+        ...common,
         hostname: options.listen.hostname,
         port: options.listen.port,
-        signal: options.signal,
-        onListen: quiet,
-      },
-      tlsPort === undefined
-        ? handler
-        : (request) => httpsRedirect(request, tlsPort, options.publicUrl),
-    );
-    servers.push(server);
-    http = bound(server.addr);
+        handler: (request, info) => {
+          const secure = isHttps(request, info);
+          if (tlsPort === undefined || secure) return serveApp(request, info, secure);
+          return httpsRedirect(request, tlsPort, options.publicUrl);
+        },
+      });
+    } catch (error) {
+      for (const f of fronts) void f.shutdown();
+      throw error;
+    }
+    fronts.push(front);
+    http = bound(front.addr);
   }
   return {
     http,
     https,
+    fronts,
+    // Each guard bounds its own wait for answers in progress by `shutdownGraceMs`.
     shutdown: async () => {
-      // A slow or hostile client holding a half-sent request must not hold the pool's stop.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const grace = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, options.shutdownGraceMs ?? 2_000);
-      });
-      await Promise.race([Promise.all(servers.map((s) => s.shutdown())), grace]);
-      clearTimeout(timer);
+      await Promise.all(fronts.map((f) => f.shutdown()));
     },
-    finished: Promise.all(servers.map((s) => s.finished)).then(() => {}),
+    finished: Promise.all(fronts.map((f) => f.finished)).then(() => {}),
   };
 }

@@ -74,7 +74,10 @@ export interface AdminAppOptions {
    * a TLS proxy, the address it forwards).
    */
   readonly clientIp?: (request: Request, peer: string) => string;
-  /** True when the request reached the pool over HTTPS (default: the URL's scheme). */
+  /**
+   * True when the request reached the pool over HTTPS (default: the URL's scheme, which
+   * `serveStatus` sets from TLS or a trusted proxy's word).
+   */
   readonly isHttps?: (request: Request) => boolean;
   /** Clock, ms (default `Date.now`). */
   readonly now?: () => number;
