@@ -31,6 +31,7 @@ Deno.test("the table: one row per snapshot name, each path once, all under /api/
     "server",
     "poolHashrate",
     "blocks",
+    "widget",
   ]);
   for (const [name, row] of Object.entries(SNAPSHOT_ENDPOINT)) assert.equal(row.name, name);
   const paths = SNAPSHOT_ENDPOINTS.map((e) => e.path);
@@ -48,6 +49,7 @@ Deno.test("the cadences: the table's defaults are the [status] defaults", () => 
     server: 10_000,
     poolHashrate: 5_000,
     blocks: 3_000,
+    widget: 10_000,
   });
 });
 
@@ -60,6 +62,7 @@ Deno.test("the mirror pulls and publishes each row's widest variant", async () =
     server: "/api/server",
     poolHashrate: "/api/pool-hashrate?include_history=1",
     blocks: "/api/blocks?limit=100",
+    widget: "/api/widget",
   });
   const clock = new ManualClock(START);
   const cache = new SnapshotCache({

@@ -88,12 +88,13 @@ Deno.test("start builds every snapshot and stamps updatedAt / nextUpdateAt per c
     ["server", cache.server(), 10_000],
     ["pool-hashrate", cache.poolHashrate(false), 5_000],
     ["blocks", cache.blocks(10), 3_000],
+    ["widget", cache.widget(), 10_000],
   ];
   for (const [name, snapshot, interval] of cadence) {
     assert.equal(snapshot?.updatedAt, START, name);
     assert.equal(snapshot?.nextUpdateAt, START + interval, name);
   }
-  assert.equal(clock.pending, 6, "one timer per snapshot");
+  assert.equal(clock.pending, 7, "one timer per snapshot");
   await cache.stop();
   assert.equal(clock.pending, 0);
 });
@@ -140,8 +141,9 @@ Deno.test("a snapshot is serialised once per refresh and its bytes reused for ev
   }
   assert.equal(serialized.length, afterStart, "reads serialise nothing");
   await clock.advance(10_000);
-  // overview, pool-page, node, server once; pool-hashrate twice (t=5 s, 10 s); blocks 3× 12 items.
-  assert.equal(serialized.length - afterStart, 4 + 2 + 3 * 12);
+  // overview, pool-page, node, server, widget once; pool-hashrate twice (t=5 s, 10 s); blocks 3×
+  // 12 items.
+  assert.equal(serialized.length - afterStart, 5 + 2 + 3 * 12);
   assert.notEqual(cache.overview()?.body, first);
   await cache.stop();
 });

@@ -6,6 +6,7 @@
  * `status.mirror_publish` decides whether a pool publishes at all.
  */
 
+import { SNAPSHOT_NAMES } from "../lib/status/endpoints.ts";
 import assert from "node:assert/strict";
 import { createStatusApp } from "../routes/app.ts";
 import { ManualClock, memorySources, sampleStatusData } from "../lib/status/memory.ts";
@@ -107,7 +108,7 @@ Deno.test("a mirror on KV serves the pool's exact API bodies and times", async (
     const cache = await poolCache();
     assert.ok(cache.poolHashrate(true)!.body.length > 64 * 1024, "history exceeds one KV value");
     const publisher = new KvSnapshotPublisher(cache, { kv });
-    assert.equal(await publisher.publish(), 6);
+    assert.equal(await publisher.publish(), SNAPSHOT_NAMES.length);
     assert.equal(await publisher.publish(), 0, "unchanged snapshots are not rewritten");
 
     const mirror = await createMirror(mirrorConfigFromEnv((n) => ({ KV_URL: "shared" })[n]), {
@@ -180,7 +181,7 @@ Deno.test("the publisher's stop waits for a write in flight and publishes the la
       onWritten: (name) => written.push(name),
     });
     await publisher.start();
-    assert.equal(written.length, 6, "every snapshot at start");
+    assert.equal(written.length, SNAPSHOT_NAMES.length, "every snapshot at start");
     // A refresh the timer has not seen yet, then a stop racing a publish already running.
     await clock.advance(1_000);
     await cache.refresh("overview");
@@ -191,7 +192,7 @@ Deno.test("the publisher's stop waits for a write in flight and publishes the la
     const back = await readKvSnapshot(kv, "overview");
     assert.equal(back?.updatedAt, latest.updatedAt);
     assert.deepEqual(back?.body, latest.body);
-    assert.deepEqual(written.slice(6), ["overview"], "written once, not twice");
+    assert.deepEqual(written.slice(SNAPSHOT_NAMES.length), ["overview"], "written once, not twice");
     // Stopped is stopped: a second stop publishes nothing.
     await clock.advance(1_000);
     await cache.refresh("node");

@@ -256,6 +256,8 @@ export interface StatusConfig {
   readonly poolHashrateRefreshSeconds: number;
   /** Refresh period of `/api/blocks`, seconds. */
   readonly blocksRefreshSeconds: number;
+  /** Refresh period of `/api/widget`, seconds. */
+  readonly widgetRefreshSeconds: number;
   /** URL that returns the BTC price ("" = no price shown). */
   readonly priceUrl: string;
   /** Fiat currency code for the price (lowercase ISO 4217). */
@@ -496,6 +498,7 @@ export const CONFIG_SCHEMA: ConfigSchema = {
     serverRefreshSeconds: integerField(10, 1, 3600),
     poolHashrateRefreshSeconds: integerField(5, 1, 3600),
     blocksRefreshSeconds: integerField(3, 1, 3600),
+    widgetRefreshSeconds: integerField(10, 1, 3600),
     priceUrl: stringField("", { check: optionalHttpUrl }),
     fiatCurrency: stringField("usd", {
       check: (v) => /^[a-z]{3}$/.test(v) ? undefined : "a 3-letter lowercase currency code",

@@ -27,6 +27,7 @@ import {
   PoolPageDataSchema,
   type Schema,
   ServerPageDataSchema,
+  WidgetDataSchema,
 } from "./schemas.ts";
 
 /** `limit` of `/api/blocks` when absent. */
@@ -112,7 +113,14 @@ const BLOCKS_LIMIT_BAD: BadQuery = { badQuery: "limit must be an integer from 1 
  * The name of a public snapshot: its key in the cache and the KV store, and the stem of its
  * `[status]` refresh setting (`<name>RefreshSeconds`).
  */
-export type SnapshotName = "overview" | "poolPage" | "node" | "server" | "poolHashrate" | "blocks";
+export type SnapshotName =
+  | "overview"
+  | "poolPage"
+  | "node"
+  | "server"
+  | "poolHashrate"
+  | "blocks"
+  | "widget";
 
 /** A public snapshot endpoint's path. */
 export type EndpointPath = `/api/${string}`;
@@ -198,6 +206,16 @@ export const SNAPSHOT_ENDPOINT: { readonly [N in SnapshotName]: SnapshotEndpoint
       const limit = parseBlocksLimit(query("limit"));
       return limit === undefined ? BLOCKS_LIMIT_BAD : s.blocks(limit);
     },
+  },
+  widget: {
+    name: "widget",
+    path: "/api/widget",
+    description: "Home-screen widget (Umbrel four-stats): hashrate, miners, best share, blocks",
+    refreshMs: 10_000,
+    schema: WidgetDataSchema,
+    parameters: [],
+    widestQuery: "",
+    select: (s) => s.widget(),
   },
 };
 

@@ -28,6 +28,8 @@ import type {
   ServerPageEmptyFirst,
   ServerPageJobFeed,
   ServerPageTipSource,
+  WidgetData,
+  WidgetItem,
   WorkerView,
 } from "./types.ts";
 
@@ -556,3 +558,27 @@ export type JsonValue =
   | null
   | JsonValue[]
   | { [key: string]: JsonValue };
+
+/** `WidgetItem`. */
+export const WidgetItemSchema: ObjectSchema = objectSchema<WidgetItem>(
+  "WidgetItem",
+  "One figure of the widget.",
+  {
+    title: str("What the figure is."),
+    text: str("The figure, formatted."),
+    subtext: str("Its unit or a note."),
+  },
+);
+
+/** `GET /api/widget`. */
+export const WidgetDataSchema: ObjectSchema = objectSchema<WidgetData>(
+  "WidgetData",
+  "Four figures for a home-screen widget (Umbrel `four-stats`).",
+  {
+    api_version: apiVersion,
+    type: { type: "string", enum: ["four-stats"], description: "Widget type." },
+    refresh: str("How often to ask again, e.g. `10s`."),
+    link: str("Where a tap leads (empty: the app's page)."),
+    items: arr(WidgetItemSchema, "Pool hashrate, miners online, best share, blocks found.", 4),
+  },
+);

@@ -35,6 +35,7 @@ import {
   buildPoolHashrate,
   buildPoolPage,
   buildServer,
+  buildWidget,
   DEFAULT_LIMITS,
   type OverviewLimits,
 } from "./views.ts";
@@ -83,6 +84,8 @@ export interface JsonSnapshots {
   poolHashrate(includeHistory: boolean): CachedJson | undefined;
   /** `/api/blocks`, the `limit` (1..100) newest blocks. */
   blocks(limit: number): CachedJson | undefined;
+  /** `/api/widget`. */
+  widget(): CachedJson | undefined;
 }
 
 export { DEFAULT_INTERVALS, type SnapshotName } from "./endpoints.ts";
@@ -120,6 +123,11 @@ export abstract class SnapshotTable<E extends SnapshotEntry> implements JsonSnap
   /** `/api/server`. */
   server(): CachedJson | undefined {
     return this.entries.get("server");
+  }
+
+  /** `/api/widget`. */
+  widget(): CachedJson | undefined {
+    return this.entries.get("widget");
   }
 
   /** `/api/pool-hashrate`, with `pool_hashrate_history` when `includeHistory`. */
@@ -322,6 +330,10 @@ export class SnapshotCache extends SnapshotTable<CacheEntry> {
       }
       case "server":
         return { body: this.#encode(buildServer(sources, this.#system())) };
+      case "widget":
+        return {
+          body: this.#encode(buildWidget(sources, this.#clock.now(), this.#intervals.widget)),
+        };
       case "poolHashrate": {
         const now = this.#clock.now();
         const base = buildPoolHashrate(sources, statics, now);

@@ -396,3 +396,30 @@ export interface FoundBlockView {
   /** `"possible"` (submitted, unconfirmed), `"winning"` (in the chain) or `"stale"` (orphaned). */
   result?: "possible" | "winning" | "stale";
 }
+
+/** One figure of {@linkcode WidgetData}. */
+export interface WidgetItem {
+  /** What the figure is ("Pool hashrate"). */
+  title: string;
+  /** The figure ("1.23"). */
+  text: string;
+  /** Its unit or a note ("TH/s"). */
+  subtext: string;
+}
+
+/**
+ * `/api/widget`: four figures for a home-screen widget, in Umbrel's `four-stats` format (pool
+ * hashrate, miners online, best share, blocks found).
+ */
+export interface WidgetData {
+  /** Schema version. */
+  api_version: typeof API_VERSION;
+  /** Always `four-stats`. */
+  type: "four-stats";
+  /** How often the widget should ask again ("10s"). */
+  refresh: string;
+  /** Where a tap on the widget leads (`""`: the app's own page). */
+  link: string;
+  /** Exactly four figures. */
+  items: WidgetItem[];
+}

@@ -35,6 +35,7 @@ import {
   type ServerPageEmptyFirst,
   type ServerPageJobFeed,
   type ServerPageTipSource,
+  type WidgetData,
   type WorkerView,
 } from "./types.ts";
 
@@ -583,4 +584,57 @@ export function buildFoundBlock(block: FoundBlockRecord): FoundBlockView {
       : "possible");
   put(view, "result", result);
   return view;
+}
+
+/** SI prefixes for widget figures, from 10^3 up. */
+const SI = ["k", "M", "G", "T", "P", "E", "Z"];
+
+/** `value` with three significant digits and its SI prefix: `[text, prefix]` (1234 → "1.23", "k"). */
+export function siFigure(value: number): [string, string] {
+  if (!Number.isFinite(value) || value <= 0) return ["0", ""];
+  let scaled = value;
+  let i = -1;
+  while (scaled >= 999.5 && i < SI.length - 1) {
+    scaled /= 1000;
+    i++;
+  }
+  const text = scaled >= 100
+    ? scaled.toFixed(0)
+    : scaled >= 10
+    ? scaled.toFixed(1)
+    : scaled.toFixed(2);
+  return [text, i < 0 ? "" : SI[i]];
+}
+
+/**
+ * `/api/widget` at `now`: pool hashrate, miners online, the best share and blocks found, in
+ * Umbrel's `four-stats` format; `refreshMs` is the snapshot's own period.
+ */
+export function buildWidget(
+  sources: Pick<StatusSources, "workers" | "counters" | "bestShares"> & {
+    workerOverview?: OverviewSources["workerOverview"];
+  },
+  now: number,
+  refreshMs: number,
+): WidgetData {
+  const counters = sources.counters();
+  const limits: OverviewLimits = { ...DEFAULT_LIMITS, recentWorkers: 0 };
+  const live = sources.workerOverview?.(now, limits) ??
+    workerOverview(sources.workers(), now, limits);
+  const [rate, ratePrefix] = siFigure(counters.hashrate ?? 0);
+  const best = sources.bestShares()[0]?.difficulty ?? 0;
+  const [bestText, bestPrefix] = siFigure(best);
+  const blocks = count(counters.blocksAccepted);
+  return {
+    api_version: API_VERSION,
+    type: "four-stats",
+    refresh: `${Math.max(1, Math.round(refreshMs / 1000))}s`,
+    link: "",
+    items: [
+      { title: "Pool hashrate", text: rate, subtext: `${ratePrefix}H/s` },
+      { title: "Miners", text: String(live.active), subtext: "online" },
+      { title: "Best share", text: bestText + bestPrefix, subtext: "difficulty" },
+      { title: "Blocks found", text: String(blocks), subtext: blocks === 1 ? "block" : "blocks" },
+    ],
+  };
 }
