@@ -22,6 +22,7 @@ import { validate } from "../lib/status/schemas.ts";
 import { blockSubsidy, NETWORKS } from "../lib/bitcoin/networks.ts";
 import { censorWorker } from "../lib/status/censor.ts";
 import { parsePrometheus, type PrometheusFamily } from "../lib/status/metrics.ts";
+import { DASHBOARD_PATH, dashboardQueries, metricNames } from "./helpers/grafana.ts";
 
 const regtest = NETWORKS.regtest;
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
@@ -219,6 +220,21 @@ Deno.test({
           assert.ok(value("notify_fanout_seconds", "_sum") > 0);
           assert.equal(value("block_journal_errors_total"), 0);
           assert.equal((await get(base, "/metrics")).status, 404, "not on the public listener");
+
+          // The Grafana dashboard reads only what this pool exports.
+          const histograms = new Set(
+            [...families.values()].filter((f) => f.type === "histogram").map((f) => f.name),
+          );
+          const dashboard = JSON.parse(await Deno.readTextFile(DASHBOARD_PATH));
+          const queries = dashboardQueries(dashboard);
+          assert.ok(queries.length > 0);
+          for (const q of queries) {
+            const names = metricNames(q.expr, "denopool", histograms);
+            assert.ok(names.length > 0, `${q.panel}: ${q.expr} names no metric`);
+            for (const name of names) {
+              assert.ok(families.has(name), `${q.panel}: ${name} is not exported`);
+            }
+          }
         },
       );
 
