@@ -433,6 +433,8 @@ async function stratumOptionsFrom(
     clientBlacklist: s.clientBlacklist,
     maxLineBytes: s.maxLineBytes,
     messagesPerMinute: s.messagesPerMinute,
+    maxSharesInFlight: s.maxSharesInFlight,
+    maxSharesInFlightPerConnection: s.maxSharesInFlightPerConnection,
     idleTimeoutMs: s.idleTimeoutSeconds * 1000,
   };
 }

@@ -24,6 +24,7 @@ import type { VardiffOptions } from "../lib/pool/mod.ts";
 import { WorkerRegistry, WorkerStats } from "../lib/pool/mod.ts";
 import { FANOUT_BUCKETS, type HistogramSnapshot, LatencyHistogram } from "../lib/histogram.ts";
 import { DEFAULT_REPLAY_WINDOW_MS, ShareDeduper } from "./dedupe.ts";
+import { type ConnectionShares, ShareGate } from "./backpressure.ts";
 import { DEFAULT_MAX_LINE_BYTES, LineFramer } from "./framing.ts";
 import { encodeShowMessage, sniffId } from "./protocol.ts";
 import { Session, type SessionConfig, type SessionHost, type SessionTransport } from "./session.ts";
@@ -82,6 +83,13 @@ export interface StratumServerOptions<J extends Job = Job> {
    * bucket); past it the miner is told why and the connection is closed. Default: no limit.
    */
   readonly messagesPerMinute?: number;
+  /**
+   * Shares in flight (sent to the checker, not answered) pool-wide before every connection stops
+   * reading its socket until half of them are answered (default 20,000).
+   */
+  readonly maxSharesInFlight?: number;
+  /** The same per connection: a miner that pipelines submits is read as fast as it is answered (64). */
+  readonly maxSharesInFlightPerConnection?: number;
   /** Close a connection silent for this long (default 10 min). */
   readonly idleTimeoutMs?: number;
   /** Delay of the first work after subscribe + authorize (default 100 ms). */
@@ -185,6 +193,8 @@ class Connection implements SessionTransport {
   readonly done: Promise<void>;
   readonly #conn: Deno.Conn;
   readonly #framer: LineFramer;
+  /** Its shares in flight (back-pressure on the read side). */
+  readonly shares: ConnectionShares;
   #queue: Chunk[] = [];
   #queuedBytes = 0;
   #flushScheduled = false;
@@ -206,8 +216,10 @@ class Connection implements SessionTransport {
     messagesPerMinute: number,
     onClosed: (c: Connection) => void,
     onCause: (cause: CloseCause) => void,
+    shares: ConnectionShares,
   ) {
     this.#conn = conn;
+    this.shares = shares;
     this.tls = tls;
     this.ip = ip;
     this.#framer = new LineFramer(maxLineBytes);
@@ -317,6 +329,8 @@ class Connection implements SessionTransport {
           session.rejectOversizeLine(sniffId(this.#framer.oversizeHead));
           break;
         }
+        // Too many of its (or the pool's) shares wait for a hash: read on once they are answered.
+        if (this.shares.mustWait) await this.shares.drained();
       }
     } catch {
       // reset by peer, TLS handshake failure, or closed under us: all end the connection
@@ -336,6 +350,7 @@ class Connection implements SessionTransport {
       // already closed
     }
     this.session.close();
+    this.shares.close();
     this.#onClosed(this);
   }
 }
@@ -350,6 +365,8 @@ export class StratumServer<J extends Job = Job> {
   readonly admission: Admission;
   /** New job → every connection's `mining.notify` handed to its socket, seconds (`/metrics`). */
   readonly #fanout = new LatencyHistogram(FANOUT_BUCKETS);
+  /** Shares in flight, pool-wide and per connection. */
+  readonly shareGate: ShareGate;
 
   /** The options; the block sink lives in the session host, where `J` is checked once. */
   readonly #options: Omit<StratumServerOptions, "blocks">;
@@ -395,6 +412,10 @@ export class StratumServer<J extends Job = Job> {
     this.bans = options.bans ?? new BanList();
     this.admission = new Admission(options.admission ?? {}, this.#now());
     this.#messagesPerMinute = options.messagesPerMinute ?? 0;
+    this.shareGate = new ShareGate({
+      maxInFlight: options.maxSharesInFlight,
+      maxInFlightPerConnection: options.maxSharesInFlightPerConnection,
+    });
     this.#vardiff = { ...(options.vardiff ?? {}) };
     const en2 = options.extranonce2Size ?? 4;
     if (!Number.isInteger(en2) || en2 < 1 || en2 > 8) {
@@ -650,6 +671,7 @@ export class StratumServer<J extends Job = Job> {
         if (cause === "flood") this.#messageFloods++;
         else this.#tlsOnPlainPort++;
       },
+      this.shareGate.connection(),
     );
     this.#connections.add(connection);
   }

@@ -19,6 +19,7 @@ import type {
 import type { Vardiff, VardiffOptions } from "../lib/pool/mod.ts";
 import type { WorkerRegistry, WorkerStats } from "../lib/pool/mod.ts";
 import type { ShareDeduper } from "./dedupe.ts";
+import type { ConnectionShares } from "./backpressure.ts";
 
 /** Per-session behaviour, resolved by the server from its options. */
 export interface SessionConfig {
@@ -60,6 +61,11 @@ export interface SessionTransport {
   writeBytes?(line: Uint8Array): void;
   /** Closes the connection once queued lines are written. */
   close(): void;
+  /**
+   * The connection's count of shares in flight, if it applies back-pressure: the session takes
+   * one per share sent to the checker and gives it back once the answer is written.
+   */
+  readonly shares?: ConnectionShares;
 }
 
 /**

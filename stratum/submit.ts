@@ -130,9 +130,15 @@ export class SubmitHandler<J extends Job = Job> {
       version,
       shareTarget: notified.shareTarget,
     };
+    const gate = this.#ctx.transport.shares;
+    gate?.take();
     host.checker.check(job, notified.coinbase, share).then(
-      (verdict) => this.#judge(id, notified, share, verdict, user.name, broken),
+      (verdict) => {
+        gate?.give();
+        this.#judge(id, notified, share, verdict, user.name, broken);
+      },
       (error) => {
+        gate?.give();
         host.log(`share check failed for ${user.name}: ${errorText(error)}`);
         this.#ctx.transport.write(encodeError(id, Code.INVALID, "internal error checking share"));
       },

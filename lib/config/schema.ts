@@ -88,6 +88,10 @@ export interface StratumConfig {
   readonly acceptBurst: number;
   /** Most Stratum messages per connection per minute (0 = no limit). */
   readonly messagesPerMinute: number;
+  /** Shares waiting for a hash, pool-wide, before connections stop reading until half are answered. */
+  readonly maxSharesInFlight: number;
+  /** The same per connection (a miner that pipelines submits is read as fast as it is answered). */
+  readonly maxSharesInFlightPerConnection: number;
   /** Version bits miners may roll (BIP310), as a 32-bit mask. */
   readonly versionRollingMask: number;
   /** Miner client names refused at subscribe (case-insensitive, exact). */
@@ -400,6 +404,8 @@ export const CONFIG_SCHEMA: ConfigSchema = {
     acceptRatePerSecond: numberField(500, { min: 0, minExclusive: true, max: 1_000_000 }),
     acceptBurst: integerField(1_000, 1, 1_000_000),
     messagesPerMinute: integerField(1_200, 0, 1_000_000),
+    maxSharesInFlight: integerField(20_000, 1, 10_000_000),
+    maxSharesInFlightPerConnection: integerField(64, 1, 100_000),
     versionRollingMask: hexMaskField(0x1fffe000),
     clientBlacklist: stringListField([], "a client name"),
   },
