@@ -70,6 +70,15 @@ export class Sv2Writer {
     return this;
   }
 
+  /** Drops everything written after the first `length` bytes (to undo a half-written message). */
+  truncate(length: number): this {
+    if (!Number.isInteger(length) || length < 0 || length > this.#pos) {
+      throw new Sv2EncodeError(`cannot truncate ${this.#pos} bytes to ${length}`);
+    }
+    this.#pos = length;
+    return this;
+  }
+
   /** The bytes written so far as a view into the buffer: valid until the next write or reset. */
   bytes(): Uint8Array {
     return this.#buf.subarray(0, this.#pos);

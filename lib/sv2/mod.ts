@@ -16,3 +16,4 @@
 
 export * from "./errors.ts";
 export * from "./codec.ts";
+export * from "./messages.ts";
