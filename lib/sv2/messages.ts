@@ -413,7 +413,7 @@ export interface NewExtendedMiningJob {
   /** Whether the general-purpose version bits may be rolled. */
   versionRollingAllowed: boolean;
   /** Merkle branch, deepest first (at most 255 hashes of 32 bytes). */
-  merklePath: Uint8Array[];
+  merklePath: readonly Uint8Array[];
   /** Coinbase transaction before the extranonce (BIP141 fields stripped). */
   coinbaseTxPrefix: Uint8Array;
   /** Coinbase transaction after the extranonce. */
@@ -475,7 +475,7 @@ export interface SetCustomMiningJob {
   /** Coinbase nLockTime. */
   coinbaseTxLocktime: number;
   /** Merkle branch, deepest first. */
-  merklePath: Uint8Array[];
+  merklePath: readonly Uint8Array[];
 }
 
 /** SetCustomMiningJob.Success (0x23, server → client, channel message). */
@@ -509,7 +509,7 @@ export interface SetGroupChannel {
   /** The group channel. */
   groupChannelId: number;
   /** The channels in the group (at most 65535). */
-  channelIds: number[];
+  channelIds: readonly number[];
 }
 
 /** Every message this library encodes and decodes. */

@@ -17,3 +17,6 @@
 export * from "./errors.ts";
 export * from "./codec.ts";
 export * from "./messages.ts";
+export * from "./keys.ts";
+export * from "./certificate.ts";
+export * from "./noise.ts";
