@@ -54,6 +54,13 @@ export interface LoadOptions {
   readonly rampPerSecond: number;
   /** Aggregate submit rates, one load phase each. */
   readonly rates: readonly number[];
+  /**
+   * Closed loop instead of rates: every miner keeps this many submits unanswered (one phase;
+   * `rates` is then ignored). 0 or absent: rates.
+   */
+  readonly inflight?: number;
+  /** Our pool's `stratum.max_shares_in_flight` (default: the pool's default). */
+  readonly maxSharesInFlight?: number;
   /** Length of each load phase, seconds. */
   readonly durationSeconds: number;
   /** Wait for late answers after a phase, seconds. */
@@ -133,6 +140,8 @@ export interface LoadPhase {
   readonly generatorLagMaxMs: number;
   /** Pool RSS at the end of the phase, MiB. */
   readonly poolRssMiB: number | undefined;
+  /** Highest pool RSS sampled during the phase (every 200 ms), MiB. */
+  readonly poolPeakRssMiB: number | undefined;
 }
 
 /** Everything a load run measured. */
@@ -347,21 +356,36 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
 
     // Load phases.
     const phases: LoadPhase[] = [];
-    for (const rate of options.rates) {
-      log(`load: ${rate} submits/s for ${options.durationSeconds} s`);
+    const inflight = options.inflight ?? 0;
+    for (const rate of inflight > 0 ? [0] : options.rates) {
+      log(
+        inflight > 0
+          ? `load: every miner keeps ${inflight} submits unanswered, ${options.durationSeconds} s`
+          : `load: ${rate} submits/s for ${options.durationSeconds} s`,
+      );
       const cpu = poolPid === undefined ? undefined : new CpuSampler(poolPid);
+      let peakRss = 0;
+      const rssTimer = poolPid === undefined ? undefined : setInterval(() => {
+        try {
+          peakRss = Math.max(peakRss, processRssBytes(poolPid!));
+        } catch {
+          // the pool exited: the phase will say so
+        }
+      }, 200);
       const batches0 = await poolBatchCounts();
       cpu?.start();
       for (const g of generators) {
         await g.send({
           cmd: "load",
           rate: rate / generatorCount,
+          inflight,
           durationMs: options.durationSeconds * 1000,
           drainMs: options.drainSeconds * 1000,
         });
       }
       const budget = (options.durationSeconds + options.drainSeconds) * 1000 + 30_000;
       const results = await Promise.all(generators.map((g) => g.next("load", budget)));
+      clearInterval(rssTimer);
       const cpuMs = cpu?.cpuMs();
       const cpuPercent = cpu?.stop();
       const batches1 = await poolBatchCounts();
@@ -405,6 +429,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
         poolRssMiB: poolPid === undefined
           ? undefined
           : round(processRssBytes(poolPid) / 1048576, 1),
+        poolPeakRssMiB: poolPid === undefined ? undefined : round(peakRss / 1048576, 1),
       };
       phases.push(phase);
       log(
@@ -412,7 +437,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
           JSON.stringify(rejected)
         }, unanswered ${unanswered}; latency p50 ${phase.latency.p50} p95 ${phase.latency.p95} ` +
           `p99 ${phase.latency.p99} max ${phase.latency.max} ms; pool CPU ${phase.poolCpuPercent}% ` +
-          `(${phase.poolCpuMicrosPerShare} µs per share), ${phase.sharesPerBatch} shares per batch`,
+          `(${phase.poolCpuMicrosPerShare} µs per share), ${phase.sharesPerBatch} shares per batch; ` +
+          `pool RSS peak ${phase.poolPeakRssMiB} MiB`,
       );
       await sleep(1000);
     }
@@ -476,7 +502,7 @@ export interface BenchPool {
 /** Pool settings a benchmark may choose. */
 export type BenchPoolOptions = Pick<
   LoadOptions,
-  "shareDifficulty" | "hashWorkers" | "hashBackend" | "log"
+  "shareDifficulty" | "hashWorkers" | "hashBackend" | "log" | "maxSharesInFlight"
 >;
 
 /** Starts a regtest node and our pool (in its own process) on it, tuned for load. */
@@ -523,6 +549,7 @@ async function startPoolProcess(
       accept_burst: 1_000_000,
       idle_timeout_seconds: 3600,
       messages_per_minute: 0,
+      ...(options.maxSharesInFlight ? { max_shares_in_flight: options.maxSharesInFlight } : {}),
     },
     node: {
       network: "regtest",

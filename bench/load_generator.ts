@@ -50,6 +50,8 @@ export type GeneratorCommand =
   | {
     readonly cmd: "load";
     readonly rate: number;
+    /** Closed loop instead of a rate: every miner keeps this many submits unanswered (0 = off). */
+    readonly inflight?: number;
     readonly durationMs: number;
     readonly drainMs: number;
   }
@@ -376,6 +378,7 @@ async function runLoad(
   rate: number,
   durationMs: number,
   drainMs: number,
+  inflight = 0,
 ): Promise<GeneratorEvent> {
   const live = miners.filter((m) => !m.closed);
   const tally = new LoadTally();
@@ -392,7 +395,18 @@ async function runLoad(
     last = now;
     const elapsed = now - start;
     if (elapsed >= durationMs) break;
-    const due = Math.floor((elapsed * rate) / 1000);
+    if (inflight > 0) {
+      // Closed loop: top every miner up to `inflight` unanswered submits, as pipelining miners do.
+      for (const miner of live) {
+        if (miner.closed) continue;
+        while (miner.pending < inflight) {
+          miner.submit(now);
+          tally.sent++;
+        }
+        touched.add(miner);
+      }
+    }
+    const due = inflight > 0 ? 0 : Math.floor((elapsed * rate) / 1000);
     while (tally.sent < due) {
       const miner = live[next];
       next = (next + 1) % live.length;
@@ -481,7 +495,15 @@ async function main(): Promise<void> {
         }
         break;
       case "load":
-        emit(await runLoad(miners, command.rate, command.durationMs, command.drainMs));
+        emit(
+          await runLoad(
+            miners,
+            command.rate,
+            command.durationMs,
+            command.drainMs,
+            command.inflight ?? 0,
+          ),
+        );
         break;
       case "stop":
         for (const m of miners) m.close();

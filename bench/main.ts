@@ -25,6 +25,8 @@ load   Stratum miners against a pool (ours on a regtest node, or --url)
   --connections N      connections to open (1000)
   --ramp N             connections opened per second (2000)
   --rate R[,R...]      aggregate submits/s, one phase each (5000,20000)
+  --inflight N         instead of rates: every miner keeps N submits unanswered (pipelining)
+  --max-in-flight N    our pool's stratum.max_shares_in_flight (default 20000)
   --duration S         seconds per phase (10)
   --drain S            seconds to wait for late answers (5)
   --blocks N           new-block fan-out rounds, own pool only (3)
@@ -118,6 +120,8 @@ async function main(): Promise<number> {
       addresses: { type: "string" },
       steps: { type: "string" },
       rounds: { type: "string" },
+      inflight: { type: "string" },
+      "max-in-flight": { type: "string" },
       idle: { type: "string" },
       json: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
@@ -209,6 +213,8 @@ async function main(): Promise<number> {
       connections: positive(values.connections, 1000, "connections"),
       rampPerSecond: positive(values.ramp, 2000, "ramp"),
       rates: numberList(values.rate ?? "5000,20000"),
+      inflight: positive(values.inflight, 0, "inflight"),
+      maxSharesInFlight: positive(values["max-in-flight"], 0, "max-in-flight") || undefined,
       durationSeconds: positive(values.duration, 10, "duration"),
       drainSeconds: positive(values.drain, 5, "drain"),
       blocks: positive(values.blocks, 3, "blocks"),
