@@ -1,5 +1,5 @@
 /**
- * `deno task bench <load|hash|api|fanout|newtip|status|sockets|soak|rest|all> [flags]`: runs a benchmark, prints its figures and writes a
+ * `deno task bench <load|hash|api|fanout|newtip|status|sockets|soak|rest|sv2|all> [flags]`: runs a benchmark, prints its figures and writes a
  * JSON report (`--json PATH`, default `artifacts/bench/<bench>-<time>.json`). Every run is bounded
  * and stops by itself; everything listens on loopback.
  *
@@ -16,10 +16,11 @@ import { runStatus } from "./status.ts";
 import { runSockets } from "./sockets.ts";
 import { runSoak } from "./soak.ts";
 import { runRest } from "./rest.ts";
+import { runSv2Bench } from "./sv2.ts";
 import { defaultReportPath, makeReport, writeReport } from "./stats.ts";
 
 const USAGE =
-  `usage: deno task bench <load|hash|api|fanout|newtip|status|sockets|soak|rest|all> [flags]
+  `usage: deno task bench <load|hash|api|fanout|newtip|status|sockets|soak|rest|sv2|all> [flags]
 
 load   Stratum miners against a pool (ours on a regtest node, or --url)
   --connections N      connections to open (1000)
@@ -62,6 +63,8 @@ status status snapshot rebuilds (/api/overview, /api/pool-page) over synthetic w
   --runs N             timed rebuilds after the first (30)
 sockets  Deno's own memory per idle TCP connection (bare server, no pool code)
   --connections N      connections held (8000)
+sv2    Stratum V2 encryption in process: responder handshakes/s, encrypted frames/s
+  --seconds S          seconds per measurement (2)
 rest   the pool at rest (main.ts, default config, regtest node up, no miner): RSS and its parts
   --seconds S          settle time before measuring (10)
 soak   workers come and go (a new set each round); the pool's memory after each round and idle
@@ -130,7 +133,7 @@ async function main(): Promise<number> {
   const which = positionals[0];
   if (
     values.help || which === undefined ||
-    !["load", "hash", "api", "fanout", "newtip", "status", "sockets", "soak", "rest", "all"]
+    !["load", "hash", "api", "fanout", "newtip", "status", "sockets", "soak", "rest", "sv2", "all"]
       .includes(which)
   ) {
     console.log(USAGE);
@@ -186,6 +189,9 @@ async function main(): Promise<number> {
       connections: positive(values.connections, 8000, "connections"),
       log,
     });
+  }
+  if (which === "sv2") {
+    results.sv2 = runSv2Bench({ seconds: positive(values.seconds, 2, "seconds"), log });
   }
   if (which === "rest") {
     results.rest = await runRest({ settleSeconds: positive(values.seconds, 10, "seconds"), log });
