@@ -119,6 +119,8 @@ export interface Notice {
    * them there, and their own notices are then not posted in the room again.
    */
   readonly mentions: readonly string[];
+  /** True for a user notice whose user the pool notice of the same event mentions already. */
+  readonly covered?: boolean;
   /** One short line. */
   readonly title: string;
   /** Plain text, one fact a line. */
@@ -195,6 +197,7 @@ export function noticesFor(event: NotifyEvent, options: NoticeOptions = {}): Not
         ...event.owners.map((userId): Notice => ({
           ...base,
           audience: { kind: "user", userId },
+          covered: true,
           title: `${brand}: your worker found block ${event.height}`,
           text: `⛏️ Your saved worker ${event.worker} found a block: ${fact}`,
           priority: 5,
