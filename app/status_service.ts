@@ -9,6 +9,7 @@
  * @module
  */
 
+import { userChannels } from "./persistence.ts";
 import { NETWORKS } from "../lib/bitcoin/mod.ts";
 import type { Config } from "../lib/config/mod.ts";
 import { parseHostPort } from "../lib/config/mod.ts";
@@ -134,6 +135,7 @@ export async function startStatusService(
           clerkPublishableKey: config.auth.clerkJwksUrl
             ? config.secrets.clerkPublishableKey || undefined
             : undefined,
+          notifyChannels: userChannels(config),
         },
       });
       const app = createStatusApp({

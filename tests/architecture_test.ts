@@ -43,7 +43,7 @@ export const ALLOWED: Readonly<Record<Part, readonly Part[]>> = {
   "lib/status": ["lib/bitcoin", "lib/net", "lib", "lib/node"],
   "lib/auth": ["lib/bitcoin"],
   "lib/store": ["lib/bitcoin", "lib/pool", "lib/status", "lib/auth"],
-  "lib/notify": ["lib/bitcoin", "lib", "lib/status", "lib/store"],
+  "lib/notify": ["lib/bitcoin", "lib/net", "lib", "lib/status", "lib/store"],
   "lib/discord": ["lib/bitcoin", "lib", "lib/pool", "lib/status", "lib/store", "lib/notify"],
   "static": [],
   "routes": ["lib/bitcoin", "lib", "lib/status", "lib/auth", "lib/store", "lib/admin", "static"],

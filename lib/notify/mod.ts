@@ -27,6 +27,7 @@ export * from "./hub.ts";
 export * from "./ntfy.ts";
 export * from "./queue.ts";
 export * from "./telegram.ts";
+export * from "./targets.ts";
 export * from "./telegram_bot.ts";
 export * from "./watch.ts";
 export * from "./webhook.ts";
