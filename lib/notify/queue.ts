@@ -156,13 +156,14 @@ export class NoticeQueue<P> {
 
   /**
    * Loads the items a previous run left in the outbox (oldest first) in front of anything queued
-   * since; beyond `maxQueued` the oldest are kept and the rest deleted and counted as dropped.
+   * since (best called at start, before anything is queued); beyond `maxQueued` the oldest are kept and the rest deleted and counted as dropped.
    * Returns how many came back.
    */
   async restore(): Promise<number> {
     const outbox = this.#o.outbox;
     if (!outbox) return 0;
-    const known = new Set(this.#queue.map((i) => i.id));
+    // Items of this run are known (waiting, in flight, or being deleted): only older ones load.
+    const known = new Set([...this.#queue.map((i) => i.id), ...this.#persisted.keys()]);
     const stored = (await outbox.list<QueuedItem<P>>(this.#o.channel)).filter((i) =>
       !known.has(i.id)
     );
@@ -172,6 +173,7 @@ export class NoticeQueue<P> {
       this.dropped++;
       await outbox.delete(this.#o.channel, extra.id).catch((e) => this.#o.onError(e));
     }
+    for (const item of kept) this.#persisted.set(item.id, Promise.resolve());
     this.#queue.unshift(...kept);
     if (kept.length > 0) this.#kick();
     return kept.length;
@@ -251,8 +253,8 @@ export class NoticeQueue<P> {
     const outbox = this.#o.outbox;
     if (!outbox) return;
     await this.#persisted.get(id);
-    this.#persisted.delete(id);
     await outbox.delete(this.#o.channel, id).catch((e) => this.#o.onError(e));
+    this.#persisted.delete(id);
   }
 }
 
