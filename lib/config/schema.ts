@@ -106,8 +106,8 @@ export interface NodeConfig {
   /** Least milliseconds between two template fetches. */
   readonly minRefreshIntervalMs: number;
   /** Seconds without a fresh template before the pool stops handing out work. */
-  readonly staleAfterSeconds:
-    number; /** Publish coinbase-only work for a new tip before `getblocktemplate` answers. */
+  readonly staleAfterSeconds: number;
+  /** Publish coinbase-only work for a new tip before `getblocktemplate` answers. */
   readonly emptyFirst: boolean;
   /** Other nodes that may announce new tips first (`[[node.tip_sources]]`). */
   readonly tipSources: readonly TipSourceConfig[];
