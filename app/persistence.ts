@@ -1,7 +1,9 @@
 /**
  * Persistence wired to a running pool: restores bans and best shares at startup, records found
  * blocks, samples pool and saved-worker history every minute, and runs the Clerk routes and the
- * Discord side (notifier, link bot, rate-limited queue) when they are configured.
+ * notifications when channels are configured: the hub of `lib/notify` with one persisted queue per
+ * channel (Discord, ntfy, Telegram, webhook), the saved-worker and node watches feeding it, and
+ * the Discord and Telegram bots.
  *
  * @module
  */
@@ -15,10 +17,20 @@ import type { WorkerRegistry } from "../lib/pool/mod.ts";
 import { hexToBytes, reverseBytes } from "../lib/bitcoin/mod.ts";
 import { ClerkVerifier } from "../lib/auth/clerk.ts";
 import { SessionReader } from "../lib/auth/session.ts";
-import { DiscordRest } from "../lib/discord/mod.ts";
-import { MessageQueue } from "../lib/discord/mod.ts";
-import { WorkerNotifier } from "../lib/discord/mod.ts";
-import { DiscordLinkBot } from "../lib/discord/mod.ts";
+import { DiscordChannel, DiscordLinkBot, DiscordRest } from "../lib/discord/mod.ts";
+import {
+  checkTargetUrl,
+  type NodeHealth,
+  NodeWatch,
+  NotifyHub,
+  NtfyChannel,
+  type QueueTuning,
+  TelegramApi,
+  TelegramBot,
+  TelegramChannel,
+  WebhookChannel,
+  WorkerWatch,
+} from "../lib/notify/mod.ts";
 import { Periodic, type Timers } from "../lib/periodic.ts";
 import { createAuthRoutes } from "../routes/auth.ts";
 import { type DomainStores, type PoolStore, WorkerNameHashes } from "../lib/store/mod.ts";
@@ -37,6 +49,16 @@ export interface PersistenceOptions {
   readonly pollIntervalMs?: number;
   /** Least time between two Discord messages, ms [2 000]. */
   readonly discordMinIntervalMs?: number;
+  /** Least time between two messages of the other channels, ms [their `min_interval_ms`]. */
+  readonly channelMinIntervalMs?: number;
+  /** First retry back-off of every channel, ms [webhook: `backoff_ms`; others 1 000]. */
+  readonly channelBackoffMs?: number;
+  /** Telegram bot polling period, ms [`notify.telegram.poll_interval_seconds`]. */
+  readonly telegramPollIntervalMs?: number;
+  /** Node watch period, ms [15 000]. */
+  readonly nodeIntervalMs?: number;
+  /** Node-down threshold, ms [`notify.node_down_seconds`]. */
+  readonly nodeDownAfterMs?: number;
   /** Operator log. */
   readonly log?: (message: string) => void;
   /** Timers of the history sampler (default: the global ones); tests pass a manual clock. */
@@ -51,6 +73,8 @@ export interface PersistenceParts {
   readonly store: PoolStore;
   /** Live workers (and the pool's best shares). */
   readonly registry: WorkerRegistry;
+  /** The node's health for the node watch (the template feed's readiness); absent → no watch. */
+  readonly node?: () => NodeHealth;
 }
 
 /** The running persistence side. */
@@ -59,12 +83,14 @@ export interface Persistence {
   readonly store: PoolStore;
   /** Session refresh and saved-worker routes for the status app's `auth` mount. */
   readonly authRoutes: Routes;
-  /** The saved-worker notifier, when Discord is configured. */
-  readonly notifier?: WorkerNotifier;
-  /** The link bot, when Discord is configured. */
+  /** The notification hub (one queue per channel), when any channel is configured. */
+  readonly notify?: NotifyHub;
+  /** The saved-worker watch feeding the hub, when any channel is configured. */
+  readonly watch?: WorkerWatch;
+  /** The Discord link bot, when Discord is configured. */
   readonly bot?: DiscordLinkBot;
-  /** The outgoing Discord queue, when Discord is configured. */
-  readonly queue?: MessageQueue;
+  /** The Telegram bot, when Telegram is configured. */
+  readonly telegramBot?: TelegramBot;
   /** Stores a found block record (journal writes and settled blocks). */
   journalBlock(record: FoundBlockRecord): void;
   /** Stores a settled block and sends its notice. */
@@ -74,8 +100,9 @@ export interface Persistence {
   /** Writes that are still in flight, settled. */
   flush(): Promise<void>;
   /**
-   * Stops the sampler and the Discord side (each waits for its pass in flight), takes a last
-   * sample, flushes writes and closes the store.
+   * Stops the sampler, the watches, the bots and the channel queues (each waits for its pass in
+   * flight; notices not yet delivered stay in the store), takes a last sample, flushes writes and
+   * closes the store.
    */
   stop(): Promise<void>;
 }
@@ -146,7 +173,121 @@ export function discordConfigured(config: Config): boolean {
     config.secrets.discordBotToken !== "";
 }
 
-/** Starts history sampling, the auth routes and (when configured) the Discord side. */
+/** The saved-worker thresholds, s: `[notify]`'s, or `[discord]`'s where `[notify]` keeps 300. */
+export function workerThresholds(config: Config): { offline: number; online: number } {
+  const pick = (own: number, old: number) => own !== 300 ? own : old;
+  return {
+    offline: pick(config.notify.offlineThresholdSeconds, config.discord.offlineThresholdSeconds),
+    online: pick(config.notify.onlineThresholdSeconds, config.discord.onlineThresholdSeconds),
+  };
+}
+
+/**
+ * The channels a signed-in user can choose on the saved-workers page: ntfy and webhook (their
+ * own URLs), Telegram and Discord (linked with a code), as configured.
+ */
+export function userChannels(config: Config): string[] {
+  const n = config.notify;
+  const out: string[] = [];
+  if (n?.ntfy.enabled) out.push("ntfy");
+  if (n?.webhook.enabled) out.push("webhook");
+  if (n?.telegram.enabled && config.secrets.telegramBotToken) out.push("telegram");
+  if (discordConfigured(config)) out.push("discord");
+  return out;
+}
+
+/** Builds the hub with every configured channel, and the Telegram bot when Telegram is on. */
+function notifyFrom(
+  config: Config,
+  store: PoolStore,
+  options: PersistenceOptions,
+  parts: {
+    statusUrl?: string;
+    log: (m: string) => void;
+    onlineHashes: () => ReadonlySet<string>;
+    status: () => string;
+  },
+): { hub: NotifyHub; telegramBot?: TelegramBot; discordBot?: DiscordLinkBot } | undefined {
+  const n = config.notify;
+  const { log, statusUrl } = parts;
+  const hub = new NotifyHub({
+    store,
+    notices: { statusUrl, brand: config.status.brandName },
+    onError: (e) => log(`notify: ${e instanceof Error ? e.message : e}`),
+  });
+  const tuning = (minIntervalMs: number, more: QueueTuning = {}): QueueTuning => ({
+    maxQueued: n.queueSize,
+    timeoutMs: n.sendTimeoutSeconds * 1000,
+    minIntervalMs: options.channelMinIntervalMs ?? minIntervalMs,
+    ...(options.channelBackoffMs !== undefined ? { backoffMs: options.channelBackoffMs } : {}),
+    ...more,
+  });
+  let discordBot: DiscordLinkBot | undefined;
+  if (discordConfigured(config)) {
+    const rest = new DiscordRest({
+      baseUrl: config.discord.apiBaseUrl,
+      token: config.secrets.discordBotToken,
+    });
+    const channelId = config.discord.channelId;
+    hub.add(new DiscordChannel({ rest, channelId, store, statusUrl }), {
+      ...tuning(2_000),
+      minIntervalMs: options.discordMinIntervalMs ?? 2_000,
+      maxAttempts: 2,
+      // The REST client waits out Discord's rate limits itself.
+      timeoutMs: Math.max(n.sendTimeoutSeconds * 1000, 5 * 60_000),
+    });
+    discordBot = new DiscordLinkBot({
+      rest,
+      store,
+      channelId,
+      onError: (e) => log(`discord: ${e instanceof Error ? e.message : e}`),
+    });
+  }
+  if (n.ntfy.enabled) {
+    hub.add(
+      new NtfyChannel({
+        topicUrl: n.ntfy.topicUrl || undefined,
+        token: config.secrets.ntfyToken || undefined,
+        store,
+      }),
+      tuning(n.ntfy.minIntervalMs),
+    );
+  }
+  let telegramBot: TelegramBot | undefined;
+  if (n.telegram.enabled && config.secrets.telegramBotToken) {
+    const api = new TelegramApi({
+      baseUrl: n.telegram.apiBaseUrl,
+      token: config.secrets.telegramBotToken,
+    });
+    hub.add(
+      new TelegramChannel({ api, chatId: n.telegram.chatId || undefined, store }),
+      tuning(n.telegram.minIntervalMs),
+    );
+    telegramBot = new TelegramBot({
+      api,
+      store,
+      status: parts.status,
+      onlineHashes: parts.onlineHashes,
+      onError: (e) => log(`telegram: ${e instanceof Error ? e.message : e}`),
+    });
+  }
+  if (n.webhook.enabled) {
+    hub.add(
+      new WebhookChannel({
+        url: n.webhook.url || undefined,
+        secret: config.secrets.webhookSecret || undefined,
+        store,
+      }),
+      tuning(n.webhook.minIntervalMs, {
+        maxAttempts: n.webhook.maxAttempts,
+        backoffMs: options.channelBackoffMs ?? n.webhook.backoffMs,
+      }),
+    );
+  }
+  return hub.channels.length > 0 ? { hub, telegramBot, discordBot } : undefined;
+}
+
+/** Starts history sampling, the auth routes and (when configured) the notifications. */
 export async function startPersistence(
   parts: PersistenceParts,
   options: PersistenceOptions = {},
@@ -170,6 +311,14 @@ export async function startPersistence(
     const set = new Set<string>();
     for (const w of registry.list(Date.now())) set.add(hashes.get(w.name));
     return set;
+  };
+  const bestByHash = () => {
+    const best = new Map<string, number>();
+    for (const w of registry.list(Date.now())) {
+      const h = hashes.get(w.name);
+      best.set(h, Math.max(best.get(h) ?? 0, w.bestDifficulty));
+    }
+    return best;
   };
 
   let sessions: SessionReader | undefined;
@@ -198,36 +347,50 @@ export async function startPersistence(
     : config.status.brandDomain
     ? `https://${config.status.brandDomain}/saved-workers`
     : undefined;
-  let queue: MessageQueue | undefined;
-  let notifier: WorkerNotifier | undefined;
-  let bot: DiscordLinkBot | undefined;
-  if (discordOn) {
-    const rest = new DiscordRest({
-      baseUrl: config.discord.apiBaseUrl,
-      token: config.secrets.discordBotToken,
-    });
-    const channelId = config.discord.channelId;
-    const onError = (e: unknown) => log(`discord: ${e instanceof Error ? e.message : e}`);
-    queue = new MessageQueue({
-      send: async (m) =>
-        void await rest.createMessage(channelId, m.content, { users: m.mentionUserIds }),
-      minIntervalMs: options.discordMinIntervalMs ?? 2_000,
-      onError,
-    });
-    const q = queue;
-    notifier = new WorkerNotifier({
+  const nodeHealth = parts.node;
+  const statusText = () => {
+    const now = Date.now();
+    const node = nodeHealth?.();
+    return `${config.status.brandName}: ${registry.list(now).length} workers online, ` +
+      `${formatHashrate(registry.totalHashrate(now))}` +
+      (node ? `\nnode: ${node.up ? "giving work" : `down (${node.reason ?? "unknown"})`}` : "") +
+      (statusUrl ? `\n${statusUrl}` : "");
+  };
+  const notify = config.notify
+    ? notifyFrom(config, store, options, { statusUrl, log, onlineHashes, status: statusText })
+    : undefined;
+  const hub = notify?.hub;
+  let watch: WorkerWatch | undefined;
+  let nodeWatch: NodeWatch | undefined;
+  if (hub) {
+    const restored = await hub.restore();
+    if (restored > 0) log(`notify: ${restored} queued notice(s) from before the restart`);
+    const thresholds = workerThresholds(config);
+    watch = new WorkerWatch({
       store,
+      users: () => hub.users(),
       onlineHashes,
-      enqueue: (m) => void q.enqueue(m),
-      offlineAfterMs: options.offlineAfterMs ?? config.discord.offlineThresholdSeconds * 1000,
-      onlineAfterMs: options.onlineAfterMs ?? config.discord.onlineThresholdSeconds * 1000,
-      statusUrl,
-      onError,
+      bestShares: config.notify.bestShareNotices ? () => bestByHash() : undefined,
+      publish: (e) => hub.publish(e),
+      offlineAfterMs: options.offlineAfterMs ?? thresholds.offline * 1000,
+      onlineAfterMs: options.onlineAfterMs ?? thresholds.online * 1000,
+      onError: (e) => log(`notify: ${e instanceof Error ? e.message : e}`),
     });
-    bot = new DiscordLinkBot({ rest, store, channelId, onError });
-    notifier.start(options.notifyIntervalMs ?? 30_000);
-    bot.start(options.pollIntervalMs ?? 5_000);
+    watch.start(options.notifyIntervalMs ?? 30_000);
+    if (nodeHealth) {
+      nodeWatch = new NodeWatch({
+        health: nodeHealth,
+        publish: (e) => hub.publish(e),
+        downAfterMs: options.nodeDownAfterMs ?? config.notify.nodeDownSeconds * 1000,
+      });
+      nodeWatch.start(options.nodeIntervalMs ?? 15_000);
+    }
+    notify?.discordBot?.start(options.pollIntervalMs ?? 5_000);
+    notify?.telegramBot?.start(
+      options.telegramPollIntervalMs ?? config.notify.telegram.pollIntervalSeconds * 1000,
+    );
   }
+  const channels = config.notify ? userChannels(config) : [];
 
   const authRoutes = createAuthRoutes({
     sessions,
@@ -236,6 +399,15 @@ export async function startPersistence(
       store,
       liveWorkers: (now) => registry.list(now),
       discordEnabled: discordOn,
+      notify: channels.some((c) => c !== "discord")
+        ? {
+          ntfy: channels.includes("ntfy"),
+          webhook: channels.includes("webhook"),
+          telegram: channels.includes("telegram"),
+          checkUrl: (url) =>
+            checkTargetUrl(url, { allowPrivate: config.notify.allowPrivateUserUrls }),
+        }
+        : undefined,
     },
   });
 
@@ -293,13 +465,14 @@ export async function startPersistence(
   return {
     store,
     authRoutes,
-    notifier,
-    bot,
-    queue,
+    notify: hub,
+    watch,
+    bot: notify?.discordBot,
+    telegramBot: notify?.telegramBot,
     journalBlock: (record) => track(store.blocks.put(record)),
     blockSettled(record) {
       track(store.blocks.put(record));
-      if (notifier && record.status === "accepted") track(notifier.notifyBlock(record));
+      if (hub && record.status === "accepted") hub.blockFound(record);
     },
     sample: () => tracked(),
     async flush() {
@@ -308,9 +481,11 @@ export async function startPersistence(
     stop() {
       stopped ??= (async () => {
         await sampler.stop();
-        await notifier?.stop();
-        await bot?.stop();
-        await queue?.stop();
+        await watch?.stop();
+        await nodeWatch?.stop();
+        await notify?.discordBot?.stop();
+        await notify?.telegramBot?.stop();
+        await hub?.stop();
         track(sample());
         while (pending.size > 0) await Promise.all([...pending]);
         // Writes not tracked here (bans from the Stratum side) are queued in the store itself.
@@ -320,4 +495,15 @@ export async function startPersistence(
       return stopped;
     },
   };
+}
+
+/** A hashrate in H/s as short text: 1.23 TH/s. */
+function formatHashrate(hps: number): string {
+  const units = ["H/s", "kH/s", "MH/s", "GH/s", "TH/s", "PH/s", "EH/s"];
+  let i = 0;
+  while (hps >= 1000 && i < units.length - 1) {
+    hps /= 1000;
+    i++;
+  }
+  return `${hps.toFixed(i === 0 ? 0 : 2)} ${units[i]}`;
 }

@@ -80,7 +80,7 @@ export interface RunningPool {
   readonly startedAt: number;
   /** Status snapshots and the status/metrics listeners with their bound ports. */
   readonly status: StatusService;
-  /** The store, the auth/saved-worker routes and the Discord side. */
+  /** The store, the auth/saved-worker routes and the notifications. */
   readonly persistence: Persistence;
   /** The admin panel, when `admin.enabled`. */
   readonly admin: AdminService | undefined;
@@ -214,7 +214,12 @@ export async function startPool(
   if (restoredBans > 0) log(`store: ${restoredBans} ban(s) restored`);
   if (ipBans !== bans) ipBans.setListener(persistBans(store, (p) => void p.catch(storeError)));
   const persisted = await startPersistence(
-    { config, store, registry: stratum.registry },
+    {
+      config,
+      store,
+      registry: stratum.registry,
+      node: () => ({ up: feed.ready, reason: feed.notReadyReason }),
+    },
     { ...hooks.persistence, log },
   );
   late.persistence = persisted;

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { userChannels } from "./persistence.ts";
 import { NETWORKS } from "../lib/bitcoin/mod.ts";
 import type { Config } from "../lib/config/mod.ts";
 import { parseHostPort } from "../lib/config/mod.ts";
@@ -148,6 +149,7 @@ export async function startStatusService(
           clerkPublishableKey: config.auth.clerkJwksUrl
             ? config.secrets.clerkPublishableKey || undefined
             : undefined,
+          notifyChannels: userChannels(config),
         },
       });
       const app = createStatusApp({

@@ -1,7 +1,9 @@
 /**
  * Saved workers: `GET /api/saved-workers`, one worker's 24 h per-minute history
- * (`GET /api/saved-workers/history?hash=`), the notify switches, the Discord one-time codes, and
- * the page actions `POST /worker/save` / `POST /worker/remove`.
+ * (`GET /api/saved-workers/history?hash=`), the notify switches, the one-time link codes (Discord
+ * `!link`, Telegram `/link`), the user's own notification targets (`POST /notify/targets`: an
+ * ntfy topic URL and a webhook URL, each checked by the `checkUrl` the composition layer passes),
+ * and the page actions `POST /worker/save` / `POST /worker/remove`.
  *
  * Every route needs a Clerk session (401 `unauthorized` without one; 404 everywhere when Clerk is
  * not configured). Every POST is cookie-authenticated, so each one gets the same-origin guard of
@@ -41,18 +43,50 @@ import {
 export interface SavedWorkerRoutesOptions {
   /** Clerk sessions; undefined → every route answers 404. */
   readonly sessions: SessionReader | undefined;
-  /** The store: saved workers, their history, Discord links and one-time codes. */
-  readonly store: Pick<DomainStores, "savedWorkers" | "history" | "discord" | "codes">;
+  /** The store: saved workers, their history, links, one-time codes, notification targets. */
+  readonly store:
+    & Pick<DomainStores, "savedWorkers" | "history" | "discord" | "codes">
+    & Partial<Pick<DomainStores, "telegram" | "notifyPrefs">>;
   /** Live authorized workers now (the registry's `list`). */
   readonly liveWorkers: (now: number) => readonly LiveConnection[];
   /** Discord is configured (bot token, server and channel ids). */
   readonly discordEnabled: boolean;
+  /** The other notification channels users may choose; absent → none. */
+  readonly notify?: NotifyTargetsOptions;
   /** `server.status_public_url`, for the same-origin guard. */
   readonly publicUrl?: string;
   /** Where the page actions redirect after success (default `/saved-workers`). */
   readonly savedWorkersPage?: string;
   /** Clock, ms since the epoch. */
   readonly now?: () => number;
+}
+
+/** The notification channels a user may choose, beside Discord. */
+export interface NotifyTargetsOptions {
+  /** Users may set their own ntfy topic URL. */
+  readonly ntfy: boolean;
+  /** Users may set their own webhook URL. */
+  readonly webhook: boolean;
+  /** Users may link a Telegram chat with `/link CODE`. */
+  readonly telegram: boolean;
+  /** Why a URL cannot be a target, or undefined when it can (`lib/notify`'s check). */
+  readonly checkUrl: (url: string) => string | undefined;
+}
+
+/** The user's notification targets in `GET /api/saved-workers`. */
+export interface NotifyTargetsView {
+  /** The channels this pool offers users ("ntfy", "webhook", "telegram"). */
+  channels: string[];
+  /** The user's ntfy topic URL, if set (ntfy offered). */
+  ntfy_url?: string;
+  /** The user's webhook URL, if set (webhook offered). */
+  webhook_url?: string;
+  /** The secret the user's webhook bodies are signed with (HMAC-SHA256), if a URL is set. */
+  webhook_secret?: string;
+  /** A Telegram chat is linked (Telegram offered). */
+  telegram_linked?: boolean;
+  /** Its notifications are on. */
+  telegram_notify_enabled?: boolean;
 }
 
 /** Live connections listed per saved worker. */
@@ -120,6 +154,8 @@ export interface SavedWorkersResponse {
   discord_registered?: boolean;
   /** The user's Discord notifications are on (only when Discord is configured). */
   discord_notify_enabled?: boolean;
+  /** The user's other notification targets (only when the pool offers any). */
+  notify?: NotifyTargetsView;
   /** Best share difficulty over every entry. */
   best_difficulty: number;
   /** One entry per live connection of a saved worker. */
@@ -164,7 +200,7 @@ function fail(c: Context, status: 400 | 401 | 403 | 404 | 409 | 413 | 415, text:
 /** Builds the saved-workers JSON for one user from the store and the live workers. */
 export async function savedWorkersView(
   userId: string,
-  o: Pick<SavedWorkerRoutesOptions, "store" | "liveWorkers" | "discordEnabled">,
+  o: Pick<SavedWorkerRoutesOptions, "store" | "liveWorkers" | "discordEnabled" | "notify">,
   now: number,
   hashes: WorkerNameHashes = new WorkerNameHashes(),
 ): Promise<SavedWorkersResponse> {
@@ -225,7 +261,27 @@ export async function savedWorkersView(
     body.discord_registered = link !== undefined;
     body.discord_notify_enabled = link?.enabled ?? false;
   }
+  const n = o.notify;
+  if (n && (n.ntfy || n.webhook || n.telegram)) {
+    const view: NotifyTargetsView = { channels: offered(n) };
+    const prefs = await o.store.notifyPrefs?.get(userId) ?? {};
+    if (n.ntfy && prefs.ntfyUrl) view.ntfy_url = prefs.ntfyUrl;
+    if (n.webhook && prefs.webhookUrl) {
+      view.webhook_url = prefs.webhookUrl;
+      view.webhook_secret = prefs.webhookSecret;
+    }
+    if (n.telegram) {
+      const link = await o.store.telegram?.get(userId);
+      view.telegram_linked = link !== undefined;
+      view.telegram_notify_enabled = link?.enabled ?? false;
+    }
+    body.notify = view;
+  }
   return body;
+}
+
+function offered(n: NotifyTargetsOptions): string[] {
+  return (["ntfy", "webhook", "telegram"] as const).filter((k) => n[k]);
 }
 
 /**
@@ -369,10 +425,62 @@ export function createSavedWorkerRoutes(o: SavedWorkerRoutesOptions): Routes {
     return c.json({ ok: true, enabled });
   });
 
+  app.post("/api/telegram/notify-enabled", async (c) => {
+    const s = await authed(c, true);
+    if (s instanceof Response) return s;
+    if (!o.notify?.telegram || !o.store.telegram) return fail(c, 404, "not found");
+    const f = await fields(c);
+    if (f instanceof Response) return f;
+    const enabled = booleanField(f.enabled);
+    if (enabled === undefined) return fail(c, 400, "missing enabled");
+    if (!(await o.store.telegram.setNotify(s.userId, enabled))) return fail(c, 404, "not found");
+    c.header("Cache-Control", PRIVATE);
+    return c.json({ ok: true, enabled });
+  });
+
+  // The user's own targets: a form post from the page (303 back to it) or JSON (a JSON answer).
+  // An empty or absent field removes that target; a field of a channel not offered is refused.
+  app.post("/notify/targets", async (c) => {
+    const s = await authed(c, true);
+    if (s instanceof Response) return s;
+    const n = o.notify;
+    const prefsStore = o.store.notifyPrefs;
+    if (!n || !prefsStore || (!n.ntfy && !n.webhook)) return fail(c, 404, "not found");
+    const f = await fields(c);
+    if (f instanceof Response) return f;
+    const url = (name: string, on: boolean): string | Response | undefined => {
+      const raw = f[name];
+      if (raw === undefined || raw === "") return undefined;
+      if (!on) return fail(c, 400, `${name}: not offered here`);
+      if (typeof raw !== "string" || CONTROL_CHARS.test(raw)) {
+        return fail(c, 400, `invalid ${name}`);
+      }
+      const value = raw.trim();
+      if (value === "") return undefined;
+      const problem = n.checkUrl(value);
+      return problem === undefined ? value : fail(c, 400, `${name}: expected ${problem}`);
+    };
+    const ntfyUrl = url("ntfy_url", n.ntfy);
+    if (ntfyUrl instanceof Response) return ntfyUrl;
+    const webhookUrl = url("webhook_url", n.webhook);
+    if (webhookUrl instanceof Response) return webhookUrl;
+    const saved = await prefsStore.set(s.userId, { ntfyUrl, webhookUrl });
+    c.header("Cache-Control", PRIVATE);
+    if ((c.req.header("content-type") ?? "").includes("application/json")) {
+      return c.json({
+        ok: true,
+        ntfy_url: saved.ntfyUrl ?? null,
+        webhook_url: saved.webhookUrl ?? null,
+        webhook_secret: saved.webhookSecret ?? null,
+      });
+    }
+    return c.redirect(page, 303);
+  });
+
   app.post("/api/saved-workers/one-time-code", async (c) => {
     const s = await authed(c, true);
     if (s instanceof Response) return s;
-    if (!o.discordEnabled) return fail(c, 404, "not found");
+    if (!o.discordEnabled && !o.notify?.telegram) return fail(c, 404, "not found");
     const code = await o.store.codes.create(s.userId);
     c.header("Cache-Control", PRIVATE);
     return c.json({ code: code.code, expires_at: code.expiresAt.toISOString() });

@@ -2,7 +2,9 @@
 // while Clerk's script is slow or unreachable; Clerk, once loaded, signs in and keeps the cookie
 // fresh (POST /api/auth/session-refresh every 30 s). Each worker gets a 24 h chart from
 // /api/saved-workers/history (refetched once a minute: the data is per minute), a notify switch
-// and a remove button. Sign-out signs Clerk out too, then lets /logout clear the cookie.
+// and a remove button. Sign-out signs Clerk out too, then lets /logout clear the cookie. The
+// notification card (when the pool offers channels) shows the user's own targets and hands out a
+// one-time link code for Telegram or Discord.
 import { ago, format } from "./format.js";
 
 const LIST_EVERY_MS = 5_000;
@@ -20,6 +22,7 @@ const signOut = document.getElementById("sign-out");
 const note = document.getElementById("sign-in-note");
 const unavailable = document.getElementById("clerk-unavailable");
 const saveCard = document.getElementById("save-card");
+const notifyCard = document.getElementById("notify-card");
 
 const SIGNED_IN_NOTE = "Signed in. Your saved workers and their last 24 hours are below.";
 const signedOutNote = note?.textContent ?? "";
@@ -58,6 +61,7 @@ function setSignedIn(yes) {
   signOut.classList.toggle("hidden", !yes);
   note.textContent = yes ? SIGNED_IN_NOTE : signedOutNote;
   saveCard.classList.toggle("hidden", !yes);
+  notifyCard?.classList.toggle("hidden", !yes);
   if (yes) {
     signIn.replaceChildren();
     unavailable.classList.add("hidden");
@@ -265,6 +269,59 @@ function render(data) {
   for (const hash of new Set(workers.map((w) => w.hash))) loadHistory(hash).catch(() => {});
 }
 
+/** Fills the notification card from the list's `notify` and Discord fields (never while typing). */
+function renderNotify(data) {
+  if (!notifyCard) return;
+  const n = data.notify ?? {};
+  for (const [id, value] of [["notify-ntfy", n.ntfy_url], ["notify-webhook", n.webhook_url]]) {
+    const input = document.getElementById(id);
+    if (input && document.activeElement !== input) input.value = value ?? "";
+  }
+  const secret = document.getElementById("notify-webhook-secret");
+  if (secret) secret.textContent = n.webhook_secret ?? "shown once a URL is saved";
+  const linked = document.getElementById("notify-linked");
+  if (linked) {
+    const parts = [];
+    if (n.telegram_linked !== undefined) {
+      parts.push(
+        `Telegram: ${
+          n.telegram_linked ? (n.telegram_notify_enabled ? "linked" : "linked, off") : "not linked"
+        }`,
+      );
+    }
+    if (data.discord_registered !== undefined) {
+      parts.push(
+        `Discord: ${
+          data.discord_registered
+            ? (data.discord_notify_enabled ? "linked" : "linked, off")
+            : "not linked"
+        }`,
+      );
+    }
+    linked.textContent = parts.join(" · ");
+  }
+}
+
+function setUpLinkCode() {
+  const button = document.getElementById("notify-code");
+  const out = document.getElementById("notify-code-value");
+  if (!button || !out) return;
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const res = await fetch("/api/saved-workers/one-time-code", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+        credentials: "same-origin",
+      });
+      out.textContent = res.ok ? (await res.json()).code : "no code (try again)";
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
 async function showWorkers() {
   const res = await fetch("/api/saved-workers", { credentials: "same-origin", cache: "no-store" });
   if (res.status === 401) {
@@ -282,6 +339,7 @@ async function showWorkers() {
   const data = await res.json();
   setSignedIn(true);
   render(data);
+  renderNotify(data);
 }
 
 function pollList() {
@@ -308,6 +366,7 @@ async function startClerk() {
 }
 
 async function main() {
+  setUpLinkCode();
   signOut.addEventListener("click", async (event) => {
     if (!clerk?.user) return; // the plain link clears the cookie
     event.preventDefault();

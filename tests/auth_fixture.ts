@@ -11,6 +11,7 @@ import { SessionReader } from "../lib/auth/session.ts";
 import { createAuthRoutes } from "../routes/auth.ts";
 import { openStore, type PoolStore } from "../lib/store/store.ts";
 import type { WorkerSnapshot } from "../lib/pool/worker_stats.ts";
+import type { NotifyTargetsOptions } from "../routes/saved_workers.ts";
 
 /** Issuer of the stand-in's tokens. */
 export const TEST_ISSUER = "https://clerk.pool.test";
@@ -63,7 +64,12 @@ export interface AuthRoutesFixture {
 /** Runs `fn` against fresh routes (cookie `__session` unless `cookieName`); cleans up after. */
 export async function withAuthRoutes(
   fn: (f: AuthRoutesFixture) => Promise<void>,
-  options: { publicUrl?: string; cookieName?: string; withoutClerk?: boolean } = {},
+  options: {
+    publicUrl?: string;
+    cookieName?: string;
+    withoutClerk?: boolean;
+    notify?: NotifyTargetsOptions;
+  } = {},
 ): Promise<void> {
   const clerk = await startClerkStandIn();
   const dir = await Deno.makeTempDir({ prefix: "denopool-auth-" });
@@ -76,7 +82,7 @@ export async function withAuthRoutes(
   const app = createAuthRoutes({
     sessions,
     publicUrl: options.publicUrl,
-    savedWorkers: { store, liveWorkers: () => live, discordEnabled: false },
+    savedWorkers: { store, liveWorkers: () => live, discordEnabled: false, notify: options.notify },
   });
   try {
     await fn({

@@ -374,3 +374,30 @@ Deno.test("loadConfig: warns when secrets.toml is readable by group or others", 
   });
   assert.deepEqual(closed.warnings, []);
 });
+
+Deno.test("loadConfig: [notify.*] sub-tables are checked key by key; their secrets are required", async () => {
+  const { config } = await load(
+    `[notify]\nqueue_size = 20\n[notify.ntfy]\nenabled = true\ntopic_url = "https://ntfy.sh/pool"\n` +
+      `[notify.telegram]\nenabled = true\nchat_id = "-1001234567890"\n` +
+      `[notify.webhook]\nenabled = true\nurl = "https://hooks.example/pool"\n`,
+    { secrets: `telegram_bot_token = "123:abc"\nwebhook_secret = "s3cret"\nntfy_token = "tk"\n` },
+  );
+  assert.equal(config.notify.queueSize, 20);
+  assert.equal(config.notify.ntfy.topicUrl, "https://ntfy.sh/pool");
+  assert.equal(config.notify.ntfy.minIntervalMs, 1000, "absent keys take their defaults");
+  assert.equal(config.notify.telegram.apiBaseUrl, "https://api.telegram.org");
+  assert.equal(config.secrets.ntfyToken, "tk");
+  assert.ok(Object.isFrozen(config.notify.webhook));
+
+  const badUrl = await refused(`[notify.ntfy]\ntopic_url = "ftp://x.example/t"\n`);
+  assert.equal(badUrl.key, "notify.ntfy.topic_url");
+  assert.match(badUrl.message, /found "ftp:\/\/x\.example\/t"/);
+  const unknown = await refused(`[notify.webhook]\nsecret = "inline"\n`);
+  assert.equal(unknown.key, "notify.webhook.secret");
+  const chat = await refused(`[notify.telegram]\nchat_id = "my chat"\n`);
+  assert.equal(chat.key, "notify.telegram.chat_id");
+  const token = await refused(`[notify.telegram]\nenabled = true\n`);
+  assert.equal(token.key, "telegram_bot_token");
+  const secret = await refused(`[notify.webhook]\nenabled = true\nurl = "https://h.example/"\n`);
+  assert.equal(secret.key, "webhook_secret");
+});

@@ -328,3 +328,59 @@ export function tableListField<T extends object>(
     },
   };
 }
+
+/**
+ * A sub-table key (`[section.key]` in TOML), checked against `fields` (snake_case keys in the
+ * file, camelCase in the value; absent keys take their defaults). A failing key is reported at
+ * `.key`. The default is the table of every field's default.
+ */
+export function tableField<T extends object>(
+  fields: { readonly [K in keyof T]-?: Field<T[K]> },
+): Field<T> {
+  const snake = (camel: string) => camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const byName = new Map<string, string>();
+  for (const camel of Object.keys(fields)) {
+    byName.set(snake(camel), camel);
+    byName.set(camel, camel); // the typed value (defaults) goes through the same check
+  }
+  const known = Object.keys(fields).map(snake).join(", ");
+  const defaults = Object.freeze(
+    Object.fromEntries(
+      Object.entries(fields).map(([k, f]) => [k, (f as Field<unknown>).default]),
+    ),
+  ) as T;
+  return {
+    default: defaults,
+    parse(raw) {
+      if (typeof raw !== "object" || raw === null || Array.isArray(raw) || raw instanceof Date) {
+        return fail("a table");
+      }
+      const given = new Map<string, unknown>();
+      for (const [key, value] of Object.entries(raw)) {
+        const camel = byName.get(key);
+        if (camel === undefined) {
+          return { ok: false, expected: `one of the keys ${known}`, at: `.${key}` };
+        }
+        given.set(camel, value);
+      }
+      const out: Record<string, unknown> = {};
+      for (const [camel, f] of Object.entries(fields) as [string, Field<unknown>][]) {
+        if (!given.has(camel)) {
+          out[camel] = f.default;
+          continue;
+        }
+        const result = f.parse(given.get(camel));
+        if (!result.ok) return { ok: false, expected: result.expected, at: `.${snake(camel)}` };
+        out[camel] = result.value;
+      }
+      return ok(Object.freeze(out) as T);
+    },
+  };
+}
+
+/** Check for a Telegram chat: "" (none), a numeric id (negative for groups) or `@channelname`. */
+export function telegramChatCheck(value: string): string | undefined {
+  return value === "" || /^-?\d{1,20}$/.test(value) || /^@[A-Za-z][A-Za-z0-9_]{4,31}$/.test(value)
+    ? undefined
+    : `a Telegram chat id (digits, "-" for groups), "@channelname" or ""`;
+}

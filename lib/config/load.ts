@@ -302,6 +302,23 @@ async function checkRules(config: Config, file: string, secretsFile: string): Pr
     const other = discord.serverId === "" ? "discord.channel_id" : "discord.server_id";
     throw expectedError(file, missing, `a Discord id (required when ${other} is set)`, "nothing");
   }
+  const { notify } = config;
+  if (notify.telegram.enabled && secrets.telegramBotToken === "") {
+    throw expectedError(
+      secretsFile,
+      "telegram_bot_token",
+      "a bot token (required when notify.telegram.enabled is true)",
+      "nothing",
+    );
+  }
+  if (notify.webhook.enabled && notify.webhook.url !== "" && secrets.webhookSecret === "") {
+    throw expectedError(
+      secretsFile,
+      "webhook_secret",
+      "a shared secret (required when notify.webhook.url is set)",
+      "nothing",
+    );
+  }
   if ((secrets.rpcUser === "") !== (secrets.rpcPassword === "")) {
     const missing = secrets.rpcUser === "" ? "rpc_user" : "rpc_password";
     const other = secrets.rpcUser === "" ? "rpc_password" : "rpc_user";

@@ -22,7 +22,9 @@ import {
   snowflakeCheck,
   stringField,
   stringListField,
+  tableField,
   tableListField,
+  telegramChatCheck,
   urlCheck,
   zmqEndpointCheck,
 } from "./fields.ts";
@@ -240,6 +242,68 @@ export interface DiscordConfig {
   readonly onlineThresholdSeconds: number;
 }
 
+/** `[notify.ntfy]`: ntfy topics. */
+export interface NtfyConfig {
+  /** The channel is on (the pool's topic, and users' own topics). */
+  readonly enabled: boolean;
+  /** The pool's topic URL for pool notices ("" = users' topics only). */
+  readonly topicUrl: string;
+  /** Least milliseconds between two messages. */
+  readonly minIntervalMs: number;
+}
+
+/** `[notify.telegram]`: the Telegram bot. Needs `telegram_bot_token` in the secrets. */
+export interface TelegramConfig {
+  /** The channel and the bot are on. */
+  readonly enabled: boolean;
+  /** Bot API base URL. */
+  readonly apiBaseUrl: string;
+  /** Chat for pool notices ("" = linked users' chats only). */
+  readonly chatId: string;
+  /** Seconds between two `getUpdates` polls of the bot. */
+  readonly pollIntervalSeconds: number;
+  /** Least milliseconds between two messages. */
+  readonly minIntervalMs: number;
+}
+
+/** `[notify.webhook]`: signed JSON webhooks. A pool URL needs `webhook_secret` in the secrets. */
+export interface WebhookConfig {
+  /** The channel is on (the pool's URL, and users' own URLs). */
+  readonly enabled: boolean;
+  /** The pool's URL for pool notices ("" = users' URLs only). */
+  readonly url: string;
+  /** Tries of one call (the first included) on 5xx and network errors. */
+  readonly maxAttempts: number;
+  /** First back-off in milliseconds, doubled each retry. */
+  readonly backoffMs: number;
+  /** Least milliseconds between two calls. */
+  readonly minIntervalMs: number;
+}
+
+/** `[notify]`: notifications on every channel (Discord's own keys are in `[discord]`). */
+export interface NotifyConfig {
+  /** Most notices waiting per channel; more are dropped and counted. */
+  readonly queueSize: number;
+  /** Seconds one send may take. */
+  readonly sendTimeoutSeconds: number;
+  /** Seconds a saved worker must be offline before an "offline" notice. */
+  readonly offlineThresholdSeconds: number;
+  /** Seconds a saved worker must be back before a "back online" notice. */
+  readonly onlineThresholdSeconds: number;
+  /** Seconds the node must give no work before a "node down" notice. */
+  readonly nodeDownSeconds: number;
+  /** Tell users about new best shares of their saved workers. */
+  readonly bestShareNotices: boolean;
+  /** Let users' own ntfy and webhook URLs point at private or loopback addresses. */
+  readonly allowPrivateUserUrls: boolean;
+  /** `[notify.ntfy]` */
+  readonly ntfy: NtfyConfig;
+  /** `[notify.telegram]` */
+  readonly telegram: TelegramConfig;
+  /** `[notify.webhook]` */
+  readonly webhook: WebhookConfig;
+}
+
 /**
  * Whether the pool publishes its public status snapshots to its store for status mirrors: "auto"
  * does when `store_url` is set (a store others can reach), "on" always, "off" never.
@@ -312,6 +376,8 @@ export interface ConfigSections {
   readonly auth: AuthConfig;
   /** `[discord]` */
   readonly discord: DiscordConfig;
+  /** `[notify]` */
+  readonly notify: NotifyConfig;
   /** `[status]` */
   readonly status: StatusConfig;
   /** `[admin]` */
@@ -330,6 +396,12 @@ export interface Secrets {
   readonly clerkPublishableKey: string;
   /** Discord bot token. */
   readonly discordBotToken: string;
+  /** Bearer token of the pool's ntfy topic. */
+  readonly ntfyToken: string;
+  /** Telegram bot token. */
+  readonly telegramBotToken: string;
+  /** Shared secret the pool's webhook bodies are signed with. */
+  readonly webhookSecret: string;
   /** PBKDF2 hash of the admin password (`deno task admin-password` writes it). */
   readonly adminPasswordHash: string;
 }
@@ -497,6 +569,34 @@ export const CONFIG_SCHEMA: ConfigSchema = {
     offlineThresholdSeconds: integerField(300, 10, SECONDS_PER_DAY),
     onlineThresholdSeconds: integerField(300, 10, SECONDS_PER_DAY),
   },
+  notify: {
+    queueSize: integerField(100, 1, 10_000),
+    sendTimeoutSeconds: integerField(10, 1, 300),
+    offlineThresholdSeconds: integerField(300, 10, SECONDS_PER_DAY),
+    onlineThresholdSeconds: integerField(300, 10, SECONDS_PER_DAY),
+    nodeDownSeconds: integerField(120, 10, SECONDS_PER_DAY),
+    bestShareNotices: booleanField(true),
+    allowPrivateUserUrls: booleanField(false),
+    ntfy: tableField<NtfyConfig>({
+      enabled: booleanField(false),
+      topicUrl: stringField("", { check: optionalHttpUrl }),
+      minIntervalMs: integerField(1_000, 0, 3_600_000),
+    }),
+    telegram: tableField<TelegramConfig>({
+      enabled: booleanField(false),
+      apiBaseUrl: stringField("https://api.telegram.org", { check: httpUrl }),
+      chatId: stringField("", { check: telegramChatCheck }),
+      pollIntervalSeconds: integerField(5, 1, 3600),
+      minIntervalMs: integerField(1_000, 0, 3_600_000),
+    }),
+    webhook: tableField<WebhookConfig>({
+      enabled: booleanField(false),
+      url: stringField("", { check: optionalHttpUrl }),
+      maxAttempts: integerField(5, 1, 20),
+      backoffMs: integerField(1_000, 10, 600_000),
+      minIntervalMs: integerField(0, 0, 3_600_000),
+    }),
+  },
   status: {
     overviewRefreshSeconds: integerField(10, 1, 3600),
     poolPageRefreshSeconds: integerField(10, 1, 3600),
@@ -532,6 +632,9 @@ export const SECRETS_SCHEMA: SectionSchema<Secrets> = {
   clerkSecretKey: stringField("", { maxBytes: 1024 }),
   clerkPublishableKey: stringField("", { maxBytes: 1024 }),
   discordBotToken: stringField("", { maxBytes: 1024 }),
+  ntfyToken: stringField("", { maxBytes: 1024 }),
+  telegramBotToken: stringField("", { maxBytes: 1024 }),
+  webhookSecret: stringField("", { maxBytes: 1024 }),
   adminPasswordHash: stringField("", { maxBytes: 1024 }),
 };
 

@@ -74,8 +74,17 @@ function unknownConfigKey(file: string, path: string): ConfigError {
   return new ConfigError({ file, key: path, reason: `unknown key${hint ? `; ${hint}` : ""}` });
 }
 
-/** The array element (or an item's key) a `FieldResult.at` of the form "[i]" or "[i].key" points at. */
+/**
+ * The array element (or an item's key) a `FieldResult.at` of the form "[i]" or "[i].key" points
+ * at, or a sub-table's key for ".key".
+ */
 export function elementAt(raw: unknown, at: string): unknown {
+  const member = /^\.(\w+)$/.exec(at);
+  if (member !== null) {
+    return typeof raw === "object" && raw !== null
+      ? (raw as Record<string, unknown>)[member[1]]
+      : raw;
+  }
   const match = /^\[(\d+)\](?:\.(\w+))?$/.exec(at);
   const index = Number(match?.[1]);
   if (!Array.isArray(raw) || !Number.isInteger(index)) return raw;

@@ -1,6 +1,7 @@
 /**
- * Discord: the REST client, a rate-limited message queue, the worker online/offline notifier and
- * the `!link` bot.
+ * Discord: the REST client, the Discord channel of `lib/notify` (one shared room, pings for
+ * linked users), the message text, a rate-limited message queue, the Discord-only worker notifier
+ * and the `!link` bot.
  *
  * @example
  * ```ts
@@ -11,6 +12,8 @@
  * @module
  */
 
+export * from "./channel.ts";
+export * from "./format.ts";
 export * from "./link_bot.ts";
 export * from "./notifier.ts";
 export * from "./queue.ts";

@@ -1,10 +1,15 @@
 /**
- * The outgoing message queue: one message at a time, at least `minIntervalMs` apart, at most
+ * The Discord message queue: one message at a time, at least `minIntervalMs` apart, at most
  * `maxQueued` waiting (later ones are dropped and counted, never blocking the pool). A message that
- * fails after the client's own retries is dropped and counted too.
+ * fails after the client's own retries is dropped and counted too. It is `lib/notify`'s
+ * {@linkcode NoticeQueue} in memory, with one try per message and Discord's 2000-character cut; the
+ * pool itself queues Discord notices through the hub (persisted) and uses this only where a bare
+ * Discord queue is wanted.
  *
  * @module
  */
+
+import { NoticeQueue } from "../notify/mod.ts";
 
 /** One message for the notice channel. */
 export interface OutgoingMessage {
@@ -28,67 +33,52 @@ export interface MessageQueueOptions {
 
 /** Rate-limited FIFO of outgoing messages. */
 export class MessageQueue {
-  readonly #o: Required<MessageQueueOptions>;
-  readonly #queue: OutgoingMessage[] = [];
-  #running: Promise<void> | undefined;
-  #lastSend = Number.NEGATIVE_INFINITY;
-  #stopped = false;
-  /** Messages sent. */
-  sent = 0;
-  /** Messages dropped (queue full or send failed). */
-  dropped = 0;
+  readonly #queue: NoticeQueue<OutgoingMessage>;
 
   /** A queue in front of `send`. */
   constructor(options: MessageQueueOptions) {
-    this.#o = { minIntervalMs: 2_000, maxQueued: 50, onError: () => {}, ...options };
+    this.#queue = new NoticeQueue<OutgoingMessage>({
+      channel: "discord",
+      send: (m) => options.send(m),
+      minIntervalMs: options.minIntervalMs ?? 2_000,
+      maxQueued: options.maxQueued ?? 50,
+      maxAttempts: 1,
+      // The REST client waits out rate limits itself; the queue only guards against a hang.
+      timeoutMs: 5 * 60_000,
+      onError: options.onError,
+    });
+  }
+
+  /** Messages sent. */
+  get sent(): number {
+    return this.#queue.sent;
+  }
+
+  /** Messages dropped (queue full, send failed, or waiting at stop). */
+  get dropped(): number {
+    return this.#queue.dropped + this.#queue.failed;
   }
 
   /** Queues a message; false when it was dropped because the queue is full or stopped. */
   enqueue(message: OutgoingMessage): boolean {
-    if (this.#stopped || this.#queue.length >= this.#o.maxQueued) {
-      this.dropped++;
-      return false;
-    }
     const content = message.content.length > 2000
       ? message.content.slice(0, 1999) + "…"
       : message.content;
-    this.#queue.push({ ...message, content });
-    this.#running ??= this.#drain().finally(() => this.#running = undefined);
-    return true;
+    return this.#queue.enqueue({ ...message, content });
   }
 
   /** Messages waiting. */
   get size(): number {
-    return this.#queue.length;
+    return this.#queue.size;
   }
 
   /** Resolves when everything queued so far has been sent or dropped. */
-  async idle(): Promise<void> {
-    while (this.#running) await this.#running;
+  idle(): Promise<void> {
+    return this.#queue.idle();
   }
 
-  /** Drops what is waiting and refuses new messages; waits for a send in flight. */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    this.dropped += this.#queue.length;
-    this.#queue.length = 0;
-    await this.idle();
-  }
-
-  async #drain(): Promise<void> {
-    while (this.#queue.length > 0 && !this.#stopped) {
-      const wait = this.#lastSend + this.#o.minIntervalMs - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const message = this.#queue.shift();
-      if (!message) break;
-      this.#lastSend = Date.now();
-      try {
-        await this.#o.send(message);
-        this.sent++;
-      } catch (err) {
-        this.dropped++;
-        this.#o.onError(err);
-      }
-    }
+  /** Drops what is waiting (counted) and refuses new messages; a send in flight is cut short. */
+  stop(): Promise<void> {
+    return this.#queue.stop();
   }
 }

@@ -21,6 +21,11 @@
  * | `["v1","code-of",userId]`                  | the user's one live code              |
  * | `["v1","notify-state",userId,hash]`        | notifier state of one saved worker    |
  * | `["v1","discord-cursor"]`                  | last Discord message id the bot read  |
+ * | `["v1","telegram",userId]`                 | the user's Telegram link and switch   |
+ * | `["v1","telegram-chat",chatId]`            | reverse index: Telegram chat → userId |
+ * | `["v1","telegram-offset"]`                 | last Telegram update id the bot read  |
+ * | `["v1","notify-prefs",userId]`             | the user's ntfy and webhook targets   |
+ * | `["v1","notice-queue",channel,id]`         | a notice waiting in a channel's queue |
  *
  * @module
  */
@@ -90,4 +95,25 @@ export const keys = {
   ],
   /** Last Discord message id read by the link bot. */
   discordCursor: [KEY_VERSION, "discord-cursor"] as Deno.KvKey,
+  /** A user's Telegram link. */
+  telegram: (userId: string): Deno.KvKey => [KEY_VERSION, "telegram", userId],
+  /** Prefix of every Telegram link. */
+  telegramLinks: [KEY_VERSION, "telegram"] as Deno.KvKey,
+  /** Reverse index: Telegram chat id → user id. */
+  telegramChat: (chatId: string): Deno.KvKey => [KEY_VERSION, "telegram-chat", chatId],
+  /** Last Telegram update id handled by the bot. */
+  telegramOffset: [KEY_VERSION, "telegram-offset"] as Deno.KvKey,
+  /** A user's own notification targets. */
+  notifyPrefs: (userId: string): Deno.KvKey => [KEY_VERSION, "notify-prefs", userId],
+  /** Prefix of every user's notification targets. */
+  notifyPrefsAll: [KEY_VERSION, "notify-prefs"] as Deno.KvKey,
+  /** One notice waiting in a channel's queue. */
+  queuedNotice: (channel: string, id: string): Deno.KvKey => [
+    KEY_VERSION,
+    "notice-queue",
+    channel,
+    id,
+  ],
+  /** Prefix of every notice waiting in one channel's queue. */
+  queuedNotices: (channel: string): Deno.KvKey => [KEY_VERSION, "notice-queue", channel],
 } as const;

@@ -1,6 +1,7 @@
 /**
  * denopool's store: what the pool keeps across restarts (bans, found blocks, best shares, history,
- * saved workers, signed-in users, Discord links, one-time codes, notifier states) on one Deno KV
+ * saved workers, signed-in users, Discord and Telegram links, one-time codes, notifier states,
+ * users' notification targets, queued notices) on one Deno KV
  * database, plus a consistent backup and restore.
  *
  * {@linkcode openStore} returns a {@linkcode PoolStore} holding one domain store per kind of record
@@ -64,6 +65,9 @@ export {
   type OneTimeCode,
 } from "./codes.ts";
 export type { NotifyStateStore } from "./notify_states.ts";
+export type { TelegramLink, TelegramStore } from "./telegram.ts";
+export { newWebhookSecret, type NotifyPrefs, type NotifyPrefsStore } from "./notify_prefs.ts";
+export type { NoticeQueueStore } from "./notice_queue.ts";
 export { MAX_VALUE_BYTES, StoreCodecError } from "./codec.ts";
 export {
   acquireBackupLock,

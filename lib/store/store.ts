@@ -4,8 +4,8 @@
  * and a mirror can share one store.
  *
  * {@linkcode openStore} gives a {@linkcode PoolStore}: one domain store per kind of record (bans,
- * blocks, best shares, history, saved workers, users, Discord links, one-time codes, notifier
- * states), all on the same database through one KV core (`core.ts`: atomic writes that honour the
+ * blocks, best shares, history, saved workers, users, Discord and Telegram links, one-time codes, notifier
+ * states, users' notification targets, queued notices), all on the same database through one KV core (`core.ts`: atomic writes that honour the
  * backup lock and bump the write counter, one write queue, one clock). Values are superjson strings
  * (`codec.ts`); keys are laid out in `keys.ts`. A consumer takes only the domain stores it uses,
  * e.g. `Pick<DomainStores, "bans">`, so a test or another backend supplies just those.
@@ -37,6 +37,9 @@ import { KvUserStore, type UserStore } from "./users.ts";
 import { type DiscordStore, KvDiscordStore } from "./discord.ts";
 import { type CodeStore, KvCodeStore } from "./codes.ts";
 import { KvNotifyStateStore, type NotifyStateStore } from "./notify_states.ts";
+import { KvTelegramStore, type TelegramStore } from "./telegram.ts";
+import { KvNotifyPrefsStore, type NotifyPrefsStore } from "./notify_prefs.ts";
+import { KvNoticeQueueStore, type NoticeQueueStore } from "./notice_queue.ts";
 
 /** Where the store lives: `storeUrl` when set, else `<dataDir>/store/denopool.kv`. */
 export function storeLocation(config: {
@@ -110,8 +113,14 @@ export interface DomainStores {
   readonly discord: DiscordStore;
   /** One-time Discord link codes. */
   readonly codes: CodeStore;
-  /** The Discord notifier's per-worker state. */
+  /** The notifier's per-worker state. */
   readonly notifyStates: NotifyStateStore;
+  /** Telegram links and the Telegram bot's offset. */
+  readonly telegram: TelegramStore;
+  /** Users' own notification targets (ntfy topic, webhook). */
+  readonly notifyPrefs: NotifyPrefsStore;
+  /** Notices waiting in the channels' queues. */
+  readonly noticeQueue: NoticeQueueStore;
 }
 
 /**
@@ -158,8 +167,14 @@ export class PoolStore implements DomainStores {
   readonly discord: DiscordStore;
   /** One-time Discord link codes. */
   readonly codes: CodeStore;
-  /** The Discord notifier's per-worker state. */
+  /** The notifier's per-worker state. */
   readonly notifyStates: NotifyStateStore;
+  /** Telegram links and the Telegram bot's offset. */
+  readonly telegram: TelegramStore;
+  /** Users' own notification targets (ntfy topic, webhook). */
+  readonly notifyPrefs: NotifyPrefsStore;
+  /** Notices waiting in the channels' queues. */
+  readonly noticeQueue: NoticeQueueStore;
   readonly #core: KvCore;
 
   /** Wraps an open database; `now` is the store's clock (default `Date.now`). */
@@ -176,6 +191,9 @@ export class PoolStore implements DomainStores {
     this.discord = new KvDiscordStore(core);
     this.codes = new KvCodeStore(core);
     this.notifyStates = new KvNotifyStateStore(core);
+    this.telegram = new KvTelegramStore(core);
+    this.notifyPrefs = new KvNotifyPrefsStore(core);
+    this.noticeQueue = new KvNoticeQueueStore(core);
   }
 
   /**

@@ -4,7 +4,10 @@
  * keeps the session cookie fresh (`/api/auth/session-refresh` every 30 s), lists the saved
  * workers from `/api/saved-workers` with a 24 h chart each, and switches notifications and removes
  * workers. A valid session cookie is enough: the list works while Clerk's script is unreachable.
- * Saving is a plain form post (`/worker/save`), signing out a plain link (`/logout`).
+ * Saving is a plain form post (`/worker/save`), signing out a plain link (`/logout`). When the
+ * pool offers notification channels, a card lets the user set their own ntfy topic and webhook
+ * URL (a plain form post to `/notify/targets`) and get a one-time code to link Telegram
+ * (`/link CODE`) or Discord (`!link CODE`).
  *
  * @module
  */
@@ -94,6 +97,7 @@ export function SavedWorkersPage(props: { ctx: PageContext }): JSX.Element {
                 </p>
               </form>
             </Card>
+            <NotifyCard channels={ctx.site.notifyChannels ?? []} />
             <Card title="Your workers" id="saved-list-card">
               <div id="saved-workers" data-state="loading">
                 <p class="muted">Signed-in users see their saved workers here.</p>
@@ -110,5 +114,83 @@ export function SavedWorkersPage(props: { ctx: PageContext }): JSX.Element {
           </Card>
         )}
     </Layout>
+  );
+}
+
+/** The notification card: the user's own targets and the link code (hidden until signed in). */
+function NotifyCard(props: { channels: readonly string[] }): JSX.Element | null {
+  const has = (name: string) => props.channels.includes(name);
+  if (props.channels.length === 0) return null;
+  const linkable = [
+    has("telegram") ? "the Telegram bot: /link CODE" : "",
+    has("discord") ? "the Discord channel: !link CODE" : "",
+  ]
+    .filter((s) => s !== "");
+  return (
+    <Card title="Notifications" id="notify-card">
+      <p class="muted">
+        You hear about blocks your saved workers find, workers going offline and coming back, and
+        new best shares. Switch single workers off in the list below.
+      </p>
+      {has("ntfy") || has("webhook")
+        ? (
+          <form id="notify-targets" class="lookup" action="/notify/targets" method="post">
+            {has("ntfy")
+              ? (
+                <>
+                  <label for="notify-ntfy">Your ntfy topic URL (empty = none)</label>
+                  <input
+                    id="notify-ntfy"
+                    name="ntfy_url"
+                    type="url"
+                    autocomplete="off"
+                    maxlength={512}
+                    placeholder="https://ntfy.sh/your-secret-topic"
+                  />
+                </>
+              )
+              : null}
+            {has("webhook")
+              ? (
+                <>
+                  <label for="notify-webhook">Your webhook URL (empty = none)</label>
+                  <input
+                    id="notify-webhook"
+                    name="webhook_url"
+                    type="url"
+                    autocomplete="off"
+                    maxlength={512}
+                    placeholder="https://example.com/hooks/pool"
+                  />
+                  <p class="muted">
+                    Each call is a JSON POST signed in <code>X-Denopool-Signature</code>{" "}
+                    (sha256=HMAC-SHA256 of the body) with your secret:{" "}
+                    <code id="notify-webhook-secret">shown once a URL is saved</code>
+                  </p>
+                </>
+              )
+              : null}
+            <div class="row">
+              <button type="submit">Save notification targets</button>
+            </div>
+          </form>
+        )
+        : null}
+      {linkable.length > 0
+        ? (
+          <div id="notify-link">
+            <p>
+              To link a chat, get a code (it works once, for 5 minutes) and send it to{" "}
+              {linkable.join(", or ")}.
+            </p>
+            <div class="row">
+              <button type="button" id="notify-code">Get a link code</button>
+              <code id="notify-code-value"></code>
+            </div>
+            <p class="muted" id="notify-linked"></p>
+          </div>
+        )
+        : null}
+    </Card>
   );
 }

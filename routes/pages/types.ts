@@ -88,6 +88,11 @@ export interface PageSite {
   readonly poolFeePercent?: number;
   /** Clerk publishable key; sign-in on `/saved-workers` loads only when set. */
   readonly clerkPublishableKey?: string;
+  /**
+   * The notification channels signed-in users may choose on `/saved-workers` ("ntfy", "webhook",
+   * "telegram", "discord"); absent or empty hides the card.
+   */
+  readonly notifyChannels?: readonly string[];
   /** Set on a status-only mirror: the pool it mirrors (shown in the footer). */
   readonly mirrorOf?: string;
 }
