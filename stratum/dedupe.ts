@@ -10,7 +10,8 @@
  * job is no longer live (`retain`). So the filter holds the shares of live sessions on live jobs,
  * and a pool that sees workers come and go comes back to its idle size.
  *
- * Keys are kept as 32-bit words in small open-addressing tables (`Uint32Array`s), not as strings
+ * Keys are kept as 32-bit words in one small open-addressing table per session (a `Uint32Array`
+ * that doubles as it fills; keys of jobs no longer kept are dropped when it is rebuilt), not as strings
  * in a `Set`: strings there would be promoted to the old generation and traced by every full
  * garbage collection, whose pauses are the longest stalls of a busy pool. Words in a typed array
  * cost the collector nothing and are compared exactly (no hash-only matching: a false duplicate
@@ -26,42 +27,48 @@
  * @module
  */
 
-/** Words per slot: state (0 empty, else 1 + extranonce2 hex length), then the five key words. */
-const SLOT_WORDS = 6;
-/** Slots of a table when first used (it doubles past half full). */
-const INITIAL_SLOTS = 8;
+/** Words per slot: state (0 empty, else 1 + extranonce2 hex length), job seq, then five key words. */
+const SLOT_WORDS = 7;
+/** Slots of a session's table when its first share comes (it doubles past half full). */
+const INITIAL_SLOTS = 16;
 /** Default time a closed session's keys are kept for its resumption, ms. */
 export const DEFAULT_REPLAY_WINDOW_MS = 30_000;
 
-/** The keys one session sent on one job: an open-addressing table with linear probing. */
-class KeyTable {
-  readonly jobId: string;
-  #slots: Uint32Array = new Uint32Array(INITIAL_SLOTS * SLOT_WORDS);
-  #size = 0;
+/** What one extranonce1 sent: one table for all its jobs, and when it expires once released. */
+class SessionKeys {
+  /** Jobs whose keys count, oldest first: `[seq, jobId]`. */
+  readonly jobs: [number, string][] = [];
+  slots: Uint32Array | undefined;
+  /** Slots in use, dead keys (of jobs no longer kept) included. */
+  used = 0;
+  /** Released at this time + the window (ms since the epoch); undefined while open. */
+  expiresAt: number | undefined = undefined;
 
-  constructor(jobId: string) {
-    this.jobId = jobId;
+  hasJob(seq: number): boolean {
+    for (const [s] of this.jobs) if (s === seq) return true;
+    return false;
   }
 
-  /** Inserts the key; false when it was already there. */
   add(
     state: number,
+    seq: number,
     en2Hi: number,
     en2Lo: number,
     ntime: number,
     nonce: number,
     version: number,
   ): boolean {
-    const slots = this.#slots;
+    let slots = this.slots ??= new Uint32Array(INITIAL_SLOTS * SLOT_WORDS);
     const mask = slots.length / SLOT_WORDS - 1;
-    let i = hashKey(state, en2Hi, en2Lo, ntime, nonce, version) & mask;
+    let i = hashKey(state, seq, en2Hi, en2Lo, ntime, nonce, version) & mask;
     for (;;) {
       const at = i * SLOT_WORDS;
-      const s = slots[at];
-      if (s === 0) break;
+      const st = slots[at];
+      if (st === 0) break;
       if (
-        s === state && slots[at + 1] === en2Hi && slots[at + 2] === en2Lo &&
-        slots[at + 3] === ntime && slots[at + 4] === nonce && slots[at + 5] === version
+        st === state && slots[at + 1] === seq && slots[at + 2] === en2Hi &&
+        slots[at + 3] === en2Lo && slots[at + 4] === ntime && slots[at + 5] === nonce &&
+        slots[at + 6] === version
       ) {
         return false;
       }
@@ -69,49 +76,64 @@ class KeyTable {
     }
     const at = i * SLOT_WORDS;
     slots[at] = state;
-    slots[at + 1] = en2Hi;
-    slots[at + 2] = en2Lo;
-    slots[at + 3] = ntime;
-    slots[at + 4] = nonce;
-    slots[at + 5] = version;
-    if (++this.#size * 2 > mask + 1) this.#slots = grown(slots);
+    slots[at + 1] = seq;
+    slots[at + 2] = en2Hi;
+    slots[at + 3] = en2Lo;
+    slots[at + 4] = ntime;
+    slots[at + 5] = nonce;
+    slots[at + 6] = version;
+    if (++this.used * 2 > mask + 1) {
+      slots = this.slots = this.#rebuilt(slots);
+    }
     return true;
   }
 
-  /** Keys held. */
-  get size(): number {
-    return this.#size;
+  /** The live keys moved into a table sized for them (twice the old one when most are live). */
+  #rebuilt(old: Uint32Array): Uint32Array {
+    let live = 0;
+    for (let from = 0; from < old.length; from += SLOT_WORDS) {
+      if (old[from] !== 0 && this.hasJob(old[from + 1])) live++;
+    }
+    let count = INITIAL_SLOTS;
+    while (live * 2 >= count) count *= 2;
+    if (live * 4 > count) count *= 2; // room to grow before the next rebuild
+    const slots = new Uint32Array(count * SLOT_WORDS);
+    const mask = count - 1;
+    for (let from = 0; from < old.length; from += SLOT_WORDS) {
+      const state = old[from];
+      if (state === 0 || !this.hasJob(old[from + 1])) continue;
+      let i = hashKey(
+        state,
+        old[from + 1],
+        old[from + 2],
+        old[from + 3],
+        old[from + 4],
+        old[from + 5],
+        old[from + 6],
+      ) & mask;
+      while (slots[i * SLOT_WORDS] !== 0) i = (i + 1) & mask;
+      const to = i * SLOT_WORDS;
+      for (let w = 0; w < SLOT_WORDS; w++) slots[to + w] = old[from + w];
+    }
+    this.used = live;
+    return slots;
   }
-}
 
-/** A table's slots moved into one twice the size. */
-function grown(old: Uint32Array): Uint32Array {
-  const count = (old.length / SLOT_WORDS) * 2;
-  const slots = new Uint32Array(count * SLOT_WORDS);
-  const mask = count - 1;
-  for (let from = 0; from < old.length; from += SLOT_WORDS) {
-    const state = old[from];
-    if (state === 0) continue;
-    let i =
-      hashKey(state, old[from + 1], old[from + 2], old[from + 3], old[from + 4], old[from + 5]) &
-      mask;
-    while (slots[i * SLOT_WORDS] !== 0) i = (i + 1) & mask;
-    const to = i * SLOT_WORDS;
-    for (let w = 0; w < SLOT_WORDS; w++) slots[to + w] = old[from + w];
+  /** Keys held for job `seq` (0 when the job is not kept). */
+  countOf(seq: number): number {
+    if (this.slots === undefined || !this.hasJob(seq)) return 0;
+    let n = 0;
+    for (let at = 0; at < this.slots.length; at += SLOT_WORDS) {
+      if (this.slots[at] !== 0 && this.slots[at + 1] === seq) n++;
+    }
+    return n;
   }
-  return slots;
-}
-
-/** What one extranonce1 sent: its tables by job seq, and when its keys expire once released. */
-interface SessionKeys {
-  readonly byJob: Map<number, KeyTable>;
-  /** Released at this time + the window (ms since the epoch); undefined while the session is open. */
-  expiresAt: number | undefined;
 }
 
 /** Mixes the key words into a 32-bit hash (murmur3's multiply-rotate steps and finaliser). */
 function hashKey(
   state: number,
+  seq: number,
   en2Hi: number,
   en2Lo: number,
   ntime: number,
@@ -119,6 +141,7 @@ function hashKey(
   version: number,
 ): number {
   let h = mix(0x9747b28c, state);
+  h = mix(h, seq);
   h = mix(h, en2Hi);
   h = mix(h, en2Lo);
   h = mix(h, ntime);
@@ -150,6 +173,12 @@ function hexDigit(c: number): number {
 export interface ShareDeduperOptions {
   /** How long a closed session's keys are kept for its resumption, ms (default 30 s). */
   readonly replayWindowMs?: number;
+  /**
+   * Jobs whose keys one session keeps (default 16): the newest ones by job seq. Set it to the
+   * number of notified jobs a session remembers: a share on an older job is refused by the
+   * session before it reaches the filter, so its keys can go.
+   */
+  readonly jobsPerSession?: number;
 }
 
 /** Remembers which shares each session sent on each live job. */
@@ -159,10 +188,13 @@ export class ShareDeduper {
   readonly #released = new Set<number>();
   /** How long a closed session's keys are kept, ms. */
   readonly replayWindowMs: number;
+  /** Jobs whose keys one session keeps. */
+  readonly jobsPerSession: number;
 
   /** An empty filter. */
   constructor(options: ShareDeduperOptions = {}) {
     this.replayWindowMs = options.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS;
+    this.jobsPerSession = Math.max(1, options.jobsPerSession ?? 16);
   }
 
   /**
@@ -196,16 +228,23 @@ export class ShareDeduper {
     const en1 = extranonce1 >>> 0;
     let session = this.#sessions.get(en1);
     if (session === undefined) {
-      session = { byJob: new Map(), expiresAt: undefined };
+      session = new SessionKeys();
       this.#sessions.set(en1, session);
     }
-    let table = session.byJob.get(jobSeq);
-    if (table === undefined) {
-      table = new KeyTable(jobId);
-      session.byJob.set(jobSeq, table);
+    const seq = jobSeq >>> 0;
+    if (!session.hasJob(seq)) {
+      const jobs = session.jobs;
+      // Kept in seq order; past the limit the oldest job's keys become dead (dropped on rebuild).
+      let at = jobs.length;
+      while (at > 0 && jobs[at - 1][0] > seq) at--;
+      jobs.splice(at, 0, [seq, jobId]);
+      if (jobs.length > this.jobsPerSession) {
+        const [dropped] = jobs.shift()!;
+        if (dropped === seq) return true; // older than every job kept: refused before here anyway
+      }
     }
     // The digit count is part of the key: "0a" and "000a" are different extranonce2 values.
-    return table.add(1 + length, hi, lo, ntime >>> 0, nonce >>> 0, version >>> 0);
+    return session.add(1 + length, seq, hi, lo, ntime >>> 0, nonce >>> 0, version >>> 0);
   }
 
   /**
@@ -217,7 +256,7 @@ export class ShareDeduper {
     let session = this.#sessions.get(en1);
     if (session === undefined) {
       // No keys yet; the entry still marks the window in which the extranonce1 may come back.
-      session = { byJob: new Map(), expiresAt: undefined };
+      session = new SessionKeys();
       this.#sessions.set(en1, session);
     }
     session.expiresAt = now + this.replayWindowMs;
@@ -252,14 +291,20 @@ export class ShareDeduper {
     }
   }
 
-  /** Drops the tables of jobs for which `isLive(jobId)` is false (they can only be stale now). */
+  /** Drops the keys of jobs for which `isLive(jobId)` is false (they can only be stale now). */
   retain(isLive: (jobId: string) => boolean): void {
     const verdicts = new Map<number, boolean>();
     for (const session of this.#sessions.values()) {
-      for (const [seq, table] of session.byJob) {
+      const jobs = session.jobs;
+      for (let i = jobs.length - 1; i >= 0; i--) {
+        const [seq, id] = jobs[i];
         let live = verdicts.get(seq);
-        if (live === undefined) verdicts.set(seq, live = isLive(table.jobId));
-        if (!live) session.byJob.delete(seq);
+        if (live === undefined) verdicts.set(seq, live = isLive(id));
+        if (!live) jobs.splice(i, 1);
+      }
+      if (jobs.length === 0 && session.slots !== undefined) {
+        session.slots = undefined;
+        session.used = 0;
       }
     }
   }
@@ -273,7 +318,7 @@ export class ShareDeduper {
   get jobs(): number {
     const seqs = new Set<number>();
     for (const session of this.#sessions.values()) {
-      for (const seq of session.byJob.keys()) seqs.add(seq);
+      for (const [seq] of session.jobs) seqs.add(seq);
     }
     return seqs.size;
   }
@@ -286,7 +331,7 @@ export class ShareDeduper {
   /** Shares remembered for job `seq`, over every session (0 when none). */
   sharesOf(jobSeq: number): number {
     let n = 0;
-    for (const session of this.#sessions.values()) n += session.byJob.get(jobSeq)?.size ?? 0;
+    for (const session of this.#sessions.values()) n += session.countOf(jobSeq >>> 0);
     return n;
   }
 }

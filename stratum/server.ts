@@ -443,6 +443,7 @@ export class StratumServer<J extends Job = Job> {
       blocks: options.blocks,
       bans: this.bans,
       dedupe: new ShareDeduper({
+        jobsPerSession: config.recentJobs,
         replayWindowMs: Math.min(
           options.extranonceResumeWindowMs ?? DEFAULT_REPLAY_WINDOW_MS,
           options.resumeWindowMs ?? 600_000,

@@ -130,3 +130,15 @@ Deno.test("dedupe: 10,000 sessions that come and go leave nothing behind", () =>
   }
   assert.equal(d.sharesOf(1), 0);
 });
+
+Deno.test("dedupe: a session keeps the keys of its newest jobsPerSession jobs only", () => {
+  const d = new ShareDeduper({ jobsPerSession: 16 });
+  for (let seq = 1; seq <= 20; seq++) {
+    assert.equal(d.add(seq, seq.toString(16), EN1, "00000001", NTIME, NONCE, VERSION), true);
+  }
+  assert.equal(d.jobs, 16);
+  assert.equal(d.sharesOf(4), 0, "the oldest four went");
+  assert.equal(d.sharesOf(5), 1);
+  assert.equal(d.add(20, "14", EN1, "00000001", NTIME, NONCE, VERSION), false, "still a duplicate");
+  assert.equal(d.add(5, "5", EN1, "00000001", NTIME, NONCE, VERSION), false);
+});
