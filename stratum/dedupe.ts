@@ -94,9 +94,9 @@ class SessionKeys {
     for (let from = 0; from < old.length; from += SLOT_WORDS) {
       if (old[from] !== 0 && this.hasJob(old[from + 1])) live++;
     }
+    // Two to four slots per live key, as a doubling table keeps: the next insert fits.
     let count = INITIAL_SLOTS;
-    while (live * 2 >= count) count *= 2;
-    if (live * 4 > count) count *= 2; // room to grow before the next rebuild
+    while ((live + 1) * 2 > count) count *= 2;
     const slots = new Uint32Array(count * SLOT_WORDS);
     const mask = count - 1;
     for (let from = 0; from < old.length; from += SLOT_WORDS) {
