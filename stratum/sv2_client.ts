@@ -39,9 +39,6 @@ export interface Sv2ClientOptions {
   readonly handshakeTimeoutMs?: number;
 }
 
-/** A message received and the index it came at. */
-type Received = Sv2Message;
-
 /**
  * A Stratum V2 client connection (after the Noise handshake).
  *
@@ -56,7 +53,7 @@ type Received = Sv2Message;
  */
 export class Sv2Client {
   /** Every message received, in order. */
-  readonly received: Received[] = [];
+  readonly received: Sv2Message[] = [];
   /** Resolves when the connection ended (either side closed it, or a frame failed). */
   readonly closed: Promise<void>;
   readonly #conn: Deno.Conn;

@@ -5,13 +5,16 @@
  *
  * **Extranonce mapping.** A job's coinbase is `coinb1 ‖ extranonce1 ‖ extranonce2 ‖ coinb2` with
  * V1's sizes (4 bytes of extranonce1, `extranonce2Size` bytes of extranonce2). A standard channel
- * gets a 4-byte `extranonce_prefix` from the `allocateExtranoncePrefix` option and it takes the
- * place of V1's extranonce1; the channel's extranonce2 is all zeros (a standard channel's miner
- * rolls only the header: nonce, ntime, version bits). So the channel's full extranonce is the
- * prefix padded with `extranonce2Size` zero bytes, the share checker sees an ordinary V1 share
- * (`extranonce1` = prefix, `extranonce2` = zeros), and V1 sessions and V2 channels cannot mine the
- * same coinbase as long as the allocator shares its space with V1's extranonce1 allocator. The
- * merkle root of each NewMiningJob is computed here from that coinbase and the job's branch.
+ * gets 4 unique bytes from the `allocateExtranoncePrefix` option, which take the place of V1's
+ * extranonce1; its extranonce2 is all zeros (a standard channel's miner rolls only the header:
+ * nonce, ntime, version bits). The spec makes a standard channel's `extranonce_prefix` the whole
+ * extranonce between the coinbase halves (05-Mining-Protocol.md: "For a standard channel:
+ * `extranonce_prefix`", and the full extended extranonce of a group's standard channels "is
+ * `extranonce_prefix`"), so OpenStandardMiningChannel.Success carries `unique4 ‖ zeros`
+ * (`4 + extranonce2Size` bytes). The share checker sees an ordinary V1 share (`extranonce1` =
+ * the unique 4 bytes, `extranonce2` = zeros), and V1 sessions and V2 channels never mine the same
+ * coinbase as long as the allocator shares its space with V1's extranonce1 allocator. The merkle
+ * root of each NewMiningJob is computed here from that coinbase and the job's branch.
  *
  * **Job ids.** A channel's job id is the pool job's `seq` (unique per process). A job on a new tip
  * (or a clean job) is sent as a future job (`min_ntime` = null) followed by SetNewPrevHash, as the
@@ -87,8 +90,8 @@ export const DEFAULT_SV2_HANDSHAKE_TIMEOUT_MS = 10_000;
 export const DEFAULT_SV2_MAX_FRAME_BYTES = 16_384;
 /** Default number of jobs a channel remembers for submits (older ones are `invalid-job-id`). */
 export const DEFAULT_SV2_JOBS_PER_CHANNEL = 16;
-/** Size of a standard channel's extranonce_prefix, bytes (V1's extranonce1 size). */
-export const SV2_EXTRANONCE_PREFIX_SIZE = 4;
+/** Size of the unique part of a standard channel's extranonce, bytes (V1's extranonce1 size). */
+export const SV2_EXTRANONCE_UNIQUE_SIZE = 4;
 
 /** What one SV2 connection needs. `J` pairs the job source with a block sink that builds its jobs. */
 export interface Sv2ConnectionOptions<J extends Job = Job> {
@@ -105,11 +108,11 @@ export interface Sv2ConnectionOptions<J extends Job = Job> {
   /** `ADDRESS[.worker]` → payout, or why not. */
   readonly resolvePayout: ResolvePayout;
   /**
-   * A fresh 4-byte extranonce_prefix for a new channel, unique among the live channels and V1
-   * sessions (it stands for V1's extranonce1), or `undefined` when none is free.
+   * 4 fresh bytes for a new channel's extranonce, unique among the live channels and V1 sessions
+   * (they stand for V1's extranonce1), or `undefined` when none are free.
    */
   readonly allocateExtranoncePrefix: () => Uint8Array | undefined;
-  /** Gives a closed channel's prefix back to the allocator. */
+  /** Gives a closed channel's 4 bytes (as allocated) back to the allocator. */
   readonly releaseExtranoncePrefix?: (prefix: Uint8Array) => void;
   /** The job's extranonce2 size in bytes (V1's `extranonce2Size`, 1..8). */
   readonly extranonce2Size: number;
@@ -147,9 +150,12 @@ interface StandardChannel<J extends Job> {
   readonly payout: Payout;
   /** Full worker name, `ADDRESS[.worker]`. */
   readonly worker: string;
+  /** The 4 allocated bytes (V1's extranonce1). */
   readonly prefix: Uint8Array;
   readonly prefixWord: number;
   readonly extranonce2: Uint8Array;
+  /** The full extranonce, `prefix ‖ extranonce2`: the channel's extranonce_prefix on the wire. */
+  readonly extranonce: Uint8Array;
   readonly shareTarget: bigint;
   readonly difficulty: number;
   readonly jobs: Map<number, ChannelJob<J>>;
@@ -393,17 +399,19 @@ export class Sv2Connection<J extends Job = Job> {
       difficulty = targetToDifficulty(shareTarget);
     }
     const prefix = this.#o.allocateExtranoncePrefix();
-    if (prefix === undefined || prefix.length !== SV2_EXTRANONCE_PREFIX_SIZE) {
+    if (prefix === undefined || prefix.length !== SV2_EXTRANONCE_UNIQUE_SIZE) {
       return error(OpenMiningChannelErrorCode.MinExtranonceSizeTooLarge);
     }
     const id = this.#nextChannelId++;
+    const extranonce2 = new Uint8Array(this.#o.extranonce2Size);
     const ch: StandardChannel<J> = {
       id,
       payout,
       worker: m.userIdentity,
       prefix,
       prefixWord: new DataView(prefix.buffer, prefix.byteOffset, 4).getUint32(0),
-      extranonce2: new Uint8Array(this.#o.extranonce2Size),
+      extranonce2,
+      extranonce: concatBytes(prefix, extranonce2),
       shareTarget,
       difficulty,
       jobs: new Map(),
@@ -415,7 +423,7 @@ export class Sv2Connection<J extends Job = Job> {
       requestId: m.requestId,
       channelId: id,
       target: targetToBytesLE(shareTarget),
-      extranoncePrefix: prefix,
+      extranoncePrefix: ch.extranonce,
       groupChannelId: 0,
     });
     this.#unsubscribe ??= this.#o.jobs.onJob((job) => this.#onJob(job));
@@ -443,7 +451,7 @@ export class Sv2Connection<J extends Job = Job> {
   /** Sends `job` to `ch`: future job + SetNewPrevHash on a new tip, else an active job. */
   #sendJob(ch: StandardChannel<J>, job: J): void {
     const coinbase = job.coinbaseFor(ch.payout.script);
-    const txid = sha256d(concatBytes(coinbase.coinb1, ch.prefix, ch.extranonce2, coinbase.coinb2));
+    const txid = sha256d(concatBytes(coinbase.coinb1, ch.extranonce, coinbase.coinb2));
     const merkleRoot = merkleRootFromBranch(txid, job.merkleBranch);
     const jobId = job.seq >>> 0;
     ch.jobs.delete(jobId);

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { schnorr } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hashToBigInt } from "../lib/bitcoin/mod.ts";
+import type { Payout } from "../lib/pool/mod.ts";
 import { InlineShareChecker } from "../lib/shares/check.ts";
 import {
   generateNoiseKeyPair,
@@ -189,6 +190,16 @@ function header(
   return h;
 }
 
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 function sha256d(bytes: Uint8Array): Uint8Array {
   const once = createHash("sha256").update(bytes).digest();
   return new Uint8Array(createHash("sha256").update(once).digest());
@@ -294,7 +305,16 @@ Deno.test("sv2 server: a bad user is refused with unknown-user; a channel gets i
     });
 
     const ch = await openChannel(client);
-    assert.equal(bytesToHex(ch.prefix), "0a000001");
+    // The whole extranonce: the 4 allocated bytes, then the job's 4 extranonce2 bytes as zeros.
+    assert.equal(bytesToHex(ch.prefix), "0a00000100000000");
+    // The merkle root is the spec's: sha256d(coinbase_tx_prefix ‖ extranonce_prefix ‖
+    // coinbase_tx_suffix) folded with the job's branch (05-Mining-Protocol.md, NewExtendedMiningJob).
+    const job5 = server.jobs.get("5")!;
+    const script = (resolveRegtestPayout(TEST_ADDRESS) as Payout).script;
+    const parts = job5.coinbaseFor(script);
+    let root = sha256d(concat(parts.coinb1, ch.prefix, parts.coinb2));
+    for (const step of job5.merkleBranch) root = sha256d(concat(root, step));
+    assert.deepEqual(ch.job.merkleRoot, root);
     assert.equal(ch.job.jobId, 5);
     assert.equal(ch.job.minNtime, null, "the first job is a future job");
     assert.equal(ch.prevHash.jobId, 5);
@@ -306,7 +326,7 @@ Deno.test("sv2 server: a bad user is refused with unknown-user; a channel gets i
     // A second channel on the same connection gets its own prefix, so its own merkle root.
     const ch2 = await openChannel(client, TEST_ADDRESS + ".rig2");
     assert.notEqual(ch2.channelId, ch.channelId);
-    assert.equal(bytesToHex(ch2.prefix), "0a000002");
+    assert.equal(bytesToHex(ch2.prefix), "0a00000200000000");
     assert.notDeepEqual(ch2.job.merkleRoot, ch.job.merkleRoot);
 
     // A job on the same tip is sent active; a new tip is a future job and then SetNewPrevHash.
@@ -324,7 +344,11 @@ Deno.test("sv2 server: a bad user is refused with unknown-user; a channel gets i
   } finally {
     await server.close();
   }
-  assert.equal(server.released.length, 2, "both prefixes were released");
+  assert.deepEqual(
+    server.released.map(bytesToHex).sort(),
+    ["0a000001", "0a000002"],
+    "both channels' bytes were given back",
+  );
 });
 
 Deno.test("sv2 server: shares: accepted, duplicate, stale, unknown job and channel, low difficulty", async () => {
@@ -434,7 +458,7 @@ Deno.test("sv2 server: a share meeting the network target reaches the block sink
     assert.equal(block.share.nonce, found.nonce);
     assert.equal(block.share.ntime, ntime);
     assert.equal(block.share.version, rolled.version);
-    assert.deepEqual(block.share.extranonce1, ch.prefix);
+    assert.deepEqual(block.share.extranonce1, ch.prefix.subarray(0, 4));
     assert.deepEqual(block.share.extranonce2, new Uint8Array(4));
     assert.ok(block.verdict.meetsNetworkTarget);
     // The pool hashed the same header the miner built from NewMiningJob + SetNewPrevHash.
