@@ -117,6 +117,14 @@ export class Sv2Client {
     return this.#session.encrypt(frame.bytes());
   }
 
+  /**
+   * Seals one plaintext frame (6-byte header and its payload, e.g. of a message type the library
+   * does not know) into its wire bytes, advancing the sending nonce, without sending it.
+   */
+  sealFrame(frame: Uint8Array): Uint8Array {
+    return this.#session.encrypt(frame);
+  }
+
   /** Sends one message. */
   send(message: Sv2Message): void {
     this.#writer.write(this.seal(message));

@@ -84,7 +84,7 @@ import { ExactReader, OrderedWriter } from "./sv2_io.ts";
 
 /** The Stratum V2 protocol version this server speaks. */
 export const SV2_PROTOCOL_VERSION = 2;
-/** Default time the client has to send handshake act 1, ms. */
+/** Default time the client has to send handshake act 1 and SetupConnection, ms. */
 export const DEFAULT_SV2_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Default largest payload (plaintext msg_length) accepted from a client, bytes. */
 export const DEFAULT_SV2_MAX_FRAME_BYTES = 16_384;
@@ -92,6 +92,13 @@ export const DEFAULT_SV2_MAX_FRAME_BYTES = 16_384;
 export const DEFAULT_SV2_JOBS_PER_CHANNEL = 16;
 /** Size of the unique part of a standard channel's extranonce, bytes (V1's extranonce1 size). */
 export const SV2_EXTRANONCE_UNIQUE_SIZE = 4;
+/** Default number of channels one connection may open. */
+export const DEFAULT_SV2_MAX_CHANNELS = 64;
+/**
+ * OpenMiningChannel.Error code for a connection at its channel limit (not a spec code; the spec
+ * lets implementations add codes, 03-Protocol-Overview.md §3.5).
+ */
+export const TOO_MANY_CHANNELS = "too-many-channels";
 
 /** What one SV2 connection needs. `J` pairs the job source with a block sink that builds its jobs. */
 export interface Sv2ConnectionOptions<J extends Job = Job> {
@@ -122,8 +129,13 @@ export interface Sv2ConnectionOptions<J extends Job = Job> {
   readonly minDifficulty?: number;
   /** Seconds per share aimed at from the nominal hash rate (default 10). */
   readonly shareIntervalSeconds?: number;
-  /** Time the client has to send act 1, ms (default 10 s). */
+  /**
+   * Time the client has from connecting to its SetupConnection (act 1 included), ms (default
+   * 10 s); past it the connection is closed.
+   */
   readonly handshakeTimeoutMs?: number;
+  /** Channels one connection may open (default 64); more are refused with `too-many-channels`. */
+  readonly maxChannels?: number;
   /** Largest payload accepted, bytes (default 16 KiB). */
   readonly maxFrameBytes?: number;
   /** Jobs a channel remembers (default 16). */
@@ -204,6 +216,7 @@ export class Sv2Connection<J extends Job = Job> {
   #closed = false;
   #closeReason = "";
   #unsubscribe: (() => void) | undefined;
+  #deadline: ReturnType<typeof setTimeout> | undefined;
 
   /** Starts serving `conn`; prefer {@linkcode serveSv2Connection}. */
   constructor(conn: Deno.Conn, options: Sv2ConnectionOptions<J>) {
@@ -241,6 +254,7 @@ export class Sv2Connection<J extends Job = Job> {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeReason = reason;
+    clearTimeout(this.#deadline);
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     for (const ch of this.#channels.values()) this.#o.releaseExtranoncePrefix?.(ch.prefix);
@@ -265,13 +279,8 @@ export class Sv2Connection<J extends Job = Job> {
 
   async #handshake(): Promise<boolean> {
     const timeout = this.#o.handshakeTimeoutMs ?? DEFAULT_SV2_HANDSHAKE_TIMEOUT_MS;
-    const timer = setTimeout(() => this.close("handshake timeout"), timeout);
-    let act1: Uint8Array | null;
-    try {
-      act1 = await this.#reader.read(HANDSHAKE_ACT1_SIZE);
-    } finally {
-      clearTimeout(timer);
-    }
+    this.#deadline = setTimeout(() => this.close("handshake timeout"), timeout);
+    const act1 = await this.#reader.read(HANDSHAKE_ACT1_SIZE);
     if (act1 === null || this.#closed) return false;
     const responder = new NoiseResponder({
       staticKey: this.#o.staticKey,
@@ -379,6 +388,8 @@ export class Sv2Connection<J extends Job = Job> {
       return refuse(SetupConnectionErrorCode.UnsupportedFeatureFlags, unsupported);
     }
     this.#setup = true;
+    clearTimeout(this.#deadline);
+    this.#deadline = undefined;
     this.#send({ type: "SetupConnection.Success", usedVersion: SV2_PROTOCOL_VERSION, flags: 0 });
   }
 
@@ -389,6 +400,9 @@ export class Sv2Connection<J extends Job = Job> {
     if ("error" in payout) return error(OpenMiningChannelErrorCode.UnknownUser);
     if (!(m.nominalHashRate >= 0) || !Number.isFinite(m.nominalHashRate)) {
       return error(OpenMiningChannelErrorCode.InvalidNominalHashrate);
+    }
+    if (this.#channels.size >= (this.#o.maxChannels ?? DEFAULT_SV2_MAX_CHANNELS)) {
+      return error(TOO_MANY_CHANNELS);
     }
     const maxTarget = hashToBigInt(m.maxTarget);
     let difficulty = this.#difficultyFor(m.nominalHashRate);

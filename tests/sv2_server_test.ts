@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { schnorr } from "@noble/curves/secp256k1.js";
-import { bytesToHex, hashToBigInt } from "../lib/bitcoin/mod.ts";
+import { bytesToHex, difficultyToTarget, hashToBigInt } from "../lib/bitcoin/mod.ts";
 import type { Payout } from "../lib/pool/mod.ts";
 import { InlineShareChecker } from "../lib/shares/check.ts";
 import {
@@ -520,6 +520,168 @@ Deno.test("sv2 server: a handshake that never sends act 1 is closed at the deadl
     assert.ok(waited >= 100 && waited < 3000, `closed after ${waited} ms`);
     conn.close();
     assert.equal(server.connections[0].closeReason, "handshake timeout");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("sv2 server: a connection that never sends SetupConnection is closed at the deadline", async () => {
+  const server = startServer({ handshakeTimeoutMs: 200 });
+  try {
+    const client = await connect(server);
+    await client.closed;
+    assert.equal(client.received.length, 0);
+    assert.equal(server.connections[0].closeReason, "handshake timeout");
+    // Once set up, the deadline is gone.
+    const set = await connectAndSetup(server);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(set.isClosed, false);
+    set.close();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("sv2 server: feature flags it cannot serve are refused, a second SetupConnection closes", async () => {
+  const server = startServer();
+  try {
+    const custom = await connect(server);
+    custom.send(setupConnection({ flags: 0b110 })); // work selection + version rolling
+    assert.deepEqual(await custom.next(), {
+      type: "SetupConnection.Error",
+      flags: 0b010,
+      errorCode: "unsupported-feature-flags",
+    });
+    await custom.closed;
+
+    const twice = await connectAndSetup(server);
+    twice.send(setupConnection());
+    await twice.closed;
+    assert.equal(twice.received.length, 1);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("sv2 server: unknown message types are ignored, the connection keeps working", async () => {
+  const server = startServer();
+  server.jobs.publish(makeJob({ seq: 1, prevhash: prevhashOf(1) }));
+  try {
+    const client = await connectAndSetup(server);
+    // Message type 0x7f of the core protocols and type 0x01 of extension 0x4242: 3 payload bytes.
+    client.sendRaw(client.sealFrame(new Uint8Array([0x00, 0x00, 0x7f, 3, 0, 0, 1, 2, 3])));
+    client.sendRaw(client.sealFrame(new Uint8Array([0x42, 0x42, 0x01, 3, 0, 0, 1, 2, 3])));
+    const ch = await openChannel(client);
+    assert.equal(ch.job.jobId, 1);
+    client.close();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("sv2 server: no job while the pool is not ready; the next job is sent", async () => {
+  const server = startServer();
+  server.jobs.ready = false;
+  server.jobs.publish(makeJob({ seq: 1, prevhash: prevhashOf(1) }));
+  try {
+    const client = await connectAndSetup(server);
+    client.send({
+      type: "OpenStandardMiningChannel",
+      requestId: 1,
+      userIdentity: TEST_ADDRESS,
+      nominalHashRate: 0,
+      maxTarget: MAX_TARGET_LE,
+    });
+    const ok = await client.next();
+    assert.equal(ok.type, "OpenStandardMiningChannel.Success");
+    server.jobs.publish(makeJob({ seq: 2, prevhash: prevhashOf(1), clean: false }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(client.received.length, 2, "no job while not ready");
+    server.jobs.ready = true;
+    server.jobs.publish(makeJob({ seq: 3, prevhash: prevhashOf(1), clean: false }));
+    const job = await client.next();
+    assert.equal(job.type === "NewMiningJob" && job.jobId, 3);
+    assert.equal(job.type === "NewMiningJob" && job.minNtime, null, "first job is a future job");
+    assert.equal((await client.next()).type, "SetNewPrevHash");
+    client.close();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("sv2 server: nominal hash rate sets the target; channel limit; closed channel", async () => {
+  const server = startServer({ startDifficulty: 1, maxChannels: 2, shareIntervalSeconds: 10 });
+  server.jobs.publish(makeJob({ seq: 1, prevhash: prevhashOf(1) }));
+  try {
+    const client = await connectAndSetup(server);
+    client.send({
+      type: "OpenStandardMiningChannel",
+      requestId: 1,
+      userIdentity: TEST_ADDRESS + ".big",
+      nominalHashRate: 2 ** 32 * 100, // difficulty 1000 at one share per 10 s
+      maxTarget: MAX_TARGET_LE,
+    });
+    const big = await client.waitFor("OpenStandardMiningChannel.Success");
+    assert.equal(hashToBigInt(big.target), difficultyToTarget(1000));
+    client.send({
+      type: "OpenStandardMiningChannel",
+      requestId: 2,
+      userIdentity: TEST_ADDRESS + ".small",
+      nominalHashRate: 1, // below the minimum: the start difficulty
+      maxTarget: MAX_TARGET_LE,
+    });
+    const small = await client.waitFor("OpenStandardMiningChannel.Success");
+    assert.equal(hashToBigInt(small.target), difficultyToTarget(1));
+    client.send({
+      type: "OpenStandardMiningChannel",
+      requestId: 3,
+      userIdentity: TEST_ADDRESS + ".third",
+      nominalHashRate: 0,
+      maxTarget: MAX_TARGET_LE,
+    });
+    assert.equal((await client.waitFor("OpenMiningChannel.Error")).errorCode, "too-many-channels");
+
+    client.send({ type: "CloseChannel", channelId: big.channelId, reasonCode: "bye" });
+    client.send({
+      type: "SubmitSharesStandard",
+      channelId: big.channelId,
+      sequenceNumber: 1,
+      jobId: 1,
+      nonce: 0,
+      ntime: 1_750_000_000,
+      version: 0x20000000,
+    });
+    assert.equal((await client.waitFor("SubmitShares.Error")).errorCode, "invalid-channel-id");
+    client.send({
+      type: "UpdateChannel",
+      channelId: 99,
+      nominalHashRate: 1,
+      maximumTarget: MAX_TARGET_LE,
+    });
+    assert.equal((await client.waitFor("UpdateChannel.Error")).errorCode, "invalid-channel-id");
+    assert.deepEqual(server.released.map(bytesToHex), [
+      bytesToHex(big.extranoncePrefix.subarray(0, 4)),
+    ]);
+    client.close();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("sv2 server: a block the node rejects is still submitted and answered invalid-share", async () => {
+  const server = startServer();
+  server.sink.rejectWith = "bad-txns";
+  const networkTarget = 1n << 254n;
+  server.jobs.publish(makeJob({ seq: 3, prevhash: prevhashOf(5), networkTarget }));
+  try {
+    const client = await connectAndSetup(server);
+    const ch = await openChannel(client);
+    const found = grind(ch.job, ch.prevHash, ch.prevHash.minNtime, (h) => h <= networkTarget);
+    submit(client, ch, 1, found.nonce);
+    const answer = await client.waitFor("SubmitShares.Error");
+    assert.equal(answer.errorCode, "invalid-share");
+    assert.equal(server.sink.candidates.length, 1);
+    client.close();
   } finally {
     await server.close();
   }
