@@ -79,6 +79,7 @@ import {
   Sv2Writer,
   writeMessage,
 } from "../lib/sv2/mod.ts";
+import { type ConnectionShares, ShareGate } from "./backpressure.ts";
 import { ShareDeduper } from "./dedupe.ts";
 import { ExactReader, OrderedWriter } from "./sv2_io.ts";
 
@@ -92,6 +93,8 @@ export const DEFAULT_SV2_MAX_FRAME_BYTES = 16_384;
 export const DEFAULT_SV2_JOBS_PER_CHANNEL = 16;
 /** Size of the unique part of a standard channel's extranonce, bytes (V1's extranonce1 size). */
 export const SV2_EXTRANONCE_UNIQUE_SIZE = 4;
+/** Default bytes queued for a client that does not read before it is dropped. */
+export const DEFAULT_SV2_MAX_PENDING_WRITE_BYTES = 1 << 20;
 /** Default number of channels one connection may open. */
 export const DEFAULT_SV2_MAX_CHANNELS = 64;
 /**
@@ -136,6 +139,17 @@ export interface Sv2ConnectionOptions<J extends Job = Job> {
   readonly handshakeTimeoutMs?: number;
   /** Channels one connection may open (default 64); more are refused with `too-many-channels`. */
   readonly maxChannels?: number;
+  /**
+   * This connection's count of shares in flight, from the server's pool-wide `ShareGate`: over
+   * its limits the connection stops reading until half are answered (every share is still
+   * answered). By default a gate of its own with V1's per-connection limit (64).
+   */
+  readonly shares?: ConnectionShares;
+  /**
+   * Bytes queued for a client that does not read before the connection is closed (default
+   * 1 MiB).
+   */
+  readonly maxPendingWriteBytes?: number;
   /** Largest payload accepted, bytes (default 16 KiB). */
   readonly maxFrameBytes?: number;
   /** Jobs a channel remembers (default 16). */
@@ -210,6 +224,8 @@ export class Sv2Connection<J extends Job = Job> {
   readonly #now: () => number;
   readonly #maxForward: number;
   readonly #jobsPerChannel: number;
+  readonly #shares: ConnectionShares;
+  readonly #maxPendingWrite: number;
   #session: NoiseSession | undefined;
   #setup = false;
   #nextChannelId = 1;
@@ -229,6 +245,8 @@ export class Sv2Connection<J extends Job = Job> {
     this.#now = options.now ?? Date.now;
     this.#maxForward = options.ntimeMaxForwardSec ?? 7000;
     this.#jobsPerChannel = options.jobsPerChannel ?? DEFAULT_SV2_JOBS_PER_CHANNEL;
+    this.#shares = options.shares ?? new ShareGate().connection();
+    this.#maxPendingWrite = options.maxPendingWriteBytes ?? DEFAULT_SV2_MAX_PENDING_WRITE_BYTES;
     this.#reader = new ExactReader(conn);
     this.#writer = new OrderedWriter(conn, () => this.close("write failed"));
     this.done = this.#run();
@@ -255,6 +273,7 @@ export class Sv2Connection<J extends Job = Job> {
     this.#closed = true;
     this.#closeReason = reason;
     clearTimeout(this.#deadline);
+    this.#shares.close();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     for (const ch of this.#channels.values()) this.#o.releaseExtranoncePrefix?.(ch.prefix);
@@ -314,6 +333,7 @@ export class Sv2Connection<J extends Job = Job> {
       }
       if (this.#closed) return;
       this.#handle(message);
+      if (this.#shares.mustWait) await this.#shares.drained();
     }
   }
 
@@ -546,9 +566,15 @@ export class Sv2Connection<J extends Job = Job> {
       version,
       shareTarget: cj.shareTarget,
     };
+    const shares = this.#shares;
+    shares.take();
     this.#o.checker.check(job, cj.coinbase, share).then(
-      (verdict) => this.#judge(m, ch, cj, share, verdict, broken),
+      (verdict) => {
+        shares.give();
+        this.#judge(m, ch, cj, share, verdict, broken);
+      },
       (error) => {
+        shares.give();
         this.#o.log?.(`share check failed for ${ch.worker}: ${errorText(error)}`);
         this.#submitError(m, SubmitSharesErrorCode.InvalidShare);
       },
@@ -636,6 +662,7 @@ export class Sv2Connection<J extends Job = Job> {
     const frame = this.#frame.reset();
     writeMessage(frame, message);
     this.#writer.write(this.#session.encrypt(frame.bytes()));
+    if (this.#writer.pending > this.#maxPendingWrite) this.close("the client does not read");
   }
 }
 

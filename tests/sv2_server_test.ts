@@ -11,7 +11,14 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { schnorr } from "@noble/curves/secp256k1.js";
 import { bytesToHex, difficultyToTarget, hashToBigInt } from "../lib/bitcoin/mod.ts";
-import type { Payout } from "../lib/pool/mod.ts";
+import type {
+  CoinbaseParts,
+  Job,
+  Payout,
+  ShareChecker,
+  ShareInput,
+  ShareVerdict,
+} from "../lib/pool/mod.ts";
 import { InlineShareChecker } from "../lib/shares/check.ts";
 import {
   generateNoiseKeyPair,
@@ -20,6 +27,7 @@ import {
   signCertificate,
   type Sv2Message,
 } from "../lib/sv2/mod.ts";
+import { ShareGate } from "../stratum/backpressure.ts";
 import { Sv2Client } from "../stratum/sv2_client.ts";
 import {
   serveSv2Connection,
@@ -34,6 +42,7 @@ import {
   TEST_ADDRESS,
   TestJobSource,
 } from "../stratum/testing.ts";
+import { waitUntil } from "./helpers/wait.ts";
 
 interface TestServer {
   readonly port: number;
@@ -681,6 +690,85 @@ Deno.test("sv2 server: a block the node rejects is still submitted and answered 
     const answer = await client.waitFor("SubmitShares.Error");
     assert.equal(answer.errorCode, "invalid-share");
     assert.equal(server.sink.candidates.length, 1);
+    client.close();
+  } finally {
+    await server.close();
+  }
+});
+
+/** A checker that holds its verdicts until `release()` (the hash itself is the real one). */
+class HeldChecker implements ShareChecker {
+  readonly #inner = new InlineShareChecker();
+  readonly #held: (() => void)[] = [];
+  #hold = true;
+  /** Shares handed to the checker. */
+  calls = 0;
+
+  check(job: Job, coinbase: CoinbaseParts, share: ShareInput): Promise<ShareVerdict> {
+    this.calls++;
+    const verdict = this.#inner.check(job, coinbase, share);
+    if (!this.#hold) return verdict;
+    return new Promise((resolve) => this.#held.push(() => resolve(verdict)));
+  }
+
+  release(): void {
+    this.#hold = false;
+    for (const h of this.#held.splice(0)) h();
+  }
+}
+
+Deno.test("sv2 server: over its shares-in-flight limit a connection stops reading, then answers all", async () => {
+  const checker = new HeldChecker();
+  const gate = new ShareGate({ maxInFlightPerConnection: 2 });
+  const server = startServer({ checker, shares: gate.connection() });
+  server.jobs.publish(makeJob({ seq: 1, prevhash: prevhashOf(1) }));
+  try {
+    const client = await connectAndSetup(server);
+    const ch = await openChannel(client);
+    const nonces: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const start = nonces.length === 0 ? 0 : nonces[nonces.length - 1] + 1;
+      nonces.push(
+        grind(ch.job, ch.prevHash, ch.prevHash.minNtime, (h) => h <= ch.target, start)
+          .nonce,
+      );
+    }
+    nonces.forEach((nonce, i) => submit(client, ch, i + 1, nonce));
+    await waitUntil(() => checker.calls === 2, "two shares at the checker", 3000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(checker.calls, 2, "reading paused at the limit");
+    checker.release();
+    const answers: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const answer = await client.waitFor("SubmitShares.Success");
+      answers.push(answer.lastSequenceNumber);
+    }
+    assert.deepEqual(answers, [1, 2, 3, 4, 5, 6]);
+    assert.equal(checker.calls, 6);
+    client.close();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("sv2 server: a share with ntime outside the job's window is invalid-share", async () => {
+  const server = startServer();
+  server.jobs.publish(makeJob({ seq: 1, prevhash: prevhashOf(1) }));
+  try {
+    const client = await connectAndSetup(server);
+    const ch = await openChannel(client);
+    const ntime = ch.prevHash.minNtime - 601; // before the template's mintime (curtime - 600)
+    const { nonce } = grind(ch.job, ch.prevHash, ntime, (h) => h <= ch.target);
+    client.send({
+      type: "SubmitSharesStandard",
+      channelId: ch.channelId,
+      sequenceNumber: 1,
+      jobId: ch.job.jobId,
+      nonce,
+      ntime,
+      version: ch.job.version,
+    });
+    assert.equal((await client.waitFor("SubmitShares.Error")).errorCode, "invalid-share");
     client.close();
   } finally {
     await server.close();
