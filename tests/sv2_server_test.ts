@@ -25,6 +25,7 @@ import {
   type NewMiningJob,
   type SetNewPrevHash,
   signCertificate,
+  Sv2CertificateError,
   type Sv2Message,
 } from "../lib/sv2/mod.ts";
 import { ShareGate } from "../stratum/backpressure.ts";
@@ -770,6 +771,21 @@ Deno.test("sv2 server: a share with ntime outside the job's window is invalid-sh
     });
     assert.equal((await client.waitFor("SubmitShares.Error")).errorCode, "invalid-share");
     client.close();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("sv2 server: it presents the certificate from its options; a wrong authority refuses it", async () => {
+  const server = startServer();
+  try {
+    const client = await connect(server);
+    client.close();
+    const other = schnorr.getPublicKey(schnorr.utils.randomSecretKey());
+    await assert.rejects(
+      Sv2Client.connect({ port: server.port, authorityPublicKey: other }),
+      (e: unknown) => e instanceof Sv2CertificateError && e.reason === "bad-signature",
+    );
   } finally {
     await server.close();
   }
