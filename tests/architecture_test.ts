@@ -40,7 +40,7 @@ export const ALLOWED: Readonly<Record<Part, readonly Part[]>> = {
   "lib/node": ["lib/bitcoin", "lib"],
   "lib/pool": ["lib/bitcoin", "lib/net", "lib", "lib/node"],
   "lib/shares": ["lib/bitcoin", "lib/pool"],
-  "stratum": ["lib/bitcoin", "lib/net", "lib", "lib/pool", "lib/shares"],
+  "stratum": ["lib/bitcoin", "lib/net", "lib", "lib/sv2", "lib/pool", "lib/shares"],
   "lib/status": ["lib/bitcoin", "lib/net", "lib", "lib/node"],
   "lib/auth": ["lib/bitcoin"],
   "lib/store": ["lib/bitcoin", "lib/pool", "lib/status", "lib/auth"],
