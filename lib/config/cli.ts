@@ -86,6 +86,10 @@ Flags (a single dash works too, e.g. -no-json):
   --version          print the version and exit
   -h, --help         print this help and exit
 
+Environment: every key can also be set as DENOPOOL_<SECTION>_<KEY> (e.g.
+DENOPOOL_NODE_RPC_URL, DENOPOOL_SERVER_STATUS_LISTEN) and every secret as DENOPOOL_<KEY>
+(DENOPOOL_RPC_USER, DENOPOOL_RPC_PASSWORD); they win over the files, flags win over them.
+
 Bad flags or configuration: one line on stderr, exit code 2.
 Every configuration key is documented in config.example.toml.`;
 
@@ -183,9 +187,14 @@ export type CliOutcome =
 /**
  * Runs the command-line part of `main.ts`: parses flags, answers `--help`/`--version`, loads and
  * validates the configuration (refusing bad input with one line and exit code 2) and answers
- * `--check-config`. Otherwise returns the config so the pool can start.
+ * `--check-config`. Otherwise returns the config so the pool can start. The `DENOPOOL_*`
+ * variables of `env` (default: the process's environment) set keys too.
  */
-export async function runCli(args: readonly string[], io: CliIo = CONSOLE_IO): Promise<CliOutcome> {
+export async function runCli(
+  args: readonly string[],
+  io: CliIo = CONSOLE_IO,
+  env: Readonly<Record<string, string>> = Deno.env.toObject(),
+): Promise<CliOutcome> {
   let options: CliOptions;
   try {
     options = parseArgs(args);
@@ -217,6 +226,7 @@ export async function runCli(args: readonly string[], io: CliIo = CONSOLE_IO): P
     config = await loadConfig({
       configPath,
       secretsPath: options.secretsPath,
+      env,
       overrides: overridesFromOptions(options),
       warn: io.stderr,
     });

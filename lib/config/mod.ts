@@ -12,6 +12,16 @@
  */
 
 export type { NetworkName } from "../bitcoin/mod.ts";
+export {
+  ENV_PREFIX,
+  ENV_VARIABLES,
+  ENVIRONMENT,
+  envName,
+  type EnvTarget,
+  envTargetKey,
+  type EnvValues,
+  readEnv,
+} from "./env.ts";
 export { ConfigError, type ConfigErrorDetails } from "./errors.ts";
 export { type HostPort, parseHostPort } from "./fields.ts";
 export {
