@@ -225,13 +225,21 @@ Deno.test("env: readEnv alone ignores other variables and types what it reads", 
 });
 
 /** Runs `main.ts --check-config` in a fresh process with `env` added to its environment. */
-async function checkConfig(env: Record<string, string>) {
+function checkConfig(env: Record<string, string>) {
+  return checkConfigArgs(["--config", EXAMPLE], env);
+}
+
+/** Runs `main.ts ARGS --check-config` in a temp dir, with `env` added to its environment. */
+async function checkConfigArgs(args: readonly string[], env: Record<string, string>) {
+  const cwd = await Deno.makeTempDir({ prefix: "denopool_env_cwd_" });
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", DENO_JSON, MAIN, "--config", EXAMPLE, "--check-config"],
+    args: ["run", "-A", "--config", DENO_JSON, MAIN, ...args, "--check-config"],
+    cwd,
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
   }).output();
+  await Deno.remove(cwd, { recursive: true });
   const text = new TextDecoder();
   return {
     code: output.code,
@@ -264,4 +272,30 @@ Deno.test("env: main.ts reads the process environment; a bad variable exits 2 wi
     lines[0],
     /^error: environment: DENOPOOL_SERVER_STATUS_LISTEN \(server\.status_listen\): expected /,
   );
+});
+
+Deno.test("env: DENOPOOL_CONFIG and DENOPOOL_SECRETS name the files unless the flags do", async () => {
+  await withConfig(`[node]\nnetwork = "signet"\n`, async (dir, configPath) => {
+    const secretsPath = join(dir, "elsewhere.toml");
+    await Deno.writeTextFile(secretsPath, `rpc_user = "u"\nrpc_password = "p"\n`);
+    await Deno.chmod(secretsPath, 0o600);
+    const fromEnv = await checkConfigArgs([], {
+      DENOPOOL_CONFIG: configPath,
+      DENOPOOL_SECRETS: secretsPath,
+    });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    assert.equal(fromEnv.stderr, "", "no fallback warning");
+    assert.match(fromEnv.stdout, new RegExp(`config +${configPath}\n`));
+    assert.match(fromEnv.stdout, new RegExp(`secrets +${secretsPath}\n`));
+    assert.match(fromEnv.stdout, /network +signet\n/);
+
+    const flag = await checkConfigArgs(["--config", EXAMPLE], { DENOPOOL_CONFIG: configPath });
+    assert.equal(flag.code, 0, flag.stderr);
+    assert.match(flag.stdout, /network +mainnet\n/, "--config wins");
+
+    // Named by the variable, a missing file is an error (no fallback to the example).
+    const missing = await checkConfigArgs([], { DENOPOOL_CONFIG: join(dir, "nope.toml") });
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^error: .*nope\.toml: cannot read: file not found\n$/);
+  });
 });

@@ -13,6 +13,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { NetworkName } from "../bitcoin/mod.ts";
+import { ENV_CONFIG_PATH, ENV_SECRETS_PATH } from "./env.ts";
 import { ConfigError } from "./errors.ts";
 import { type ConfigOverrides, loadConfig } from "./load.ts";
 import { type Config, NETWORK_NAMES } from "./schema.ts";
@@ -89,6 +90,7 @@ Flags (a single dash works too, e.g. -no-json):
 Environment: every key can also be set as DENOPOOL_<SECTION>_<KEY> (e.g.
 DENOPOOL_NODE_RPC_URL, DENOPOOL_SERVER_STATUS_LISTEN) and every secret as DENOPOOL_<KEY>
 (DENOPOOL_RPC_USER, DENOPOOL_RPC_PASSWORD); they win over the files, flags win over them.
+${ENV_CONFIG_PATH} and ${ENV_SECRETS_PATH} name the files when --config / --secrets are not given.
 
 Bad flags or configuration: one line on stderr, exit code 2.
 Every configuration key is documented in config.example.toml.`;
@@ -212,8 +214,12 @@ export async function runCli(
     return { kind: "exit", code: 0 };
   }
 
-  let configPath = options.configPath;
-  if (!options.configGiven && !existsSync(configPath)) {
+  // DENOPOOL_CONFIG / DENOPOOL_SECRETS stand in for the flags ("" = not set).
+  const envConfig = env[ENV_CONFIG_PATH] || undefined;
+  const configGiven = options.configGiven || envConfig !== undefined;
+  let configPath = options.configGiven ? options.configPath : envConfig ?? options.configPath;
+  const secretsPath = options.secretsPath ?? (env[ENV_SECRETS_PATH] || undefined);
+  if (!configGiven && !existsSync(configPath)) {
     io.stderr(
       `warning: ${configPath} not found; using ${EXAMPLE_CONFIG_PATH} ` +
         `(copy it to config.toml and edit it)`,
@@ -225,7 +231,7 @@ export async function runCli(
   try {
     config = await loadConfig({
       configPath,
-      secretsPath: options.secretsPath,
+      secretsPath,
       env,
       overrides: overridesFromOptions(options),
       warn: io.stderr,

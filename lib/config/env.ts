@@ -12,6 +12,9 @@
  * relative to the working directory. A `DENOPOOL_` variable that names no key is refused, with
  * the closest name.
  *
+ * Two more name the files themselves, for `main.ts` (`lib/config/cli.ts`): `DENOPOOL_CONFIG`
+ * (the config file when `--config` is not given) and `DENOPOOL_SECRETS` (likewise `--secrets`).
+ *
  * @module
  */
 
@@ -30,6 +33,12 @@ import { closest } from "./suggest.ts";
 
 /** Prefix of every variable the configuration reads. */
 export const ENV_PREFIX = "DENOPOOL_";
+
+/** The config file's path when `--config` is not given ("" = not set). */
+export const ENV_CONFIG_PATH = "DENOPOOL_CONFIG";
+
+/** The secrets file's path when `--secrets` is not given ("" = not set). */
+export const ENV_SECRETS_PATH = "DENOPOOL_SECRETS";
 
 /** The label used as `ConfigError.file` for problems in environment variables. */
 export const ENVIRONMENT = "environment";
@@ -95,9 +104,10 @@ export function readEnv(env: Readonly<Record<string, string>>): EnvValues {
   const secrets: Record<string, unknown> = {};
   for (const name of Object.keys(env).sort()) {
     if (!name.startsWith(ENV_PREFIX)) continue;
+    if (name === ENV_CONFIG_PATH || name === ENV_SECRETS_PATH) continue; // files, not keys
     const target = ENV_VARIABLES.get(name);
     if (target === undefined) {
-      const guess = closest(name, [...ENV_VARIABLES.keys()]);
+      const guess = closest(name, [...ENV_VARIABLES.keys(), ENV_CONFIG_PATH, ENV_SECRETS_PATH]);
       throw new ConfigError({
         file: ENVIRONMENT,
         key: name,

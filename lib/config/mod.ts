@@ -13,7 +13,9 @@
 
 export type { NetworkName } from "../bitcoin/mod.ts";
 export {
+  ENV_CONFIG_PATH,
   ENV_PREFIX,
+  ENV_SECRETS_PATH,
   ENV_VARIABLES,
   ENVIRONMENT,
   envName,
