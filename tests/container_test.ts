@@ -23,7 +23,7 @@ import { startRegtestNode } from "./helpers/regtest.ts";
 import { waitUntil } from "./helpers/wait.ts";
 
 /** The project's image, as this test builds it. */
-const IMAGE = "localhost/denopool:test";
+const IMAGE = "localhost/denopool-test:latest";
 
 /** `podman stop`'s timeout here, and what compose.yaml's stop_grace_period says. */
 const STOP_TIMEOUT_S = 30;

@@ -217,6 +217,16 @@ export async function ensureBaseImage(podman: Podman, workDir: string): Promise<
   );
   await podman.ok(["build", "--network=host", "-t", image, context]);
   await podman.run(["rmi", rootfsImage]);
+  // Older days' and deno versions' base images are not needed any more.
+  const listed = await podman.ok([
+    "images",
+    "--format",
+    "{{.Repository}}:{{.Tag}}",
+    BASE_IMAGE_NAME,
+  ]);
+  for (const old of listed.split("\n").filter((line) => line !== "" && line !== image)) {
+    await podman.run(["rmi", old]);
+  }
   return { image, made };
 }
 
@@ -225,7 +235,11 @@ export async function ensureBaseImage(podman: Podman, workDir: string): Promise<
  * is kept). The host's CA bundle goes in as the `ca_certs` build secret, for npm behind a
  * TLS-intercepting proxy.
  */
-export async function buildProjectImage(podman: Podman, base: string, tag: string): Promise<void> {
+export async function buildProjectImage(
+  podman: Podman,
+  base: string,
+  tag: string,
+): Promise<void> {
   const args = [
     "build",
     "--format",
@@ -239,7 +253,16 @@ export async function buildProjectImage(podman: Podman, base: string, tag: strin
     `${REPO_ROOT}Containerfile`,
   ];
   if (await exists(HOST_CA_BUNDLE)) args.push("--secret", `id=ca_certs,src=${HOST_CA_BUNDLE}`);
+  const before = await imageId(podman, tag);
   await podman.ok([...args, REPO_ROOT]);
+  // The image this build replaced (the last run's) would only pile up, untagged.
+  const after = await imageId(podman, tag);
+  if (before !== undefined && before !== after) await podman.run(["rmi", before]);
+}
+
+async function imageId(podman: Podman, tag: string): Promise<string | undefined> {
+  const result = await podman.run(["image", "inspect", "--format", "{{.Id}}", tag]);
+  return result.code === 0 ? result.stdout.trim() : undefined;
 }
 
 async function exists(path: string): Promise<boolean> {
