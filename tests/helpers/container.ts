@@ -90,20 +90,22 @@ export async function runCommand(
 }
 
 /**
- * Writes `containers.conf` into `dir` (runc, cgroupfs, ulimits nofile=20000 and nproc=32768)
- * and checks that podman runs with it. Throws, saying why, when podman cannot run here.
+ * Writes `containers.conf` into `dir` (runc, cgroupfs, ulimits nofile=20000 and nproc=32768, or
+ * the machine's hard limits when lower) and checks that podman runs with it. Throws, saying why, when podman cannot run here.
  */
 export async function setupPodman(dir: string): Promise<Podman> {
   if (Deno.uid() !== 0) {
     throw new Error(`podman tests run as root (the CI machine's user); this is uid ${Deno.uid()}`);
   }
   const conf = `${dir}/containers.conf`;
+  const nofile = Math.min(20_000, await hardLimit("Max open files"));
+  const nproc = Math.min(32_768, await hardLimit("Max processes"));
   await Deno.writeTextFile(
     conf,
     [
       "[containers]",
       // runc will not raise limits above the caller's: keep to what the machine gives.
-      `default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]`,
+      `default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]`,
       "[engine]",
       // crun fails on these cgroups (v1); runc with cgroupfs works without systemd.
       `runtime = "runc"`,
@@ -132,6 +134,15 @@ export async function setupPodman(dir: string): Promise<Podman> {
     throw new Error(`podman uses ${info.stdout.trim()}, not runc: ${conf} was not read`);
   }
   return podman;
+}
+
+/** This process's hard limit named `name` in /proc/self/limits ("unlimited" = no bound). */
+async function hardLimit(name: string): Promise<number> {
+  const limits = await Deno.readTextFile("/proc/self/limits");
+  const line = limits.split("\n").find((l) => l.startsWith(name));
+  const hard = line?.slice(name.length).trim().split(/\s+/)[1];
+  if (hard === undefined) throw new Error(`no "${name}" in /proc/self/limits`);
+  return hard === "unlimited" ? Number.MAX_SAFE_INTEGER : Number(hard);
 }
 
 /** Today in UTC, `YYYYMMDD`: the key of the cached root file system. */
