@@ -6,8 +6,8 @@
  * deno task backup [--config config.toml | --store PATH_OR_URL] [--out FILE]
  * ```
  *
- * The store is found from the config (`status.store_url`, else under `server.data_dir`) unless
- * `--store` names it. Without `--out` the export goes to `denopool-backup-<time>.jsonl` in the
+ * The store is found from the config (`status.store_url`, else under `server.data_dir`, with the
+ * `DENOPOOL_*` variables applied as for the pool) unless `--store` names it. Without `--out` the export goes to `denopool-backup-<time>.jsonl` in the
  * working directory; `--out -` writes to stdout. A file is written under a temp name and renamed
  * once complete, so a half-written backup never carries the final name.
  *
@@ -16,11 +16,12 @@
 
 import { loadConfig } from "../lib/config/load.ts";
 import { DEFAULT_CONFIG_PATH } from "../lib/config/cli.ts";
+import { ENV_CONFIG_PATH } from "../lib/config/env.ts";
 import { exportStore, openStore, storeLocation } from "../lib/store/mod.ts";
 
 /** Parsed command line of the backup and restore tools. */
 export interface StoreToolArgs {
-  /** Config file (default `./config.toml`). */
+  /** Config file (default `$DENOPOOL_CONFIG`, else `./config.toml`). */
   readonly config: string;
   /** Explicit store path or URL, overriding the config. */
   readonly store?: string;
@@ -32,7 +33,7 @@ export interface StoreToolArgs {
 
 /** Parses `--config`, `--store`, `--out`/`--in` (as `fileFlag`) and `--replace`. */
 export function parseStoreToolArgs(args: readonly string[], fileFlag: string): StoreToolArgs {
-  let config = DEFAULT_CONFIG_PATH;
+  let config = Deno.env.get(ENV_CONFIG_PATH) || DEFAULT_CONFIG_PATH;
   let store: string | undefined;
   let file: string | undefined;
   let replace = false;
@@ -55,7 +56,8 @@ export function parseStoreToolArgs(args: readonly string[], fileFlag: string): S
 /** The store location named by the arguments (loading the config when needed). */
 export async function resolveStore(args: StoreToolArgs): Promise<string> {
   if (args.store) return args.store;
-  return storeLocation(await loadConfig({ configPath: args.config }));
+  // The DENOPOOL_* variables count as they do for the pool (a container's data dir, say).
+  return storeLocation(await loadConfig({ configPath: args.config, env: Deno.env.toObject() }));
 }
 
 if (import.meta.main) {

@@ -13,6 +13,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { NetworkName } from "../bitcoin/mod.ts";
+import { ENV_CONFIG_PATH, ENV_SECRETS_PATH } from "./env.ts";
 import { ConfigError } from "./errors.ts";
 import { type ConfigOverrides, loadConfig } from "./load.ts";
 import { type Config, NETWORK_NAMES } from "./schema.ts";
@@ -85,6 +86,11 @@ Flags (a single dash works too, e.g. -no-json):
   --check-config     validate the configuration, print a summary and exit
   --version          print the version and exit
   -h, --help         print this help and exit
+
+Environment: every key can also be set as DENOPOOL_<SECTION>_<KEY> (e.g.
+DENOPOOL_NODE_RPC_URL, DENOPOOL_SERVER_STATUS_LISTEN) and every secret as DENOPOOL_<KEY>
+(DENOPOOL_RPC_USER, DENOPOOL_RPC_PASSWORD); they win over the files, flags win over them.
+${ENV_CONFIG_PATH} and ${ENV_SECRETS_PATH} name the files when --config / --secrets are not given.
 
 Bad flags or configuration: one line on stderr, exit code 2.
 Every configuration key is documented in config.example.toml.`;
@@ -183,9 +189,14 @@ export type CliOutcome =
 /**
  * Runs the command-line part of `main.ts`: parses flags, answers `--help`/`--version`, loads and
  * validates the configuration (refusing bad input with one line and exit code 2) and answers
- * `--check-config`. Otherwise returns the config so the pool can start.
+ * `--check-config`. Otherwise returns the config so the pool can start. The `DENOPOOL_*`
+ * variables of `env` (default: the process's environment) set keys too.
  */
-export async function runCli(args: readonly string[], io: CliIo = CONSOLE_IO): Promise<CliOutcome> {
+export async function runCli(
+  args: readonly string[],
+  io: CliIo = CONSOLE_IO,
+  env: Readonly<Record<string, string>> = Deno.env.toObject(),
+): Promise<CliOutcome> {
   let options: CliOptions;
   try {
     options = parseArgs(args);
@@ -203,8 +214,12 @@ export async function runCli(args: readonly string[], io: CliIo = CONSOLE_IO): P
     return { kind: "exit", code: 0 };
   }
 
-  let configPath = options.configPath;
-  if (!options.configGiven && !existsSync(configPath)) {
+  // DENOPOOL_CONFIG / DENOPOOL_SECRETS stand in for the flags ("" = not set).
+  const envConfig = env[ENV_CONFIG_PATH] || undefined;
+  const configGiven = options.configGiven || envConfig !== undefined;
+  let configPath = options.configGiven ? options.configPath : envConfig ?? options.configPath;
+  const secretsPath = options.secretsPath ?? (env[ENV_SECRETS_PATH] || undefined);
+  if (!configGiven && !existsSync(configPath)) {
     io.stderr(
       `warning: ${configPath} not found; using ${EXAMPLE_CONFIG_PATH} ` +
         `(copy it to config.toml and edit it)`,
@@ -216,7 +231,8 @@ export async function runCli(args: readonly string[], io: CliIo = CONSOLE_IO): P
   try {
     config = await loadConfig({
       configPath,
-      secretsPath: options.secretsPath,
+      secretsPath,
+      env,
       overrides: overridesFromOptions(options),
       warn: io.stderr,
     });

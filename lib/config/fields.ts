@@ -21,7 +21,29 @@ export interface Field<T> {
   readonly default: T;
   /** Checks a raw TOML value (or an already typed value) and converts it. */
   parse(raw: unknown): FieldResult<T>;
+  /**
+   * Turns the key's value written as text (a `DENOPOOL_*` environment variable) into the raw
+   * value {@linkcode Field.parse} checks: `"true"` into `true`, `"30"` into `30`, `"a,b"` into
+   * `["a", "b"]`. Text that does not convert is passed on as is, so `parse` says what it expected.
+   * Absent when the key cannot be written as text (arrays of tables).
+   */
+  readonly fromText?: (text: string) => unknown;
 }
+
+/** The text as is (strings, choices, hex masks). */
+const asText = (text: string): unknown => text;
+
+/** `"true"`/`"false"` as booleans; anything else as is. */
+const booleanText = (text: string): unknown =>
+  text === "true" ? true : text === "false" ? false : text;
+
+/** A decimal number (`30`, `-1`, `0.5`, `1e6`) as a number; anything else as is. */
+const numberText = (text: string): unknown =>
+  /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(text) ? Number(text) : text;
+
+/** Comma-separated items, each trimmed; "" (or only spaces) is the empty list. */
+const listText = (text: string): unknown =>
+  text.trim() === "" ? [] : text.split(",").map((item) => item.trim());
 
 function ok<T>(value: T): FieldResult<T> {
   return { ok: true, value };
@@ -52,6 +74,7 @@ export function booleanField(defaultValue: boolean): Field<boolean> {
   return {
     default: defaultValue,
     parse: (raw) => typeof raw === "boolean" ? ok(raw) : fail("true or false"),
+    fromText: booleanText,
   };
 }
 
@@ -64,6 +87,7 @@ export function integerField(defaultValue: number, min: number, max: number): Fi
       if (typeof raw !== "number" || !Number.isInteger(raw)) return fail(expected);
       return raw >= min && raw <= max ? ok(raw) : fail(expected);
     },
+    fromText: numberText,
   };
 }
 
@@ -88,6 +112,7 @@ export function numberField(defaultValue: number, bounds: NumberBounds): Field<n
       const aboveMin = bounds.minExclusive ? raw > bounds.min : raw >= bounds.min;
       return aboveMin && raw <= bounds.max ? ok(raw) : fail(expected);
     },
+    fromText: numberText,
   };
 }
 
@@ -112,6 +137,7 @@ export function stringField(defaultValue: string, options: StringOptions = {}): 
       const problem = options.check?.(raw);
       return problem === undefined ? ok(raw) : fail(problem);
     },
+    fromText: asText,
   };
 }
 
@@ -127,6 +153,7 @@ export function choiceField<const T extends string>(
       typeof raw === "string" && (choices as readonly string[]).includes(raw)
         ? ok(raw as T)
         : fail(expected),
+    fromText: asText,
   };
 }
 
@@ -154,6 +181,7 @@ export function stringListField(
       }
       return ok(Object.freeze([...raw] as string[]));
     },
+    fromText: listText,
   };
 }
 
@@ -169,6 +197,7 @@ export function hexMaskField(defaultValue: number): Field<number> {
       if (typeof raw !== "string" || !/^[0-9a-fA-F]{8}$/.test(raw)) return fail(expected);
       return ok(parseInt(raw, 16) >>> 0);
     },
+    fromText: asText,
   };
 }
 

@@ -14,6 +14,7 @@ import { parse, TomlError } from "smol-toml";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { AddressError, addressToScript } from "../bitcoin/mod.ts";
 import { NETWORKS } from "../bitcoin/mod.ts";
+import { ENV_PREFIX, ENVIRONMENT, readEnv } from "./env.ts";
 import { ConfigError, expectedError } from "./errors.ts";
 import { describeValue, type Field, parseHostPort } from "./fields.ts";
 import {
@@ -47,6 +48,11 @@ export interface LoadConfigOptions {
    * beside the config file is read if it exists.
    */
   readonly secretsPath?: string;
+  /**
+   * Environment variables, e.g. `Deno.env.toObject()`: the `DENOPOOL_*` ones set keys of both
+   * files (see `env.ts`), winning over the files and losing to `overrides`. None when left out.
+   */
+  readonly env?: Readonly<Record<string, string>>;
   /** Values that win over the file (relative paths resolve against the working directory). */
   readonly overrides?: ConfigOverrides;
   /** Where warnings go (default: `console.error`), e.g. a secrets file others can read. */
@@ -66,10 +72,12 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const configAbsolute = resolve(configFile);
   const configDir = dirname(configAbsolute);
 
+  const fromEnv = readEnv(options.env ?? {});
   const configText = await readFile(configFile, false);
   const sections = validateConfigDocument(configFile, parseToml(configFile, configText!));
   const resolved = resolveFilePaths(sections, configDir);
-  const merged = applyOverrides(resolved, options.overrides ?? {});
+  const withEnv = applyValues(resolved, fromEnv.config, Deno.cwd());
+  const merged = applyOverrides(withEnv, options.overrides ?? {});
 
   const secretsFile = options.secretsPath ?? join(dirname(configFile), SECRETS_FILE_NAME);
   const secretsText = await readFile(secretsFile, options.secretsPath === undefined);
@@ -78,6 +86,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
     secrets = validateSecretsDocument(secretsFile, parseToml(secretsFile, secretsText));
     await warnIfExposed(secretsFile, warn);
   }
+  secrets = { ...secrets, ...fromEnv.secrets };
 
   const config: Config = {
     ...merged,
@@ -91,7 +100,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
       secrets: secretsText === undefined ? undefined : resolve(secretsFile),
     },
   };
-  await checkRules(config, configFile, secretsFile);
+  await checkRules(config, configFile, secretsFile, Object.keys(fromEnv.secrets).length > 0);
   return deepFreeze(config);
 }
 
@@ -158,6 +167,22 @@ function resolveFilePaths(sections: ConfigSections, base: string): ConfigSection
   return out as unknown as ConfigSections;
 }
 
+/** Checked values (from the environment) over `sections`; relative paths against `base`. */
+function applyValues(
+  sections: ConfigSections,
+  values: { readonly [S in SectionName]?: object },
+  base: string,
+): ConfigSections {
+  const out = { ...sections } as unknown as Record<SectionName, Record<string, unknown>>;
+  for (const [section, keys] of Object.entries(values) as [SectionName, object][]) {
+    for (const [key, value] of Object.entries(keys)) {
+      const isPath = PATH_KEYS.some(([s, k]) => s === section && k === key);
+      out[section] = { ...out[section], [key]: isPath ? resolvePath(value, base) : value };
+    }
+  }
+  return out as unknown as ConfigSections;
+}
+
 function applyOverrides(sections: ConfigSections, overrides: ConfigOverrides): ConfigSections {
   const out = { ...sections } as unknown as Record<SectionName, Record<string, unknown>>;
   for (const [section, values] of Object.entries(overrides) as [SectionName, object][]) {
@@ -196,7 +221,12 @@ async function warnIfExposed(file: string, warn: (message: string) => void): Pro
 }
 
 /** Rules that involve more than one key, or the file system. */
-async function checkRules(config: Config, file: string, secretsFile: string): Promise<void> {
+async function checkRules(
+  config: Config,
+  file: string,
+  secretsFile: string,
+  secretsFromEnv: boolean,
+): Promise<void> {
   const network = NETWORKS[config.node.network];
 
   // Addresses are checked for the configured network; a mainnet address on regtest is refused.
@@ -322,10 +352,13 @@ async function checkRules(config: Config, file: string, secretsFile: string): Pr
   if ((secrets.rpcUser === "") !== (secrets.rpcPassword === "")) {
     const missing = secrets.rpcUser === "" ? "rpc_user" : "rpc_password";
     const other = secrets.rpcUser === "" ? "rpc_password" : "rpc_user";
+    // When the environment took part, name both spellings: the file's key and the variable.
+    const spell = (key: string) =>
+      secretsFromEnv ? `${ENV_PREFIX}${key.toUpperCase()} (${key})` : key;
     throw expectedError(
-      secretsFile,
-      missing,
-      `a string (required when ${other} is set)`,
+      secretsFromEnv ? `${secretsFile} or the ${ENVIRONMENT}` : secretsFile,
+      spell(missing),
+      `a string (required when ${spell(other)} is set)`,
       "nothing",
     );
   }

@@ -12,6 +12,18 @@
  */
 
 export type { NetworkName } from "../bitcoin/mod.ts";
+export {
+  ENV_CONFIG_PATH,
+  ENV_PREFIX,
+  ENV_SECRETS_PATH,
+  ENV_VARIABLES,
+  ENVIRONMENT,
+  envName,
+  type EnvTarget,
+  envTargetKey,
+  type EnvValues,
+  readEnv,
+} from "./env.ts";
 export { ConfigError, type ConfigErrorDetails } from "./errors.ts";
 export { type HostPort, parseHostPort } from "./fields.ts";
 export {
