@@ -39,7 +39,8 @@ export interface Sv2BenchResults {
 
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
-function pair(): { client: NoiseSession; server: NoiseSession; authority: Uint8Array } {
+/** An authority, a static key and the certificate over it, valid for an hour. */
+function identity() {
   const authority = generateNoiseKeyPair();
   const staticKey = generateNoiseKeyPair();
   const now = Math.floor(Date.now() / 1000);
@@ -49,24 +50,22 @@ function pair(): { client: NoiseSession; server: NoiseSession; authority: Uint8A
     validFrom: now - 60,
     notValidAfter: now + 3600,
   });
+  return { authority, staticKey, certificate };
+}
+
+/** Two ends of a finished handshake. */
+function pair(): { client: NoiseSession; server: NoiseSession } {
+  const { authority, staticKey, certificate } = identity();
   const initiator = new NoiseInitiator({ authorityPublicKey: authority.publicKey });
   const responder = new NoiseResponder({ staticKey, certificate });
   const { act2, session: server } = responder.respond(initiator.start());
-  return { client: initiator.finish(act2), server, authority: authority.publicKey };
+  return { client: initiator.finish(act2), server };
 }
 
 /** Runs the SV2 bench. */
 export function runSv2Bench(options: Sv2BenchOptions): Sv2BenchResults {
   const ms = options.seconds * 1000;
-  const authority = generateNoiseKeyPair();
-  const staticKey = generateNoiseKeyPair();
-  const now = Math.floor(Date.now() / 1000);
-  const certificate = signCertificate({
-    serverPublicKey: staticKey.publicKey,
-    authoritySecretKey: authority.secretKey,
-    validFrom: now - 60,
-    notValidAfter: now + 3600,
-  });
+  const { authority, staticKey, certificate } = identity();
 
   // Responder only: act 1 messages made beforehand (the initiator's work is the miner's).
   const acts: Uint8Array[] = [];

@@ -131,3 +131,63 @@ export class Periodic<T = void> {
     this.#timer = undefined;
   }
 }
+
+/** Options of {@linkcode Poller}. */
+export interface PollerOptions<T> {
+  /** One poll. */
+  readonly run: () => Promise<T>;
+  /** Where a failed timed poll goes (default: ignored). */
+  readonly onError?: (error: unknown) => void;
+  /** Clock (default: the global timers). */
+  readonly timers?: Timers;
+}
+
+/**
+ * A poll that runs on a timer and on demand, never two at once: `poll()` joins the one running.
+ * Started, its first timed poll comes one interval from now, each next one an interval after the
+ * last one ended (the bots that read Discord and Telegram commands use it).
+ *
+ * @example
+ * ```ts
+ * const poller = new Poller({ run: () => Promise.resolve(1) });
+ * poller.start(5_000);
+ * await poller.poll(); // 1
+ * await poller.stop();
+ * ```
+ */
+export class Poller<T> {
+  readonly #o: PollerOptions<T>;
+  #task: Periodic<T | void> | undefined;
+  #running: Promise<T> | undefined;
+
+  /** A stopped poller. */
+  constructor(options: PollerOptions<T>) {
+    this.#o = options;
+  }
+
+  /** Polls every `intervalMs`; does nothing when already started. */
+  start(intervalMs: number): void {
+    if (this.#task?.started) return;
+    let waited = false;
+    this.#task = new Periodic<T | void>({
+      // Periodic runs a pass at once; that one is skipped, so the first poll waits an interval.
+      run: () => waited ? this.poll() : void (waited = true),
+      intervalMs,
+      timers: this.#o.timers,
+      onError: (e) => this.#o.onError?.(e),
+    });
+    void this.#task.start();
+  }
+
+  /** Stops the timer and waits for a poll in progress (timed or called). */
+  async stop(): Promise<void> {
+    await this.#task?.stop();
+    await this.#running?.catch(() => {});
+  }
+
+  /** Polls now, or joins the poll already running; rejects when it fails. */
+  poll(): Promise<T> {
+    this.#running ??= this.#o.run().finally(() => this.#running = undefined);
+    return this.#running;
+  }
+}

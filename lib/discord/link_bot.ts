@@ -11,13 +11,13 @@
  * neither skips nor repeats commands. Polling suits a bot that only needs a few commands, keeps
  * the pool free of a long-lived websocket, and lets tests drive it through `poll()` against a
  * stand-in API. (Reading message text needs the Message Content intent, or the command must
- * mention the bot.) The polling runs on {@linkcode Periodic} (`lib/periodic.ts`): the first poll an
+ * mention the bot.) The polling runs on {@linkcode Poller} (`lib/periodic.ts`): the first poll an
  * interval after `start`, each next one an interval after the last one ended.
  *
  * @module
  */
 
-import { Periodic, type Timers } from "../periodic.ts";
+import { Poller, type Timers } from "../periodic.ts";
 import { type DomainStores, normaliseOneTimeCode } from "../store/mod.ts";
 import type { DiscordMessage, DiscordRest } from "./rest.ts";
 
@@ -51,12 +51,16 @@ const STOP = /^\s*(?:<@!?\d+>\s*)?!notify-stop\s*$/i;
 /** Reads link commands from the notice channel. */
 export class DiscordLinkBot {
   readonly #o: DiscordLinkBotOptions;
-  #task: Periodic<PollResult | void> | undefined;
-  #poll: Promise<PollResult> | undefined;
+  readonly #poller: Poller<PollResult>;
 
   /** A bot for one channel. */
   constructor(options: DiscordLinkBotOptions) {
     this.#o = options;
+    this.#poller = new Poller({
+      run: () => this.#run(),
+      timers: options.timers,
+      onError: (e) => options.onError?.(e),
+    });
   }
 
   /**
@@ -64,22 +68,12 @@ export class DiscordLinkBot {
    * the last one ended. Does nothing while already polling.
    */
   start(intervalMs: number): void {
-    if (this.#task?.started) return;
-    let waited = false;
-    this.#task = new Periodic<PollResult | void>({
-      // Periodic runs a pass at once; that one is skipped, so the first poll waits an interval.
-      run: () => waited ? this.poll() : void (waited = true),
-      intervalMs,
-      timers: this.#o.timers,
-      onError: (e) => this.#o.onError?.(e),
-    });
-    void this.#task.start();
+    this.#poller.start(intervalMs);
   }
 
   /** Stops polling and waits for a poll in progress (timed or called). */
   async stop(): Promise<void> {
-    await this.#task?.stop();
-    await this.#poll?.catch(() => {});
+    await this.#poller.stop();
   }
 
   /**
@@ -87,8 +81,7 @@ export class DiscordLinkBot {
    * joined, so polls never overlap; rejects when the poll fails.
    */
   poll(): Promise<PollResult> {
-    this.#poll ??= this.#run().finally(() => this.#poll = undefined);
-    return this.#poll;
+    return this.#poller.poll();
   }
 
   async #run(): Promise<PollResult> {

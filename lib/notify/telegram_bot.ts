@@ -10,13 +10,13 @@
  *
  * Commands may carry the bot's name (`/status@pool_bot`). Where the bot stopped reading (the last
  * update id) is kept in the store, so a restart neither skips nor repeats commands. Polls run on
- * {@linkcode Periodic}: the first an interval after `start`, each next one an interval after the
+ * {@linkcode Poller}: the first an interval after `start`, each next one an interval after the
  * last one ended; tests call {@linkcode TelegramBot.poll}.
  *
  * @module
  */
 
-import { Periodic, type Timers } from "../periodic.ts";
+import { Poller, type Timers } from "../periodic.ts";
 import { type DomainStores, normaliseOneTimeCode } from "../store/mod.ts";
 import type { TelegramApi, TelegramUpdate } from "./telegram.ts";
 
@@ -57,37 +57,31 @@ const HELP = "This bot tells you about your saved workers on the pool.\n" +
 /** Reads commands sent to the pool's Telegram bot and answers them. */
 export class TelegramBot {
   readonly #o: TelegramBotOptions;
-  #task: Periodic<TelegramPollResult | void> | undefined;
-  #poll: Promise<TelegramPollResult> | undefined;
+  readonly #poller: Poller<TelegramPollResult>;
 
   /** A bot on one API client. */
   constructor(options: TelegramBotOptions) {
     this.#o = options;
+    this.#poller = new Poller({
+      run: () => this.#run(),
+      timers: options.timers,
+      onError: (e) => options.onError?.(e),
+    });
   }
 
   /** Polls every `intervalMs`, the first poll an interval from now. Does nothing while polling. */
   start(intervalMs: number): void {
-    if (this.#task?.started) return;
-    let waited = false;
-    this.#task = new Periodic<TelegramPollResult | void>({
-      run: () => waited ? this.poll() : void (waited = true),
-      intervalMs,
-      timers: this.#o.timers,
-      onError: (e) => this.#o.onError?.(e),
-    });
-    void this.#task.start();
+    this.#poller.start(intervalMs);
   }
 
   /** Stops polling and waits for a poll in progress. */
   async stop(): Promise<void> {
-    await this.#task?.stop();
-    await this.#poll?.catch(() => {});
+    await this.#poller.stop();
   }
 
   /** Reads new updates once and answers them; a poll in flight is joined. */
   poll(): Promise<TelegramPollResult> {
-    this.#poll ??= this.#run().finally(() => this.#poll = undefined);
-    return this.#poll;
+    return this.#poller.poll();
   }
 
   async #run(): Promise<TelegramPollResult> {
