@@ -141,10 +141,11 @@ export class ShareGate {
 
   /** @internal A connection's share was answered. */
   given(): void {
+    const wasOver = this.overLow;
     this.#inFlight--;
-    if (this.#parked.size > 0 && !this.overLow) {
-      for (const c of [...this.#parked]) c.wake();
-    }
+    // Only the step down to half the limit can free connections that wait for the pool; one that
+    // waits for its own count is woken by its own answers.
+    if (wasOver && !this.overLow) { for (const c of this.#parked) c.wake(); }
   }
 
   /** @internal A connection waits. */
